@@ -1,0 +1,120 @@
+"""The JSON API under /api: one route decorator that parses, authenticates and documents."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+
+from flask import Blueprint, Response, jsonify, request
+from pydantic import BaseModel, ValidationError
+
+from app.api.auth import authenticate
+from app.api.errors import ApiError, validation_fields
+from app.ratelimit import limit_api
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """What /api/openapi.json says about one route; built from the same decorator."""
+
+    endpoint: str
+    rule: str
+    method: str
+    summary: str
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: type[BaseModel] | None
+    status: int
+    many: bool
+    errors: tuple[int, ...]
+    headers: tuple[str, ...]
+
+
+ROUTES: list[RouteSpec] = []
+
+
+def _parse_json(model: type[BaseModel]) -> BaseModel:
+    if not request.data:
+        raise ApiError(400, "request body must be a JSON object")
+    payload = request.get_json(silent=True)
+    if payload is None:
+        raise ApiError(400, "request body is not valid JSON")
+    if not isinstance(payload, dict):
+        raise ApiError(400, "request body must be a JSON object")
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        raise ApiError(422, "some fields are invalid", fields=validation_fields(exc)) from None
+
+
+def _parse_query(model: type[BaseModel]) -> BaseModel:
+    try:
+        return model.model_validate(request.args.to_dict())
+    except ValidationError as exc:
+        raise ApiError(422, "some query parameters are invalid",
+                       fields=validation_fields(exc)) from None
+
+
+def dump(value):
+    """JSON-ready form of a schema, a list of schemas, or plain data."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True)
+    if isinstance(value, list):
+        return [dump(item) for item in value]
+    return value
+
+
+def route(
+    rule: str,
+    method: str,
+    *,
+    summary: str,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    status: int = 200,
+    many: bool = False,
+    errors: tuple[int, ...] = (),
+    headers: tuple[str, ...] = (),
+) -> Callable:
+    """Declare an API route: fn(landlord, [body], [query], **path) returns a schema."""
+
+    def decorator(fn: Callable) -> Callable:
+        @wraps(fn)
+        def view(**path):
+            landlord = authenticate()
+            limit_api(landlord.id)
+            kwargs = dict(path)
+            if body is not None:
+                kwargs["body"] = _parse_json(body)
+            if query is not None:
+                kwargs["query"] = _parse_query(query)
+            result = fn(landlord, **kwargs)
+            if isinstance(result, Response):
+                return result
+            code = status
+            if isinstance(result, tuple):
+                result, code = result
+            return jsonify(dump(result)), code
+
+        bp.add_url_rule(rule, endpoint=fn.__name__, view_func=view, methods=[method])
+        ROUTES.append(RouteSpec(fn.__name__, rule, method, summary, body, query, response,
+                                status, many, errors, headers))
+        return fn
+
+    return decorator
+
+
+def openapi_path(rule: str) -> str:
+    """Flask's /tickets/<int:ticket_id> as OpenAPI's /tickets/{ticketId}-style path."""
+    return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule)
+
+
+from app.api import (  # noqa: E402,F401  (route modules register on import)
+    openapi,
+    tickets,
+)

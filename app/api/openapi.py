@@ -1,0 +1,104 @@
+"""GET /api/openapi.json, generated from the route table and its schemas."""
+
+from __future__ import annotations
+
+import re
+
+from flask import jsonify
+from pydantic import BaseModel
+
+from app.api import ROUTES, RouteSpec, bp, openapi_path
+from app.api.errors import CODES
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+            },
+        }
+    },
+}
+
+
+def _schema(model: type[BaseModel], components: dict, mode: str) -> dict:
+    """Register model (and its nested models) in components; return a $ref to it."""
+    schema = model.model_json_schema(by_alias=True, mode=mode,
+                                     ref_template="#/components/schemas/{model}")
+    for name, definition in schema.pop("$defs", {}).items():
+        components.setdefault(name, definition)
+    components.setdefault(model.__name__, schema)
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _parameters(spec: RouteSpec) -> list[dict]:
+    params = []
+    for name in _path_names(spec.rule):
+        params.append({"name": name, "in": "path", "required": True,
+                       "schema": {"type": "integer"}})
+    if spec.query is not None:
+        query_schema = spec.query.model_json_schema(by_alias=True)
+        required = set(query_schema.get("required", []))
+        for name, prop in query_schema["properties"].items():
+            params.append({"name": name, "in": "query", "required": name in required,
+                           "schema": prop})
+    for header in spec.headers:
+        params.append({"name": header, "in": "header", "required": False,
+                       "schema": {"type": "string", "maxLength": 255}})
+    return params
+
+
+def _path_names(rule: str) -> list[str]:
+    return re.findall(r"<(?:\w+:)?(\w+)>", rule)
+
+
+def document() -> dict:
+    """The OpenAPI 3.1 document for every declared route."""
+    components: dict = {"Error": ERROR_SCHEMA}
+    paths: dict = {}
+    for spec in ROUTES:
+        operation: dict = {"summary": spec.summary, "operationId": spec.endpoint,
+                           "security": [{"bearer": []}], "parameters": _parameters(spec)}
+        if spec.body is not None:
+            operation["requestBody"] = {"required": True, "content": {
+                "application/json": {"schema": _schema(spec.body, components, "validation")}}}
+        answer: dict = {"description": "success"}
+        if spec.response is not None:
+            ref = _schema(spec.response, components, "serialization")
+            answer["content"] = {"application/json": {
+                "schema": {"type": "array", "items": ref} if spec.many else ref}}
+        responses = {str(spec.status): answer}
+        statuses = {401, 429, 500, *spec.errors}
+        if spec.body is not None:
+            statuses |= {400, 413, 422}
+        if spec.query is not None:
+            statuses.add(422)
+        for status in sorted(statuses):
+            responses[str(status)] = {
+                "description": CODES.get(status, "error").replace("_", " "),
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            }
+        operation["responses"] = responses
+        paths.setdefault("/api" + openapi_path(spec.rule), {})[spec.method.lower()] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Fixline API", "version": "1",
+                 "description": "Maintenance dispatch: tickets, vendors, appointments, messages."},
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    """The OpenAPI document (no key needed: it describes, it does not reveal)."""
+    return jsonify(document())

@@ -1,0 +1,99 @@
+"""Peewee rows → response schemas (one function per noun)."""
+
+from __future__ import annotations
+
+from flask import current_app, request, url_for
+
+from app import events
+from app.api import schemas as s
+from app.models import Appointment, Event, Landlord, Message, Ping, Property, Tenant, Ticket, Vendor
+
+
+def landlord_out(landlord: Landlord) -> s.LandlordOut:
+    return s.LandlordOut(id=landlord.id, name=landlord.name, email=landlord.email,
+                         phone=landlord.phone)
+
+
+def property_out(prop: Property) -> s.PropertyOut:
+    return s.PropertyOut(id=prop.id, address=prop.address, timezone=prop.timezone,
+                         landlord_id=prop.landlord_id, created_at=prop.created_at)
+
+
+def intake_url(tenant: Tenant) -> str:
+    """The tenant's private intake link, absolute (PUBLIC_BASE_URL when configured)."""
+    base = current_app.extensions["fixline"].public_base_url
+    path = f"/intake/{tenant.intake_token}"
+    if "web.intake" in current_app.view_functions:
+        path = url_for("web.intake", token=tenant.intake_token)
+    return (base or request.host_url.rstrip("/")) + path
+
+
+def tenant_out(tenant: Tenant) -> s.TenantOut:
+    return s.TenantOut(id=tenant.id, name=tenant.name, phone=tenant.phone, email=tenant.email,
+                       property_id=tenant.property_id, intake_url=intake_url(tenant),
+                       created_at=tenant.created_at)
+
+
+def vendor_out(vendor: Vendor) -> s.VendorOut:
+    return s.VendorOut(
+        id=vendor.id, name=vendor.name, phones=vendor.phones, specialties=vendor.specialties,
+        hours=vendor.hours, priority=vendor.priority, notes=vendor.notes, active=vendor.active,
+        opted_out=vendor.opted_out, preferred_channel=vendor.preferred_channel,
+        last_offered_at=vendor.last_offered_at, created_at=vendor.created_at,
+    )
+
+
+def appointment_out(appointment: Appointment) -> s.AppointmentOut:
+    return s.AppointmentOut(
+        id=appointment.id, ticket_id=appointment.ticket_id, vendor_id=appointment.vendor_id,
+        vendor=vendor_out(appointment.vendor), starts_at=appointment.starts_at,
+        ends_at=appointment.ends_at, status=appointment.status,
+        confirmation_method=appointment.confirmation_method, created_at=appointment.created_at,
+    )
+
+
+def ping_out(ping: Ping) -> s.PingOut:
+    return s.PingOut(
+        id=ping.id, vendor_id=ping.vendor_id, vendor_name=ping.vendor.name,
+        channel=ping.channel, code=ping.code, sent_at=ping.sent_at, expires_at=ping.expires_at,
+        answered_at=ping.answered_at, outcome=ping.outcome,
+    )
+
+
+def ticket_out(ticket: Ticket) -> s.TicketOut:
+    prop = ticket.property
+    appointments = (Appointment.select(Appointment, Vendor).join(Vendor)
+                    .where(Appointment.ticket == ticket)
+                    .order_by(Appointment.id))
+    pings = (Ping.select(Ping, Vendor).join(Vendor)
+             .where(Ping.ticket == ticket)
+             .order_by(Ping.id))
+    return s.TicketOut(
+        id=ticket.id, status=ticket.status, category=ticket.category, severity=ticket.severity,
+        window=ticket.window, notes=ticket.notes, description=ticket.description,
+        tenant_id=ticket.tenant_id, property_id=ticket.property_id,
+        created_at=ticket.created_at, updated_at=ticket.updated_at,
+        first_response_at=ticket.first_response_at, booked_at=ticket.booked_at,
+        escalated_at=ticket.escalated_at, completed_at=ticket.completed_at,
+        cancelled_at=ticket.cancelled_at, escalate_at=ticket.escalate_at,
+        escalation_reason=ticket.escalation_reason,
+        tenant=tenant_out(ticket.tenant),
+        property=s.PropertyWithLandlord(**property_out(prop).model_dump(),
+                                        landlord=landlord_out(prop.landlord)),
+        appointments=[appointment_out(a) for a in appointments],
+        pings=[ping_out(p) for p in pings],
+    )
+
+
+def timeline_entry(event: Event) -> s.TimelineEntry:
+    return s.TimelineEntry(at=event.created_at, type=event.type, actor=event.actor,
+                           summary=events.summarize(event), data=event.data or {})
+
+
+def message_out(message: Message) -> s.MessageOut:
+    return s.MessageOut(
+        id=message.id, direction=message.direction, channel=message.channel,
+        to=message.to_number, from_=message.from_number, body=message.body,
+        status=message.status, provider_id=message.provider_id, ticket_id=message.ticket_id,
+        created_at=message.created_at,
+    )

@@ -1,0 +1,1 @@
+"""The booking engine: plain functions over models (no Flask, no Dramatiq)."""

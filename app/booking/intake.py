@@ -1,0 +1,86 @@
+"""Intake: a tenant's report becomes a ticket and the event that starts dispatch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from peewee import IntegrityError
+
+from app import clock, events
+from app.booking.sla import escalation_deadline
+from app.config import Config
+from app.db import transaction
+from app.models import Landlord, Property, Tenant, Ticket
+
+
+class IntakeError(ValueError):
+    """A report that cannot become a ticket; field names the culprit."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a tenant (or an integration on their behalf) reports."""
+
+    tenant_id: int
+    property_id: int
+    category: str
+    severity: str
+    window: str
+    notes: str | None = None
+    description: str | None = None
+
+
+def _existing(landlord: Landlord, key: str | None) -> Ticket | None:
+    if not key:
+        return None
+    return Ticket.get_or_none(Ticket.landlord == landlord, Ticket.idempotency_key == key)
+
+
+def open_ticket(
+    landlord: Landlord,
+    report: Report,
+    config: Config,
+    *,
+    idempotency_key: str | None = None,
+    actor: str = "api",
+) -> tuple[Ticket, bool]:
+    """Create the ticket and `intake.completed` in one transaction; (ticket, created).
+
+    The same idempotency key again returns the first ticket, even under a race.
+    """
+    found = _existing(landlord, idempotency_key)
+    if found is not None:
+        return found, False
+    prop = Property.get_or_none(Property.id == report.property_id, Property.landlord == landlord)
+    if prop is None:
+        raise IntakeError("propertyId", "no such property")
+    tenant = Tenant.get_or_none(Tenant.id == report.tenant_id)
+    if tenant is None or tenant.property.landlord_id != landlord.id:
+        raise IntakeError("tenantId", "no such tenant")
+    if tenant.property_id != prop.id:
+        raise IntakeError("tenantId", "this tenant does not live at that property")
+    now = clock.now()
+    try:
+        with transaction():
+            ticket = Ticket.create(
+                landlord=landlord, property=prop, tenant=tenant, status="new",
+                category=report.category, severity=report.severity, window=report.window,
+                notes=report.notes, description=report.description,
+                idempotency_key=idempotency_key or None, created_at=now, updated_at=now,
+                escalate_at=escalation_deadline(report.severity, now, config),
+            )
+            events.emit(
+                "intake.completed", ticket=ticket, actor=actor,
+                category=report.category, severity=report.severity, window=report.window,
+                tenantId=tenant.id, propertyId=prop.id,
+            )
+    except IntegrityError:
+        found = _existing(landlord, idempotency_key)
+        if found is None:
+            raise
+        return found, False
+    return ticket, True

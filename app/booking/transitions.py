@@ -1,0 +1,76 @@
+"""The ticket state machine of CONTRACT.md §6, written once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from app import clock, events
+from app.models import Ticket
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "new": frozenset({"dispatching", "cancelled"}),
+    "dispatching": frozenset({"scheduled", "escalated", "cancelled"}),
+    "escalated": frozenset({"scheduled", "cancelled"}),
+    "scheduled": frozenset({"completed", "cancelled"}),
+    "completed": frozenset(),
+    "cancelled": frozenset(),
+}
+
+# The timestamp column each arrival sets, when it has one.
+STAMPS = {
+    "scheduled": "booked_at",
+    "escalated": "escalated_at",
+    "completed": "completed_at",
+    "cancelled": "cancelled_at",
+}
+
+
+class IllegalTransition(Exception):
+    """A status change the state machine does not allow (an API 409)."""
+
+    def __init__(self, ticket_id: int, current: str, target: str):
+        self.ticket_id, self.current, self.target = ticket_id, current, target
+        super().__init__(f"ticket {ticket_id} cannot go from {current} to {target}")
+
+
+def allowed(current: str, target: str) -> bool:
+    return target in TRANSITIONS.get(current, frozenset())
+
+
+def change_status(
+    ticket: Ticket,
+    target: str,
+    *,
+    actor: str = "system",
+    at: datetime | None = None,
+    **changes,
+) -> Ticket:
+    """Move ticket to target with a conditional UPDATE; call inside transaction().
+
+    Exactly one of several racing callers wins; the others get IllegalTransition.
+    The change and its event are written in the caller's transaction.
+    """
+    at = at or clock.now()
+    values = {Ticket.status: target, Ticket.updated_at: at}
+    stamp = STAMPS.get(target)
+    if stamp:
+        values[getattr(Ticket, stamp)] = at
+    for name, value in changes.items():
+        values[getattr(Ticket, name)] = value
+    previous = Ticket.select(Ticket.status).where(Ticket.id == ticket.id).scalar()
+    if previous is None or not allowed(previous, target):
+        raise IllegalTransition(ticket.id, previous or "missing", target)
+    updated = (Ticket.update(values)
+               .where(Ticket.id == ticket.id, Ticket.status == previous)
+               .execute())
+    if updated != 1:  # a concurrent change won the race
+        current = Ticket.select(Ticket.status).where(Ticket.id == ticket.id).scalar()
+        raise IllegalTransition(ticket.id, current or "missing", target)
+    ticket.__data__.update(Ticket.get_by_id(ticket.id).__data__)
+    events.emit(
+        "ticket.status_changed",
+        ticket=ticket,
+        actor=actor,
+        **{"from": previous, "to": target},
+    )
+    return ticket

@@ -1,0 +1,155 @@
+"""One Config, read from the environment (CONTRACT.md §2)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE = ROOT / "instance"
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable Fixline."""
+
+
+def _instance_secret(instance: Path, name: str, nbytes: int = 32) -> str:
+    """Read a secret from instance/, generating it on first use (development only)."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / name
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        value = secrets.token_hex(nbytes)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(value)
+        os.chmod(tmp, 0o600)
+        try:
+            os.link(tmp, path)  # first writer wins; others read its value
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+        return path.read_text().strip()
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting Fixline reads, with the defaults of CONTRACT.md §2."""
+
+    env: str = "development"
+    instance_path: Path = DEFAULT_INSTANCE
+    database_url: str = ""
+    redis_url: str | None = None
+    secret_key: str = ""
+    public_base_url: str | None = None
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str = ""  # as configured; empty in development without Twilio
+    dev_webhook_token: str = ""  # generated into instance/ when no token is configured
+    twilio_from_number: str | None = None
+    twilio_api_base: str | None = None  # tests point the SDK at a local server
+    vendor_reply_timeout: int = 30
+    emergency_idle_escalation: int = 300
+    routine_booking_escalation: int = 7200
+    demo: bool = False
+    port: int = 8000
+    host: str = "127.0.0.1"
+    max_body_bytes: int = 1 << 20
+    testing: bool = False
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def twilio_enabled(self) -> bool:
+        """Messages go out through Twilio only with both SID and token set."""
+        return bool(self.twilio_account_sid and self.twilio_auth_token)
+
+    @property
+    def webhook_auth_token(self) -> str:
+        """The token inbound webhook signatures are checked against."""
+        return self.twilio_auth_token or self.dev_webhook_token
+
+    @property
+    def embedded_redis_socket(self) -> Path:
+        return self.instance_path / "redis.sock"
+
+    @property
+    def broker_url(self) -> str:
+        """REDIS_URL, or the embedded Redis that `make run` starts under instance/."""
+        return self.redis_url or f"unix://{self.embedded_redis_socket}"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Config:
+        """Build the configuration from environment variables, then apply overrides."""
+        env = dict(os.environ if environ is None else environ)
+        instance = Path(env.get("FIXLINE_INSTANCE_PATH", DEFAULT_INSTANCE))
+        mode = env.get("FIXLINE_ENV", "development")
+        production = mode == "production"
+
+        missing = []
+        if production:
+            for name in ("SECRET_KEY", "PUBLIC_BASE_URL", "TWILIO_ACCOUNT_SID",
+                         "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER"):
+                if not env.get(name):
+                    missing.append(name)
+        if missing:
+            raise ConfigError(
+                "FIXLINE_ENV=production needs these environment variables: " + ", ".join(missing)
+            )
+
+        def seconds(name: str, default: int) -> int:
+            raw = env.get(name)
+            if raw in (None, ""):
+                return default
+            try:
+                value = int(raw)
+            except ValueError:
+                raise ConfigError(
+                    f"{name} must be a whole number of seconds, got {raw!r}"
+                ) from None
+            if value <= 0:
+                raise ConfigError(f"{name} must be positive, got {value}")
+            return value
+
+        try:
+            port = int(env.get("PORT", "8000"))
+        except ValueError:
+            raise ConfigError(f"PORT must be a number, got {env.get('PORT')!r}") from None
+
+        token = env.get("TWILIO_AUTH_TOKEN") or ""
+        values = dict(
+            env=mode,
+            instance_path=instance,
+            database_url=env.get("DATABASE_URL") or f"sqlite:///{instance / 'fixline.db'}",
+            redis_url=env.get("REDIS_URL") or None,
+            secret_key=env.get("SECRET_KEY") or "",
+            public_base_url=(env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
+            twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
+            twilio_auth_token=token,
+            twilio_from_number=env.get("TWILIO_FROM_NUMBER") or None,
+            twilio_api_base=env.get("TWILIO_API_BASE") or None,
+            vendor_reply_timeout=seconds("VENDOR_REPLY_TIMEOUT_SECONDS", 30),
+            emergency_idle_escalation=seconds("EMERGENCY_IDLE_ESCALATION_SECONDS", 300),
+            routine_booking_escalation=seconds("ROUTINE_BOOKING_ESCALATION_SECONDS", 7200),
+            demo=env.get("FIXLINE_DEMO", "0") not in ("", "0", "false", "no"),
+            port=port,
+            host=env.get("HOST", "127.0.0.1"),
+        )
+        values.update(overrides)
+        config = cls(**values)
+        return config.with_dev_secrets()
+
+    def with_dev_secrets(self) -> Config:
+        """Fill SECRET_KEY and the webhook token from instance/ when not configured."""
+        changes = {}
+        if not self.secret_key:
+            changes["secret_key"] = _instance_secret(self.instance_path, "secret_key")
+        if not self.twilio_auth_token and not self.dev_webhook_token:
+            changes["dev_webhook_token"] = _instance_secret(
+                self.instance_path, "twilio_auth_token", 16
+            )
+        return replace(self, **changes) if changes else self

@@ -1,0 +1,88 @@
+"""The peewee database: declared once, bound from configuration, one transaction helper."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from peewee import DatabaseProxy, PostgresqlDatabase, SqliteDatabase
+from playhouse.db_url import connect
+
+db = DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "busy_timeout": 10000,
+    "foreign_keys": 1,
+    "synchronous": "normal",
+}
+
+_local = threading.local()
+
+
+def open_database(url: str, root: Path | None = None):
+    """Create the Database a URL names; SQLite gets WAL, a busy timeout and foreign keys."""
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and root is not None:
+        path = root / url[len("sqlite:///"):]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{path}"
+    if url.startswith("sqlite"):
+        database = connect(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+    else:
+        database = connect(url)
+    return database
+
+
+def bind(database) -> None:
+    """Point the model proxy at a concrete database."""
+    db.initialize(database)
+
+
+def is_sqlite() -> bool:
+    return isinstance(db.obj, SqliteDatabase)
+
+
+def is_postgres() -> bool:
+    return isinstance(db.obj, PostgresqlDatabase)
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run callback once the outermost transaction() on this thread commits."""
+    pending = getattr(_local, "pending", None)
+    if pending is None:
+        callback()  # not inside transaction(): the write is already committed
+    else:
+        pending.append(callback)
+
+
+@contextmanager
+def transaction() -> Iterator[None]:
+    """All-or-nothing write; SQLite takes the write lock up front to avoid upgrade deadlocks."""
+    outermost = getattr(_local, "pending", None) is None
+    if outermost:
+        _local.pending = []
+    try:
+        ctx = db.atomic("IMMEDIATE") if is_sqlite() else db.atomic()
+        with ctx:
+            yield
+    except BaseException:
+        if outermost:
+            _local.pending = None
+        raise
+    if outermost:
+        callbacks, _local.pending = _local.pending, None
+        for callback in callbacks:
+            callback()
+
+
+@contextmanager
+def connection() -> Iterator[None]:
+    """A connection for one unit of work (a request, an actor message, a CLI command)."""
+    opened = db.connect(reuse_if_open=True)
+    try:
+        yield
+    finally:
+        if opened and not db.is_closed():
+            db.close()

@@ -1,0 +1,141 @@
+"""The event store: audit trail, handler table and transactional outbox."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from app import clock
+from app.db import after_commit, transaction
+from app.models import Event, Landlord, Ticket
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Event], None]
+HANDLERS: dict[str, Handler] = {}
+_publisher: Callable[[int], None] | None = None
+
+SUMMARIES = {
+    "intake.completed": "Ticket reported: {category}, {severity}",
+    "ticket.status_changed": "Status {from} → {to}",
+    "ticket.escalated": "Escalated to landlord: {reason}",
+    "ticket.cancelled": "Ticket cancelled",
+    "ticket.completed": "Job marked completed",
+    "vendor.pinged": "Asked {vendor} by {channel} (code {code})",
+    "vendor.declined": "{vendor} declined",
+    "vendor.timed_out": "{vendor} did not answer in time",
+    "vendor.confirmed": "{vendor} said YES",
+    "appointment.confirmed": "Tentative appointment with {vendor}",
+    "notification.sent": "{channel} to {to}: {preview}",
+    "notification.failed": "{channel} to {to} failed: {error}",
+}
+
+
+def handles(event_type: str) -> Callable[[Handler], Handler]:
+    """Register the handler that acts on events of one type (one per type)."""
+
+    def register(fn: Handler) -> Handler:
+        HANDLERS[event_type] = fn
+        return fn
+
+    return register
+
+
+def set_publisher(publisher: Callable[[int], None] | None) -> None:
+    """Install how an event id reaches a worker (the Dramatiq actor's send)."""
+    global _publisher
+    _publisher = publisher
+
+
+def emit(
+    event_type: str,
+    *,
+    ticket: Ticket | None = None,
+    landlord: Landlord | int | None = None,
+    actor: str = "system",
+    **data,
+) -> Event:
+    """Record an event in the caller's transaction; hand it to its handler after commit."""
+    if landlord is None and ticket is not None:
+        landlord = ticket.landlord_id
+    handled = event_type in HANDLERS
+    event = Event.create(
+        ticket=ticket,
+        landlord=landlord,
+        type=event_type,
+        actor=actor,
+        data=data,
+        dispatched_at=None if handled else clock.now(),
+    )
+    if handled:
+        after_commit(lambda: publish(event.id))
+    return event
+
+
+def publish(event_id: int) -> bool:
+    """Hand one event to the broker and mark it dispatched; False leaves it for the sweep."""
+    if _publisher is None:
+        return False
+    try:
+        _publisher(event_id)
+    except Exception:  # broker down: the sweep re-publishes from the outbox
+        log.warning("could not publish event %s; it stays in the outbox", event_id, exc_info=True)
+        return False
+    (Event.update(dispatched_at=clock.now())
+     .where(Event.id == event_id, Event.dispatched_at.is_null())
+     .execute())
+    return True
+
+
+def handle(event_id: int) -> bool:
+    """Run the handler for one event (called by the worker); False when there is none."""
+    event = Event.get_or_none(Event.id == event_id)
+    if event is None or event.type not in HANDLERS:
+        return False
+    HANDLERS[event.type](event)
+    return True
+
+
+def undispatched(older_than_seconds: float = 2.0, limit: int = 500) -> list[int]:
+    """Ids of handled events that never reached the broker (the outbox)."""
+    from datetime import timedelta
+
+    cutoff = clock.now() - timedelta(seconds=older_than_seconds)
+    query = (Event.select(Event.id)
+             .where(Event.dispatched_at.is_null(), Event.created_at <= cutoff)
+             .order_by(Event.id)
+             .limit(limit))
+    return [row.id for row in query]
+
+
+def replay(ticket_id: int | None = None) -> int:
+    """Re-deliver recorded events of handled types to their handlers, oldest first."""
+    query = Event.select().where(Event.type.in_(list(HANDLERS))).order_by(Event.id)
+    if ticket_id is not None:
+        query = query.where(Event.ticket == ticket_id)
+    count = 0
+    for event in query:
+        with transaction():
+            HANDLERS[event.type](event)
+        count += 1
+    return count
+
+
+def summarize(event: Event) -> str:
+    """A one-line human summary of an event for the timeline."""
+    template = SUMMARIES.get(event.type)
+    if template is None:
+        return event.type.replace(".", " ").replace("_", " ").capitalize()
+    fields = {"from": "", "to": "", "reason": "", "preview": "", "error": "", **event.data}
+    if "body" in fields and not fields["preview"]:
+        body = str(fields["body"])
+        fields["preview"] = body if len(body) <= 60 else body[:57] + "…"
+    try:
+        return template.format(**fields)
+    except (KeyError, IndexError, ValueError):
+        return event.type
+
+
+def timeline(ticket: Ticket) -> list[Event]:
+    """Every event of a ticket, oldest first."""
+    return list(Event.select().where(Event.ticket == ticket).order_by(Event.id))

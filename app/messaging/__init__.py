@@ -1,0 +1,1 @@
+"""Talking to people: channels, message texts and reply parsing."""

@@ -1,0 +1,150 @@
+"""Outbound messages: queue one in the caller's transaction, deliver it from a worker."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from app import clock, events
+from app.config import Config
+from app.db import after_commit, transaction
+from app.messaging.channels import SendError, channel_for
+from app.models import Landlord, Message, Ping, Tenant, Ticket, Vendor
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+RETRY_DELAYS_MS = (500, 2000)  # after the 1st and 2nd failed attempt
+
+Sender = Callable[[int, int], None]  # (message_id, delay_ms)
+_sender: Sender | None = None
+
+
+class UnknownRecipient(LookupError):
+    """The recipient does not exist, is not the landlord's, or has no address for the channel."""
+
+
+def set_sender(sender: Sender | None) -> None:
+    """Install how a queued message reaches a worker (the send_message actor)."""
+    global _sender
+    _sender = sender
+
+
+def _enqueue(message_id: int, delay_ms: int = 0) -> None:
+    if _sender is None:
+        return
+    try:
+        _sender(message_id, delay_ms)
+    except Exception:  # the sweep re-sends queued messages the broker never got
+        log.warning("could not enqueue message %s", message_id, exc_info=True)
+
+
+def queue(
+    *,
+    landlord: Landlord | int,
+    to: str,
+    body: str,
+    channel: str = "sms",
+    ticket: Ticket | None = None,
+    ping: Ping | None = None,
+    recipient: tuple[str, int] | None = None,
+    from_number: str | None = None,
+) -> Message:
+    """Record an outbound message (queued) and hand it to a worker after commit."""
+    with transaction():
+        message = Message.create(
+            landlord=landlord,
+            ticket=ticket,
+            ping=ping,
+            direction="outbound",
+            channel=channel,
+            to_number=to,
+            from_number=from_number,
+            body=body,
+            status="queued",
+            recipient_type=recipient[0] if recipient else None,
+            recipient_id=recipient[1] if recipient else None,
+        )
+        after_commit(lambda: _enqueue(message.id))
+    return message
+
+
+def resolve_recipient(landlord: Landlord, kind: str, object_id: int, channel: str) -> str:
+    """The address of one of the landlord's tenants, vendors, or the landlord themself."""
+    if kind == "landlord":
+        person = landlord if object_id == landlord.id else None
+    elif kind == "tenant":
+        person = (Tenant.select().join(Tenant.property.rel_model)
+                  .where(Tenant.id == object_id, Tenant.property.rel_model.landlord == landlord)
+                  .first())
+    elif kind == "vendor":
+        person = Vendor.get_or_none(Vendor.id == object_id, Vendor.landlord == landlord)
+    else:
+        raise UnknownRecipient(f"unknown recipient type {kind!r}")
+    if person is None:
+        raise UnknownRecipient(f"{kind} {object_id} not found")
+    if channel == "email":
+        address = getattr(person, "email", None)
+    elif kind == "vendor":
+        address = next(iter(person.phones), None)
+    else:
+        address = person.phone
+    if not address:
+        raise UnknownRecipient(f"{kind} {object_id} has no address for {channel}")
+    return address
+
+
+def deliver(message_id: int, config: Config) -> str:
+    """Send one queued message; safe to run twice (only a queued message is claimed)."""
+    claimed = (Message.update(status="sending", attempts=Message.attempts + 1,
+                              updated_at=clock.now())
+               .where(Message.id == message_id, Message.status == "queued")
+               .execute())
+    if claimed != 1:
+        return "skipped"
+    message = Message.get_by_id(message_id)
+    if not message.from_number:
+        message.from_number = config.twilio_from_number
+    try:
+        sent = channel_for(config, message.channel).send(message, config)
+    except SendError as exc:
+        return _failed(message, str(exc), retry=exc.retryable and message.attempts < MAX_ATTEMPTS)
+    with transaction():
+        (Message.update(status=sent.status, provider_id=sent.provider_id,
+                        from_number=message.from_number, error=None, updated_at=clock.now())
+         .where(Message.id == message.id)
+         .execute())
+        _record(message, "notification.sent", status=sent.status)
+    return sent.status
+
+
+def _failed(message: Message, error: str, *, retry: bool) -> str:
+    """Put a failed send back in the queue with a backoff, or give up and record it."""
+    if retry:
+        delay = RETRY_DELAYS_MS[min(message.attempts, len(RETRY_DELAYS_MS)) - 1]
+        (Message.update(status="queued", error=error, updated_at=clock.now())
+         .where(Message.id == message.id)
+         .execute())
+        _enqueue(message.id, delay)
+        return "retrying"
+    with transaction():
+        (Message.update(status="failed", error=error, updated_at=clock.now())
+         .where(Message.id == message.id)
+         .execute())
+        _record(message, "notification.failed", error=error)
+    return "failed"
+
+
+def _record(message: Message, event_type: str, **data) -> None:
+    events.emit(
+        event_type,
+        ticket=message.ticket,
+        landlord=message.landlord_id,
+        messageId=message.id,
+        channel=message.channel,
+        to=message.to_number,
+        body=message.body,
+        recipientType=message.recipient_type,
+        pingId=message.ping_id,
+        **data,
+    )

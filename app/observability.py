@@ -1,0 +1,128 @@
+"""Request ids, access logs, Prometheus metrics and the health endpoints."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from contextvars import ContextVar
+
+from flask import Blueprint, Flask, Response, g, jsonify, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+
+from app.db import db
+
+request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+access_log = logging.getLogger("fixline.access")
+bp = Blueprint("ops", __name__)
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+REQUESTS = Counter(
+    "fixline_http_requests_total", "HTTP requests", ["method", "route", "status"],
+    registry=REGISTRY,
+)
+LATENCY = Histogram(
+    "fixline_http_request_duration_seconds", "HTTP request latency", ["method", "route"],
+    registry=REGISTRY,
+)
+
+
+class RequestIdFilter(logging.Filter):
+    """Puts the current request id on every log record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id_var.get()
+        return True
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """One log format for every process, each line carrying a request id."""
+    root = logging.getLogger()
+    if any(getattr(h, "_fixline", False) for h in root.handlers):
+        return
+    handler = logging.StreamHandler()
+    handler._fixline = True
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(logging.Formatter(
+        "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
+    ))
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
+def _before() -> None:
+    incoming = request.headers.get("X-Request-Id", "")
+    rid = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+    g.request_id = rid
+    g.request_token = request_id_var.set(rid)
+    g.started = time.perf_counter()
+
+
+def _after(response: Response) -> Response:
+    elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+    route = request.url_rule.rule if request.url_rule else "unmatched"
+    REQUESTS.labels(request.method, route, str(response.status_code)).inc()
+    LATENCY.labels(request.method, route).observe(elapsed)
+    response.headers["X-Request-Id"] = g.get("request_id", "-")
+    access_log.info(
+        '%s %s %s %.1fms', request.method, request.full_path.rstrip("?"),
+        response.status_code, elapsed * 1000,
+    )
+    return response
+
+
+def _open_db() -> None:
+    db.connect(reuse_if_open=True)
+
+
+def _teardown(exc) -> None:
+    token = g.pop("request_token", None)
+    if token is not None:
+        request_id_var.reset(token)
+
+
+@bp.get("/healthz")
+def healthz():
+    """The process is alive."""
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz():
+    """Database, Redis and a live worker: 503 naming whatever is down."""
+    from flask import current_app
+
+    from app.readiness import check
+
+    problems = check(current_app.extensions["fixline"])
+    if problems:
+        return jsonify(status="unavailable", down=problems), 503
+    return jsonify(status="ready")
+
+
+@bp.get("/metrics")
+def metrics():
+    """Prometheus text exposition."""
+    return Response(generate_latest(REGISTRY), mimetype=CONTENT_TYPE_LATEST)
+
+
+def init_app(app: Flask) -> None:
+    """Install request ids, access logging, per-request connections and ops routes."""
+    configure_logging()
+    app.before_request(_before)
+    app.before_request(_open_db)
+    app.after_request(_after)
+    app.teardown_request(_teardown)
+
+    @app.teardown_request
+    def _close_db(exc):
+        if not db.is_closed():
+            db.close()
+
+    app.register_blueprint(bp)

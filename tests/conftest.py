@@ -1,0 +1,150 @@
+"""Fixtures: an app on a fresh database (SQLite always, PostgreSQL when configured)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import dramatiq
+import pytest
+
+from app import clock, create_app
+from app.api.auth import mint
+from app.config import Config
+from app.db import db
+from app.migrate import upgrade
+from app.models import Landlord, Property, Tenant
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+BACKENDS = ["sqlite", "postgres"]
+
+
+def _postgres_schema_url(schema: str) -> str:
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path):
+    """A fresh empty database URL per test: a SQLite file, or a PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fixline.db'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL not configured: set TEST_DATABASE_URL to run these")
+    import psycopg2
+
+    schema = "t_" + uuid.uuid4().hex[:12]
+    conn = psycopg2.connect(POSTGRES_URL)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield _postgres_schema_url(schema)
+    finally:
+        if not db.is_closed():
+            db.close()
+        with conn.cursor() as cur:
+            cur.execute(f"DROP SCHEMA {schema} CASCADE")
+        conn.close()
+
+
+def make_config(database_url: str, instance_path, **overrides) -> Config:
+    environ = {"DATABASE_URL": database_url, "REDIS_URL": "stub://",
+               "FIXLINE_INSTANCE_PATH": str(instance_path)}
+    overrides.setdefault("testing", True)
+    return Config.from_env(environ, **overrides)
+
+
+@pytest.fixture
+def config(database_url, tmp_path) -> Config:
+    return make_config(database_url, tmp_path / "instance")
+
+
+@pytest.fixture
+def app(config):
+    """The application on a migrated, empty database."""
+    application = create_app(config)
+    with db.connection_context():
+        upgrade()
+    broker = dramatiq.get_broker()
+    broker.flush_all()
+    from actors import runtime
+
+    runtime.use(application)
+    with application.app_context():
+        yield application
+    broker.flush_all()
+    clock.set_fake(None)
+    if not db.is_closed():
+        db.close()
+    db.obj.close_all() if hasattr(db.obj, "close_all") else None
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def broker(app):
+    return dramatiq.get_broker()
+
+
+@pytest.fixture
+def worker(broker):
+    """A Dramatiq worker over the stub broker; use broker.join(queue) then assert."""
+    w = dramatiq.Worker(broker, worker_timeout=50, worker_threads=2)
+    w.start()
+    yield w
+    w.stop()
+
+
+def make_landlord(name: str, email: str, phone: str) -> Landlord:
+    with db.connection_context():
+        landlord = Landlord.create(name=name, email=email, phone=phone)
+        prop = Property.create(landlord=landlord, address=f"{name}'s flat",
+                               timezone="America/Chicago")
+        Tenant.create(property=prop, name=f"Tenant of {name}", phone="+15550000001",
+                      intake_token=uuid.uuid4().hex)
+    return landlord
+
+
+@pytest.fixture
+def landlord(app) -> Landlord:
+    return make_landlord("Lana Lord", "lana@example.com", "+15550001000")
+
+
+@pytest.fixture
+def other_landlord(app) -> Landlord:
+    return make_landlord("Otto Other", "otto@example.com", "+15550002000")
+
+
+@pytest.fixture
+def api_key(landlord) -> str:
+    with db.connection_context():
+        return mint(landlord)
+
+
+@pytest.fixture
+def auth(api_key) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_key}"}
+
+
+@pytest.fixture
+def other_auth(other_landlord) -> dict[str, str]:
+    with db.connection_context():
+        return {"Authorization": f"Bearer {mint(other_landlord)}"}
+
+
+@pytest.fixture
+def home(landlord):
+    """The landlord's first property and its tenant."""
+    with db.connection_context():
+        prop = Property.get(Property.landlord == landlord)
+        return prop, Tenant.get(Tenant.property == prop)
