@@ -33,22 +33,29 @@ LATENCY = Histogram(
 )
 
 
-class RequestIdFilter(logging.Filter):
-    """Puts the current request id on every log record."""
+def _install_record_factory() -> None:
+    """Every log record, from any logger, carries the current request id."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "_fixline", False):
+        return
 
-    def filter(self, record: logging.LogRecord) -> bool:
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
         record.request_id = request_id_var.get()
-        return True
+        return record
+
+    factory._fixline = True
+    logging.setLogRecordFactory(factory)
 
 
 def configure_logging(level: int = logging.INFO) -> None:
     """One log format for every process, each line carrying a request id."""
+    _install_record_factory()
     root = logging.getLogger()
     if any(getattr(h, "_fixline", False) for h in root.handlers):
         return
     handler = logging.StreamHandler()
     handler._fixline = True
-    handler.addFilter(RequestIdFilter())
     handler.setFormatter(logging.Formatter(
         "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
     ))

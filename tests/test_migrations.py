@@ -1,0 +1,32 @@
+"""Migrations build an empty database that matches the models, and roll back cleanly."""
+
+from playhouse.schema_diff import diff_models
+
+from app.db import db
+from app.migrate import pending, runner, upgrade
+from app.models import MODELS
+
+
+def test_upgrade_from_empty_matches_models(app):
+    with db.connection_context():
+        assert pending() == []
+        assert not diff_models(db.obj, MODELS), diff_models(db.obj, MODELS)
+        assert upgrade() == []  # nothing left to apply
+
+
+def test_partial_indexes_exist(app):
+    with db.connection_context():
+        names = {index.name for model in MODELS
+                 for index in db.obj.get_indexes(model._meta.table_name)}
+    for name in ("appointment_one_active_per_ticket", "ping_pending_expires_at",
+                 "ticket_escalate_at_open", "event_undispatched"):
+        assert name in names
+
+
+def test_down_then_up_again(app):
+    with db.connection_context():
+        reverted = runner().down()
+        assert reverted == ["0001_initial"]
+        assert not any(db.obj.table_exists(m._meta.table_name) for m in MODELS)
+        assert upgrade() == ["0001_initial"]
+        assert not diff_models(db.obj, MODELS)
