@@ -1,3 +1,9 @@
-from app import create_app
+import sys
 
-app = create_app()
+from app import create_app
+from app.config import ConfigError
+
+try:
+    app = create_app()
+except ConfigError as exc:
+    sys.exit(f"fixline: {exc}")

@@ -13,7 +13,7 @@ from app.messaging import outbound
 @dramatiq.actor(max_retries=5, min_backoff=200, max_backoff=5000, time_limit=30_000)
 def handle_event(event_id: int) -> None:
     """Run the handler of one recorded event."""
-    events.handle(event_id)
+    events.handle(event_id, runtime.config())
 
 
 @dramatiq.actor(max_retries=0, time_limit=30_000)

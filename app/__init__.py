@@ -42,7 +42,11 @@ def create_app(config: Config | None = None) -> Flask:
 
     observability.init_app(app)
 
+    from app import webhooks
     from app.api import bp as api_bp
+    from app.booking import handlers  # noqa: F401  (fills the event handler table)
+
+    app.register_blueprint(webhooks.bp)
 
     app.register_blueprint(api_bp)
     from app.api import errors as api_errors

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from werkzeug.security import generate_password_hash
 
@@ -95,7 +95,7 @@ def set_password(email: str, password: str) -> None:
 def events_replay(ticket_id: int | None) -> None:
     """Re-deliver recorded events to their handlers (idempotent: nothing doubles)."""
     with db.connection_context():
-        count = events.replay(ticket_id)
+        count = events.replay(current_app.extensions["fixline"], ticket_id)
     click.echo(f"replayed {count} event(s)")
 
 

@@ -6,12 +6,13 @@ import logging
 from collections.abc import Callable
 
 from app import clock
+from app.config import Config
 from app.db import after_commit, transaction
 from app.models import Event, Landlord, Ticket
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Event], None]
+Handler = Callable[[Event, Config], None]
 HANDLERS: dict[str, Handler] = {}
 _publisher: Callable[[int], None] | None = None
 
@@ -87,12 +88,13 @@ def publish(event_id: int) -> bool:
     return True
 
 
-def handle(event_id: int) -> bool:
+def handle(event_id: int, config: Config) -> bool:
     """Run the handler for one event (called by the worker); False when there is none."""
     event = Event.get_or_none(Event.id == event_id)
     if event is None or event.type not in HANDLERS:
         return False
-    HANDLERS[event.type](event)
+    with transaction():
+        HANDLERS[event.type](event, config)
     return True
 
 
@@ -108,7 +110,7 @@ def undispatched(older_than_seconds: float = 2.0, limit: int = 500) -> list[int]
     return [row.id for row in query]
 
 
-def replay(ticket_id: int | None = None) -> int:
+def replay(config: Config, ticket_id: int | None = None) -> int:
     """Re-deliver recorded events of handled types to their handlers, oldest first."""
     query = Event.select().where(Event.type.in_(list(HANDLERS))).order_by(Event.id)
     if ticket_id is not None:
@@ -116,7 +118,7 @@ def replay(ticket_id: int | None = None) -> int:
     count = 0
     for event in query:
         with transaction():
-            HANDLERS[event.type](event)
+            HANDLERS[event.type](event, config)
         count += 1
     return count
 

@@ -218,6 +218,7 @@ class Message(BaseModel):
     body = TextField()
     status = CharField(default="queued")  # queued, stored, sent, delivered, failed, received...
     provider_id = CharField(null=True, unique=True)
+    dedupe_key = CharField(null=True, unique=True)  # one effect per (event, recipient) or answer
     recipient_type = CharField(null=True)  # tenant | landlord | vendor
     recipient_id = IntegerField(null=True)
     error = TextField(null=True)

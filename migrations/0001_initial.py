@@ -152,6 +152,7 @@ def up(migrator, db):
         body = TextField()
         status = CharField(default='queued')
         provider_id = CharField(unique=True, null=True)
+        dedupe_key = CharField(unique=True, null=True)
         recipient_type = CharField(null=True)
         recipient_id = IntegerField(null=True)
         error = TextField(null=True)

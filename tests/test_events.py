@@ -12,7 +12,7 @@ from app.models import Event
 def recorder(app):
     """A handler for a test event type and a publisher that records ids."""
     handled, published = [], []
-    events.HANDLERS["test.happened"] = lambda event: handled.append(event.id)
+    events.HANDLERS["test.happened"] = lambda event, config: handled.append(event.id)
     events.set_publisher(published.append)
     yield handled, published
     events.HANDLERS.pop("test.happened", None)
@@ -60,15 +60,15 @@ def test_unhandled_types_are_audit_only(recorder, landlord):
     with transaction():
         event = events.emit("ticket.note", landlord=landlord)
     assert published == [] and Event.get_by_id(event.id).dispatched_at is not None
-    assert events.handle(event.id) is False
+    assert events.handle(event.id, None) is False
 
 
-def test_replay_redelivers_handled_events(recorder, landlord):
+def test_replay_redelivers_handled_events(recorder, landlord, config):
     handled, _ = recorder
     with transaction():
         first = events.emit("test.happened", landlord=landlord)
         events.emit("ticket.note", landlord=landlord)
-    assert events.replay() == 1 and handled == [first.id]
+    assert events.replay(config) == 1 and handled == [first.id]
 
 
 def test_handler_runs_through_the_actor(recorder, landlord, broker, worker):

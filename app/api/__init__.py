@@ -115,6 +115,14 @@ def openapi_path(rule: str) -> str:
 
 
 from app.api import (  # noqa: E402,F401  (route modules register on import)
+    appointments,
+    messages,
+    metrics,
+    notify,
     openapi,
+    pings,
+    properties,
+    tenants,
     tickets,
+    vendors,
 )

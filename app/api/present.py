@@ -60,6 +60,14 @@ def ping_out(ping: Ping) -> s.PingOut:
     )
 
 
+def ping_sent(ping: Ping) -> s.PingSent:
+    """What a manual ping answers: the ping and the message that carries it."""
+    message = ping.messages.order_by(Message.id).first()
+    return s.PingSent(id=ping.id, status=ping.outcome, sent_at=ping.sent_at,
+                      expires_at=ping.expires_at, code=ping.code, channel=ping.channel,
+                      message_id=message.id)
+
+
 def ticket_out(ticket: Ticket) -> s.TicketOut:
     prop = ticket.property
     appointments = (Appointment.select(Appointment, Vendor).join(Vendor)

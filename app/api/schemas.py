@@ -14,6 +14,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     StringConstraints,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -99,11 +100,13 @@ class AppointmentCreate(Schema):
     ends_at: Instant | None = None
     confirmation_method: ConfirmationMethod
 
-    @model_validator(mode="after")
-    def _ends_after_start(self):
-        if self.ends_at is not None and self.ends_at <= self.starts_at:
+    @field_validator("ends_at")
+    @classmethod
+    def _ends_after_start(cls, value, info: ValidationInfo):
+        starts_at = info.data.get("starts_at")
+        if value is not None and starts_at is not None and value <= starts_at:
             raise ValueError("endsAt must be after startsAt")
-        return self
+        return value
 
 
 class PingCreate(Schema):
@@ -117,19 +120,27 @@ class Recipient(Schema):
 
 
 class NotifyCreate(Schema):
+    channel: NotifyChannel = "sms"  # declared first: `to` is read according to it
     to: Address | None = None
     recipient: Recipient | None = None
     message: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1600)]
-    channel: NotifyChannel = "sms"
+
+    @field_validator("to")
+    @classmethod
+    def _address_fits_channel(cls, value, info: ValidationInfo):
+        channel = info.data.get("channel")
+        if value is None or channel is None:
+            return value
+        if channel != "email":
+            return normalize_phone(value)
+        if not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", value):
+            raise ValueError("'to' must be an email address for channel email")
+        return value
 
     @model_validator(mode="after")
     def _one_destination(self):
         if (self.to is None) == (self.recipient is None):
             raise ValueError("give exactly one of 'to' or 'recipient'")
-        if self.to is not None and self.channel != "email":
-            self.to = normalize_phone(self.to)
-        if self.to is not None and self.channel == "email" and "@" not in self.to:
-            raise ValueError("'to' must be an email address for channel email")
         return self
 
 

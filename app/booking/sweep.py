@@ -1,12 +1,94 @@
-"""The periodic sweep: act on whatever is due, using the database as the clock's memory."""
+"""The periodic sweep: act on whatever is due, with the database as the only clock memory."""
 
 from __future__ import annotations
 
-from app import events
+import logging
+from datetime import timedelta
+
+from app import clock, events
+from app.booking import loop
 from app.config import Config
+from app.db import transaction
+from app.messaging import outbound
+from app.models import Message, Ping, Ticket
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+STALE_QUEUED = timedelta(seconds=30)  # queued but never picked up: the broker lost it
+STALE_SENDING = timedelta(minutes=2)  # claimed by a worker that died mid-send
+UNBOOKED = ("new", "dispatching")
+
+
+def expire_pings(config: Config) -> int:
+    """Pending pings past their expiry time out, and the next vendor is asked."""
+    due = (Ping.select(Ping.id)
+           .where(Ping.outcome == "pending", Ping.expires_at <= clock.now())
+           .order_by(Ping.expires_at)
+           .limit(BATCH))
+    return sum(1 for ping in due if loop.lapse(ping.id, "timed_out", config))
+
+
+def escalate_overdue(config: Config) -> int:
+    """Unbooked tickets past their SLA deadline go to the landlord."""
+    due = (Ticket.select(Ticket.id)
+           .where(Ticket.escalate_at <= clock.now())
+           .order_by(Ticket.escalate_at)
+           .limit(BATCH))
+    count = 0
+    for row in due:
+        with transaction():
+            ticket = loop.lock(row.id)
+            if ticket is None or ticket.escalate_at is None or ticket.escalate_at > clock.now():
+                continue
+            if ticket.status not in UNBOOKED:
+                Ticket.update(escalate_at=None).where(Ticket.id == ticket.id).execute()
+                continue
+            if ticket.status == "new":  # dispatch never started (worker down): start it now
+                loop.start(ticket.id, config)
+                ticket = loop.lock(row.id)
+                if ticket.status != "dispatching":
+                    continue
+            loop.escalate(ticket, overdue_reason(ticket, config), config)
+            count += 1
+    return count
+
+
+def overdue_reason(ticket: Ticket, config: Config) -> str:
+    if ticket.severity == "emergency":
+        minutes = config.emergency_idle_escalation / 60
+        return f"emergency not booked within {minutes:g} minutes"
+    hours = config.routine_booking_escalation / 3600
+    return f"routine job not booked within {hours:g} hours"
+
+
+def resend_lost_messages() -> int:
+    """Queued messages the broker never delivered, and sends a dead worker left, go again."""
+    now = clock.now()
+    (Message.update(status="queued", updated_at=now)
+     .where(Message.status == "sending", Message.updated_at <= now - STALE_SENDING)
+     .execute())
+    lost = (Message.select(Message.id)
+            .where(Message.status == "queued", Message.direction == "outbound",
+                   Message.provider_id.is_null(),  # Twilio also calls what it accepted queued
+                   Message.updated_at <= now - STALE_QUEUED)
+            .limit(BATCH))
+    count = 0
+    for message in lost:
+        Message.update(updated_at=now).where(Message.id == message.id).execute()
+        outbound.enqueue(message.id)
+        count += 1
+    return count
 
 
 def run(config: Config) -> dict[str, int]:
     """One pass over everything due; returns counts by kind (for logs and tests)."""
-    republished = sum(1 for event_id in events.undispatched() if events.publish(event_id))
-    return {"republished": republished}
+    counts = {
+        "republished": sum(1 for event_id in events.undispatched() if events.publish(event_id)),
+        "expired": expire_pings(config),
+        "escalated": escalate_overdue(config),
+        "resent": resend_lost_messages(),
+    }
+    if any(counts.values()):
+        log.info("sweep: %s", counts)
+    return counts

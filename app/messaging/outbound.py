@@ -30,7 +30,8 @@ def set_sender(sender: Sender | None) -> None:
     _sender = sender
 
 
-def _enqueue(message_id: int, delay_ms: int = 0) -> None:
+def enqueue(message_id: int, delay_ms: int = 0) -> None:
+    """Hand a queued message to a worker; a broker failure leaves it for the sweep."""
     if _sender is None:
         return
     try:
@@ -49,8 +50,16 @@ def queue(
     ping: Ping | None = None,
     recipient: tuple[str, int] | None = None,
     from_number: str | None = None,
+    dedupe_key: str | None = None,
 ) -> Message:
-    """Record an outbound message (queued) and hand it to a worker after commit."""
+    """Record an outbound message (queued) and hand it to a worker after commit.
+
+    With a dedupe_key, queueing the same key again returns the first message instead.
+    """
+    if dedupe_key is not None:
+        existing = Message.get_or_none(Message.dedupe_key == dedupe_key)
+        if existing is not None:
+            return existing
     with transaction():
         message = Message.create(
             landlord=landlord,
@@ -64,8 +73,9 @@ def queue(
             status="queued",
             recipient_type=recipient[0] if recipient else None,
             recipient_id=recipient[1] if recipient else None,
+            dedupe_key=dedupe_key,
         )
-        after_commit(lambda: _enqueue(message.id))
+        after_commit(lambda: enqueue(message.id))
     return message
 
 
@@ -95,10 +105,12 @@ def resolve_recipient(landlord: Landlord, kind: str, object_id: int, channel: st
 
 
 def deliver(message_id: int, config: Config) -> str:
-    """Send one queued message; safe to run twice (only a queued message is claimed)."""
+    """Send one queued message; safe to run twice (only a queued, never-sent one is claimed)."""
+    # Twilio reports an accepted message as "queued" too; its provider_id tells them apart.
     claimed = (Message.update(status="sending", attempts=Message.attempts + 1,
                               updated_at=clock.now())
-               .where(Message.id == message_id, Message.status == "queued")
+               .where(Message.id == message_id, Message.status == "queued",
+                      Message.provider_id.is_null())
                .execute())
     if claimed != 1:
         return "skipped"
@@ -125,7 +137,7 @@ def _failed(message: Message, error: str, *, retry: bool) -> str:
         (Message.update(status="queued", error=error, updated_at=clock.now())
          .where(Message.id == message.id)
          .execute())
-        _enqueue(message.id, delay)
+        enqueue(message.id, delay)
         return "retrying"
     with transaction():
         (Message.update(status="failed", error=error, updated_at=clock.now())

@@ -1,0 +1,52 @@
+"""Tenants: the people who live at a landlord's properties, each with a private intake link."""
+
+from __future__ import annotations
+
+import secrets
+
+from app import clock
+from app.api import route
+from app.api import schemas as s
+from app.api.errors import ApiError, not_found
+from app.api.present import tenant_out
+from app.db import transaction
+from app.models import Landlord, Property, Tenant
+
+
+def owned_tenant(landlord: Landlord, tenant_id: int) -> Tenant:
+    """The landlord's tenant, or a 404 (another landlord's tenant is not found either)."""
+    tenant = (Tenant.select()
+              .join(Property)
+              .where(Tenant.id == tenant_id, Property.landlord == landlord)
+              .first())
+    if tenant is None:
+        raise not_found("tenant")
+    return tenant
+
+
+@route("/tenants", "GET", summary="The landlord's tenants with their intake links, oldest first",
+       response=s.TenantOut, many=True)
+def list_tenants(landlord: Landlord):
+    tenants = (Tenant.select()
+               .join(Property)
+               .where(Property.landlord == landlord)
+               .order_by(Tenant.id))
+    return [tenant_out(tenant) for tenant in tenants]
+
+
+@route("/tenants", "POST", summary="Add a tenant to one of the landlord's properties",
+       body=s.TenantCreate, response=s.TenantOut, status=201)
+def add_tenant(landlord: Landlord, body: s.TenantCreate):
+    prop = Property.get_or_none(Property.id == body.property_id, Property.landlord == landlord)
+    if prop is None:
+        raise ApiError(422, "some fields are invalid", fields={"propertyId": "no such property"})
+    with transaction():
+        tenant = Tenant.create(property=prop, name=body.name, phone=body.phone, email=body.email,
+                               intake_token=secrets.token_urlsafe(24), created_at=clock.now())
+    return tenant_out(tenant), 201
+
+
+@route("/tenants/<int:tenant_id>", "GET", summary="One tenant with its intake link",
+       response=s.TenantOut, errors=(404,))
+def get_tenant(landlord: Landlord, tenant_id: int):
+    return tenant_out(owned_tenant(landlord, tenant_id))

@@ -1,0 +1,149 @@
+"""What vendors answer: inbound SMS, keypresses and delivery statuses, each handled once."""
+
+from __future__ import annotations
+
+from peewee import IntegrityError
+from twilio.twiml.voice_response import VoiceResponse
+
+from app.booking import loop
+from app.config import Config
+from app.db import transaction
+from app.messaging import replies, templates, voice
+from app.models import Message, Ping, Vendor, VendorPhone
+
+FAILED_DELIVERY = ("failed", "undelivered", "busy", "no-answer", "canceled")
+FINAL = (*FAILED_DELIVERY, "delivered", "completed", "read")
+
+
+def vendors_with(number: str) -> list[Vendor]:
+    """Every vendor (of any landlord) reachable at this phone number."""
+    return list(Vendor.select().join(VendorPhone).where(VendorPhone.number == number).distinct())
+
+
+def answerable_ping(vendors: list[Vendor], code: str | None) -> Ping | None:
+    """The ping a reply is about: the one with that job code, else the vendor's newest open one."""
+    if not vendors:
+        return None
+    query = Ping.select().where(Ping.vendor.in_(vendors))
+    if code:
+        query = query.where(Ping.code == code)
+    else:
+        query = query.where(Ping.outcome.in_(loop.ANSWERABLE))
+    return query.order_by(Ping.sent_at.desc(), Ping.id.desc()).first()
+
+
+def _record_inbound(sid: str, from_number: str, to_number: str, body: str,
+                    vendors: list[Vendor], ping: Ping | None, channel: str = "sms",
+                    dedupe_key: str | None = None) -> bool:
+    """Store the inbound message; False when this delivery was already stored (a retry)."""
+    landlord = ping.ticket.landlord_id if ping else (vendors[0].landlord_id if vendors else None)
+    try:
+        with transaction():
+            Message.create(direction="inbound", channel=channel, to_number=to_number,
+                           from_number=from_number, body=body, status="received",
+                           provider_id=sid if dedupe_key is None else None,
+                           dedupe_key=dedupe_key, landlord=landlord,
+                           ticket=ping.ticket_id if ping else None, ping=ping,
+                           recipient_type="vendor" if vendors else None,
+                           recipient_id=vendors[0].id if vendors else None)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _record_reply(to: str, body: str, ping: Ping | None, vendors: list[Vendor]) -> None:
+    """Keep the TwiML answer in the message log (it travels in the webhook response)."""
+    landlord = ping.ticket.landlord_id if ping else (vendors[0].landlord_id if vendors else None)
+    Message.create(direction="outbound", channel="sms", to_number=to, body=body,
+                   status="replied", landlord=landlord, ping=ping,
+                   ticket=ping.ticket_id if ping else None, recipient_type="vendor",
+                   recipient_id=vendors[0].id if vendors else None)
+
+
+def on_sms(*, sid: str, from_number: str, to_number: str, body: str, config: Config) -> str | None:
+    """Handle one inbound SMS; returns the text to answer with (None for a repeat delivery)."""
+    reply = replies.parse(body)
+    with transaction():  # the stored message and its effect commit together, or neither
+        vendors = vendors_with(from_number)
+        wants_ping = reply.kind in ("accept", "decline")
+        ping = answerable_ping(vendors, reply.code) if wants_ping else None
+        if not _record_inbound(sid, from_number, to_number, body, vendors, ping):
+            return None
+        text = _act(reply, vendors, ping, config)
+        if text:
+            _record_reply(from_number, text, ping, vendors)
+    return text
+
+
+def _act(reply: replies.Reply, vendors: list[Vendor], ping: Ping | None, config: Config) -> str:
+    if reply.kind == "stop":
+        ids = [v.id for v in vendors]
+        Vendor.update(opted_out=True).where(Vendor.id.in_(ids)).execute()
+        for open_ping in Ping.select().where(Ping.vendor.in_(ids), Ping.outcome == "pending"):
+            loop.decline(open_ping.id, config)
+        return templates.reply_stopped()
+    if reply.kind == "start":
+        Vendor.update(opted_out=False).where(Vendor.id.in_([v.id for v in vendors])).execute()
+        return templates.reply_started()
+    if reply.kind == "help" or not vendors:
+        return templates.reply_help()
+    if reply.kind == "unknown":
+        return templates.reply_unknown()
+    if ping is None:
+        return templates.reply_no_job(reply.code)
+    if reply.kind == "accept":
+        outcome = loop.accept(ping.id, "sms", config)
+        return templates.reply_booked(ping) if outcome == "booked" else templates.reply_filled(
+            ping.code)
+    loop.decline(ping.id, config)
+    return templates.reply_declined(ping.code)
+
+
+def offer_gather(response: VoiceResponse, ping_id: int, config: Config) -> None:
+    """The offer read out again, with the keypad Gather (a call asking what to play)."""
+    ping = Ping.get_or_none(Ping.id == ping_id)
+    if ping is None:
+        response.say(templates.reply_no_job(None))
+        return
+    spoken = templates.vendor_offer_spoken(ping.ticket, ping.code)
+    for verb in voice.offer(spoken, ping.id, config).verbs:
+        response.append(verb)
+
+
+def on_keypress(*, call_sid: str, ping_id: int, digits: str, config: Config) -> str:
+    """A keypress on an offer call: 1 accepts, 2 declines; a repeat gets the same answer."""
+    ping = Ping.get_or_none(Ping.id == ping_id)
+    if ping is None:
+        return templates.reply_no_job(None)
+    reply = replies.parse_digits(digits)
+    if reply.kind == "unknown":
+        return "Press 1 to take the job, or 2 to pass."
+    with transaction():
+        first = _record_inbound(call_sid, ping.to_number, "", f"pressed {digits}",
+                                [ping.vendor], ping, channel="voice",
+                                dedupe_key=f"keypress:{call_sid}:{ping.id}")
+        if first and reply.kind == "accept":
+            loop.accept(ping.id, "voice", config)
+        elif first:
+            loop.decline(ping.id, config)
+    ping = Ping.get_by_id(ping.id)
+    if ping.outcome == "accepted":
+        return templates.reply_booked(ping)
+    if ping.outcome == "declined":
+        return templates.reply_declined(ping.code)
+    return templates.reply_filled(ping.code)
+
+
+def on_status(*, sid: str, status: str, error_code: str | None, config: Config) -> None:
+    """Record a delivery status; a failed offer moves on to the next vendor at once."""
+    message = Message.get_or_none(Message.provider_id == sid)
+    if message is None:
+        return
+    error = f"Twilio error {error_code}" if error_code else Message.error
+    query = Message.update(status=status, error=error).where(Message.id == message.id)
+    if status not in FAILED_DELIVERY:  # a late "sent" never overwrites "delivered"
+        query = query.where(Message.status.not_in(FINAL))
+    with transaction():
+        query.execute()
+        if status in FAILED_DELIVERY and message.ping_id is not None:
+            loop.lapse(message.ping_id, "failed", config)

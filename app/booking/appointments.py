@@ -1,0 +1,65 @@
+"""Booking: the one place an appointment is created and a ticket becomes scheduled."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from peewee import IntegrityError
+
+from app import events
+from app.booking import transitions
+from app.clock import isoformat
+from app.db import transaction
+from app.models import ACTIVE_APPOINTMENT_STATUSES, Appointment, Ping, Ticket, Vendor
+
+
+class AlreadyBooked(Exception):
+    """The ticket already has an active (tentative or confirmed) appointment (an API 409)."""
+
+    def __init__(self, ticket_id: int):
+        self.ticket_id = ticket_id
+        super().__init__(f"ticket {ticket_id} already has an active appointment")
+
+
+def active_appointment(ticket: Ticket) -> Appointment | None:
+    """The ticket's tentative or confirmed appointment, if it has one."""
+    return (Appointment.select()
+            .where(Appointment.ticket == ticket,
+                   Appointment.status.in_(ACTIVE_APPOINTMENT_STATUSES))
+            .first())
+
+
+def book(
+    ticket: Ticket,
+    vendor: Vendor,
+    starts_at: datetime | None,
+    ends_at: datetime | None,
+    method: str,
+    actor: str,
+    ping: Ping | None = None,
+) -> Appointment:
+    """Schedule ticket with vendor: status change, tentative appointment and event, atomically.
+
+    Raises AlreadyBooked when the ticket has an active appointment (also when a concurrent
+    booking wins the partial unique index) and IllegalTransition when its state forbids
+    booking; either way nothing is written. Two racing callers give exactly one appointment.
+    """
+    if active_appointment(ticket) is not None:
+        raise AlreadyBooked(ticket.id)
+    try:
+        with transaction():
+            transitions.change_status(ticket, "scheduled", actor=actor)  # sets booked_at
+            appointment = Appointment.create(
+                ticket=ticket, vendor=vendor, ping=ping, starts_at=starts_at, ends_at=ends_at,
+                status="tentative", confirmation_method=method, created_at=ticket.booked_at,
+            )
+            events.emit(
+                "appointment.confirmed", ticket=ticket, actor=actor,
+                vendor=vendor.name, vendorId=vendor.id, appointmentId=appointment.id,
+                startsAt=isoformat(starts_at), endsAt=isoformat(ends_at), method=method,
+                pingId=ping.id if ping is not None else None,
+            )
+    except IntegrityError:
+        ticket.__data__.update(Ticket.get_by_id(ticket.id).__data__)  # undo the rolled-back change
+        raise AlreadyBooked(ticket.id) from None
+    return appointment

@@ -1,0 +1,72 @@
+"""Dispatch: offer a ticket to a vendor (a ping) by SMS or call."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from app import clock, events
+from app.config import Config
+from app.db import transaction
+from app.messaging import outbound, templates
+from app.models import Ping, Ticket, Vendor
+
+CODE_ALPHABET = "ACDEFHJKMNPRTVWXY3479"  # no look-alikes: 0/O, 1/I/L, 2/Z, 5/S, 8/B, 6/G, U/V
+CODE_LENGTH = 4
+CLOSED_STATUSES = ("scheduled", "completed", "cancelled")
+
+
+class PingRefused(Exception):
+    """The vendor cannot be asked (retired, opted out, no phone) or the job is not open."""
+
+
+def new_code(vendor: Vendor) -> str:
+    """A short job code, distinct from the codes of the vendor's open pings."""
+    taken = {p.code for p in Ping.select(Ping.code)
+             .where(Ping.vendor == vendor, Ping.outcome == "pending")}
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if code not in taken:
+            return code
+
+
+def refusal(ticket: Ticket, vendor: Vendor) -> str | None:
+    """Why this vendor cannot be offered this ticket now, or None when it can."""
+    if not vendor.active:
+        return f"vendor {vendor.id} is retired (active=false)"
+    if vendor.opted_out:
+        return f"vendor {vendor.id} has opted out of messages (they can text START)"
+    if ticket.status in CLOSED_STATUSES:
+        return f"ticket {ticket.id} is {ticket.status}; there is no job to offer"
+    return None
+
+
+def send_ping(ticket: Ticket, vendor: Vendor, channel: str, config: Config, actor: str) -> Ping:
+    """Offer ticket to vendor: ping, outbound message and `vendor.pinged` in one transaction.
+
+    The ping expires after config.vendor_reply_timeout seconds. The vendor's specialties are
+    not checked (a landlord may ask anyone by hand); raises PingRefused when refusal() says so.
+    """
+    reason = refusal(ticket, vendor)
+    phones = vendor.phones
+    if reason is None and not phones:
+        reason = f"vendor {vendor.id} has no phone number"
+    if reason is not None:
+        raise PingRefused(reason)
+    now = clock.now()
+    with transaction():
+        code = new_code(vendor)
+        ping = Ping.create(ticket=ticket, vendor=vendor, channel=channel, code=code,
+                           to_number=phones[0], sent_at=now, outcome="pending",
+                           expires_at=now + timedelta(seconds=config.vendor_reply_timeout))
+        body = (templates.vendor_offer_spoken(ticket, code) if channel == "voice"
+                else templates.vendor_offer(ticket, code))
+        message = outbound.queue(landlord=ticket.landlord_id, to=ping.to_number, body=body,
+                                 channel=channel, ticket=ticket, ping=ping,
+                                 recipient=("vendor", vendor.id))
+        Vendor.update(last_offered_at=now).where(Vendor.id == vendor.id).execute()
+        vendor.last_offered_at = now
+        events.emit("vendor.pinged", ticket=ticket, actor=actor, vendor=vendor.name,
+                    vendorId=vendor.id, channel=channel, code=code, pingId=ping.id,
+                    messageId=message.id, expiresAt=clock.isoformat(ping.expires_at))
+    return ping

@@ -1,0 +1,25 @@
+"""The handler table: what happens after each event that has a consequence.
+
+`vendor.confirmed` has no handler of its own: the winning YES records it and creates the
+appointment in one transaction (loop.accept), so no crash can leave one without the other.
+"""
+
+from __future__ import annotations
+
+from app import events
+from app.booking import loop
+from app.config import Config
+from app.messaging import notices
+from app.models import Event
+
+
+@events.handles("intake.completed")
+def start_dispatch(event: Event, config: Config) -> None:
+    """A new ticket: start asking vendors (a second delivery finds it already started)."""
+    loop.start(event.ticket_id, config)
+
+
+@events.handles("appointment.confirmed")
+def notify_booking(event: Event, config: Config) -> None:
+    """Tell tenant and landlord, and every vendor still holding an offer that it is filled."""
+    notices.booked(event, config)

@@ -1,0 +1,154 @@
+"""The booking loop: start dispatch, ask vendors one at a time, take answers, time out, escalate."""
+
+from __future__ import annotations
+
+import logging
+
+from app import clock, events
+from app.booking import selection, transitions
+from app.booking.appointments import AlreadyBooked, book
+from app.booking.dispatch import PingRefused, send_ping
+from app.booking.windows import parse_window
+from app.config import Config
+from app.db import is_postgres, transaction
+from app.messaging import notices
+from app.models import Ping, Ticket
+
+log = logging.getLogger(__name__)
+
+BOOKABLE = ("dispatching", "escalated")  # a YES still books the job in these states
+ANSWERABLE = ("pending", "timed_out", "failed")  # pings a vendor may still say YES/NO to
+NOBODY_LEFT = "no vendor left to ask: every matching vendor declined or did not answer"
+NOBODY_FITS = "no vendor matches this job's category and hours"
+
+
+def lock(ticket_id: int) -> Ticket | None:
+    """Re-read a ticket inside a transaction, locking its row where the database can."""
+    query = Ticket.select().where(Ticket.id == ticket_id)
+    if is_postgres():
+        query = query.for_update()
+    return query.first()
+
+
+def start(ticket_id: int, config: Config) -> None:
+    """Move a new ticket to dispatching and ask the first vendor (does nothing twice)."""
+    with transaction():
+        ticket = lock(ticket_id)
+        if ticket is None or ticket.status != "new":
+            return
+        transitions.change_status(ticket, "dispatching")
+        ask_next(ticket, config, first=True)
+
+
+def ask_next(ticket: Ticket, config: Config, *, first: bool = False) -> Ping | None:
+    """Ping the next vendor unless one is still pending; escalate when nobody is left.
+
+    Call inside a transaction holding the ticket (lock()), so one ping is open at a time.
+    """
+    if ticket.status not in BOOKABLE:
+        return None
+    if Ping.select().where(Ping.ticket == ticket, Ping.outcome == "pending").exists():
+        return None
+    while (vendor := selection.next_vendor(ticket)) is not None:
+        try:
+            return send_ping(ticket, vendor, vendor.preferred_channel, config, actor="system")
+        except PingRefused as exc:  # changed under us (opted out, lost its phone): skip
+            log.info("skipping vendor %s for ticket %s: %s", vendor.id, ticket.id, exc)
+            events.emit("vendor.skipped", ticket=ticket, vendorId=vendor.id, reason=str(exc))
+    if ticket.status == "dispatching":
+        escalate(ticket, NOBODY_FITS if first else NOBODY_LEFT, config)
+    return None
+
+
+def escalate(ticket: Ticket, reason: str, config: Config) -> None:
+    """Hand the ticket to its landlord: status, event and messages to landlord and tenant."""
+    transitions.change_status(ticket, "escalated", escalation_reason=reason)
+    event = events.emit("ticket.escalated", ticket=ticket, reason=reason)
+    notices.escalated(ticket, reason, event, config)
+
+
+def _first_response(ticket: Ticket) -> None:
+    now = clock.now()
+    (Ticket.update(first_response_at=now)
+     .where(Ticket.id == ticket.id, Ticket.first_response_at.is_null())
+     .execute())
+
+
+def accept(ping_id: int, via: str, config: Config) -> str:
+    """A vendor said YES: 'booked' for the first YES on an unbooked ticket, else 'filled'."""
+    with transaction():
+        ping = Ping.get_or_none(Ping.id == ping_id)
+        ticket = lock(ping.ticket_id) if ping else None
+        if ping is None or ticket is None:
+            return "unknown"
+        if ping.outcome == "accepted":
+            return "booked"  # the same YES again
+        _first_response(ticket)
+        if ticket.status not in BOOKABLE or ping.outcome not in ANSWERABLE:
+            if ping.outcome == "pending":
+                _close(ping, "filled")
+            return "filled"
+        _close(ping, "accepted")
+        vendor = ping.vendor
+        events.emit("vendor.confirmed", ticket=ticket, actor=f"vendor:{vendor.id}",
+                    vendor=vendor.name, vendorId=vendor.id, pingId=ping.id, via=via)
+        window = parse_window(ticket.window, ticket.created_at, ticket.property.timezone)
+        try:
+            book(ticket, vendor, window[0] if window else None, window[1] if window else None,
+                 via, f"vendor:{vendor.id}", ping=ping)
+        except (AlreadyBooked, transitions.IllegalTransition):
+            _close(ping, "filled", force=True)
+            return "filled"
+        # Everyone still holding an offer is told it is filled (appointment.confirmed handler).
+        (Ping.update(outcome="filled")
+         .where(Ping.ticket == ticket, Ping.outcome == "pending", Ping.id != ping.id)
+         .execute())
+    return "booked"
+
+
+def decline(ping_id: int, config: Config) -> str:
+    """A vendor said NO: record it and, if they held the open offer, ask the next one."""
+    with transaction():
+        ping = Ping.get_or_none(Ping.id == ping_id)
+        ticket = lock(ping.ticket_id) if ping else None
+        if ping is None or ticket is None:
+            return "unknown"
+        _first_response(ticket)
+        if ping.outcome not in ANSWERABLE:
+            return ping.outcome
+        was_pending = ping.outcome == "pending"
+        _close(ping, "declined")
+        vendor = ping.vendor
+        events.emit("vendor.declined", ticket=ticket, actor=f"vendor:{vendor.id}",
+                    vendor=vendor.name, vendorId=vendor.id, pingId=ping.id)
+        if was_pending:
+            ask_next(ticket, config)
+    return "declined"
+
+
+def lapse(ping_id: int, outcome: str, config: Config) -> bool:
+    """A pending ping expired ('timed_out') or could not be delivered ('failed'): move on."""
+    with transaction():
+        ping = Ping.get_or_none(Ping.id == ping_id)
+        ticket = lock(ping.ticket_id) if ping else None
+        if ping is None or ticket is None or not _close(ping, outcome, only_pending=True):
+            return False
+        vendor = ping.vendor
+        kind = "vendor.timed_out" if outcome == "timed_out" else "vendor.unreachable"
+        events.emit(kind, ticket=ticket, vendor=vendor.name, vendorId=vendor.id, pingId=ping.id)
+        ask_next(ticket, config)
+    return True
+
+
+def _close(ping: Ping, outcome: str, *, only_pending: bool = False, force: bool = False) -> bool:
+    """Set a ping's outcome with a conditional update; True when this call changed it."""
+    query = Ping.update(outcome=outcome, answered_at=clock.now() if outcome in (
+        "accepted", "declined") else Ping.answered_at).where(Ping.id == ping.id)
+    if only_pending:
+        query = query.where(Ping.outcome == "pending")
+    elif not force:
+        query = query.where(Ping.outcome.in_(ANSWERABLE))
+    changed = query.execute() == 1
+    if changed:
+        ping.outcome = outcome
+    return changed

@@ -1,0 +1,48 @@
+"""Which vendors to ask for a ticket, in which order."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from app import clock
+from app.booking.hours import open_at, overlaps
+from app.booking.windows import parse_window
+from app.models import Ping, Ticket, Vendor, VendorPhone
+
+
+def _works_then(vendor: Vendor, ticket: Ticket, now: datetime, tz: str) -> bool:
+    """Emergencies need a vendor working now; routine jobs one whose hours meet the window."""
+    if ticket.severity == "emergency":
+        return open_at(vendor.schedule, now, tz)
+    window = parse_window(ticket.window, ticket.created_at, tz)
+    if window is None:  # the tenant's words could not be read: hours cannot rule anyone out
+        return True
+    return overlaps(vendor.schedule, window[0], window[1], tz)
+
+
+def candidates(ticket: Ticket, now: datetime | None = None) -> list[Vendor]:
+    """Vendors still to ask: right trade, reachable, working then, not yet asked; best first.
+
+    Order: priority (1 first), then least recently offered any job (fair rotation; the
+    timestamp lives on the vendor row, so it holds across restarts and worker processes).
+    """
+    now = now or clock.now()
+    tz = ticket.property.timezone
+    asked = Ping.select(Ping.vendor).where(Ping.ticket == ticket)
+    reachable = VendorPhone.select(VendorPhone.vendor)
+    query = (Vendor.select()
+             .where(Vendor.landlord == ticket.landlord_id,
+                    Vendor.active == True,  # noqa: E712
+                    Vendor.opted_out == False,  # noqa: E712
+                    Vendor.specialties.contains(f'"{ticket.category}"'),
+                    Vendor.id.not_in(asked),
+                    Vendor.id.in_(reachable))
+             .order_by(Vendor.priority, Vendor.last_offered_at.asc(nulls="first"), Vendor.id))
+    return [vendor for vendor in query
+            if ticket.category in vendor.specialties and _works_then(vendor, ticket, now, tz)]
+
+
+def next_vendor(ticket: Ticket, now: datetime | None = None) -> Vendor | None:
+    """The one vendor to ask next, or None when nobody is left."""
+    found = candidates(ticket, now)
+    return found[0] if found else None

@@ -1,0 +1,90 @@
+"""Vendors: create, change and retire a vendor together with its phone numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic.alias_generators import to_camel
+
+from app import clock
+from app.booking.hours import parse_hours
+from app.db import transaction
+from app.models import Appointment, Landlord, Ping, Vendor, VendorPhone
+
+# Columns a vendor cannot be without; an explicit null for one of them is refused.
+REQUIRED = ("name", "phones", "specialties", "hours", "priority", "active", "preferred_channel")
+
+
+class VendorError(ValueError):
+    """A change that cannot be applied to a vendor; field is the JSON name of the culprit."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def _set_phones(vendor: Vendor, phones: list[str]) -> None:
+    """Replace the vendor's numbers, keeping the given order (the first one is pinged)."""
+    VendorPhone.delete().where(VendorPhone.vendor == vendor).execute()
+    for position, number in enumerate(dict.fromkeys(phones)):  # a repeated number counts once
+        VendorPhone.create(vendor=vendor, number=number, position=position)
+
+
+def _apply(vendor: Vendor, changes: dict[str, Any]) -> list[str] | None:
+    """Copy column changes onto the row; return the new phone list, if any."""
+    for name in REQUIRED:
+        if name in changes and changes[name] is None:
+            raise VendorError(to_camel(name), "may not be null")
+    phones = changes.pop("phones", None)
+    if "hours" in changes:
+        try:
+            vendor.schedule = parse_hours(changes["hours"])
+        except ValueError as exc:
+            raise VendorError("hours", str(exc)) from None
+    for name, value in changes.items():
+        setattr(vendor, name, value)
+    return phones
+
+
+def create_vendor(landlord: Landlord, fields: dict[str, Any]) -> Vendor:
+    """A new vendor of landlord with its phones, in one transaction."""
+    changes = dict(fields)
+    changes.setdefault("hours", "24/7")
+    now = clock.now()
+    vendor = Vendor(landlord=landlord, created_at=now, updated_at=now)
+    phones = _apply(vendor, changes)
+    with transaction():
+        vendor.save()
+        _set_phones(vendor, phones or [])
+    return vendor
+
+
+def update_vendor(vendor: Vendor, fields: dict[str, Any]) -> Vendor:
+    """Apply the given fields only (a partial update), phones included, in one transaction."""
+    changes = dict(fields)
+    phones = _apply(vendor, changes)
+    vendor.updated_at = clock.now()
+    with transaction():
+        vendor.save()
+        if phones is not None:
+            _set_phones(vendor, phones)
+    return vendor
+
+
+def has_history(vendor: Vendor) -> bool:
+    """Whether pings or appointments refer to the vendor (their history must stay readable)."""
+    return (Ping.select().where(Ping.vendor == vendor).exists()
+            or Appointment.select().where(Appointment.vendor == vendor).exists())
+
+
+def retire_vendor(vendor: Vendor) -> bool:
+    """Deactivate a vendor with history, delete one without; True when the row was deleted."""
+    with transaction():
+        if has_history(vendor):
+            (Vendor.update(active=False, updated_at=clock.now())
+             .where(Vendor.id == vendor.id)
+             .execute())
+            vendor.active = False
+            return False
+        vendor.delete_instance(recursive=True)
+    return True

@@ -1,0 +1,85 @@
+"""Twilio's inbound webhooks: verify the signature, hand the request to the engine, answer TwiML."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, request
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+from twilio.twiml.voice_response import VoiceResponse
+
+from app.booking import answers
+from app.config import Config
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks/twilio")
+
+
+def _config() -> Config:
+    return current_app.extensions["fixline"]
+
+
+def signed_url(config: Config) -> str:
+    """The URL Twilio signed: PUBLIC_BASE_URL + path + query when set, else the request URL."""
+    if config.public_base_url:
+        query = request.query_string.decode()
+        return config.public_base_url + request.path + (f"?{query}" if query else "")
+    return request.url
+
+
+@bp.before_request
+def verify_signature() -> None:
+    """403 and no change unless X-Twilio-Signature matches the configured token."""
+    config = _config()
+    signature = request.headers.get("X-Twilio-Signature", "")
+    validator = RequestValidator(config.webhook_auth_token)
+    if not signature or not validator.validate(signed_url(config), request.form, signature):
+        abort(403)
+
+
+def _twiml(document) -> Response:
+    return Response(str(document), mimetype="text/xml")
+
+
+@bp.post("/sms")
+def sms():
+    """An SMS from a vendor: YES/NO (with or without a job code), STOP/START/HELP."""
+    form = request.form
+    sid = form.get("MessageSid") or form.get("SmsSid")
+    if not sid or not form.get("From"):
+        abort(400, "MessageSid and From are required")
+    text = answers.on_sms(sid=sid, from_number=form["From"], to_number=form.get("To", ""),
+                          body=form.get("Body", ""), config=_config())
+    reply = MessagingResponse()
+    if text:
+        reply.message(text)
+    return _twiml(reply)
+
+
+@bp.post("/voice")
+def voice():
+    """A vendor's keypress on an offer call (1 accepts, 2 declines), or any other call."""
+    form = request.form
+    ping_id = request.args.get("ping", type=int)
+    call_sid = form.get("CallSid", "")
+    response = VoiceResponse()
+    if ping_id is None or not call_sid:
+        response.say("This is Fixline. Jobs are offered by text message or by our calls.")
+        return _twiml(response)
+    digits = form.get("Digits")
+    if digits is None:  # the call is asking what to play: offer the job again
+        answers.offer_gather(response, ping_id, _config())
+        return _twiml(response)
+    response.say(answers.on_keypress(call_sid=call_sid, ping_id=ping_id, digits=digits,
+                                     config=_config()))
+    return _twiml(response)
+
+
+@bp.post("/status")
+def status():
+    """Delivery status of a message or call we sent."""
+    form = request.form
+    sid = form.get("MessageSid") or form.get("CallSid") or form.get("SmsSid")
+    state = form.get("MessageStatus") or form.get("CallStatus") or form.get("SmsStatus")
+    if not sid or not state:
+        abort(400, "a MessageSid/CallSid and its status are required")
+    answers.on_status(sid=sid, status=state, error_code=form.get("ErrorCode"), config=_config())
+    return Response("", status=200)

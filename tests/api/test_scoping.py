@@ -1,0 +1,101 @@
+"""Two landlords: another landlord's object is 404 by path, 422 by body, and never touched."""
+
+import re
+
+import pytest
+
+from app.api import ROUTES
+from tests.api.conftest import error_of, snapshot
+
+# (method, path template, body template, expected status, field named on a 422).
+# {ticket}, {vendor}, {tenant}, {property}: the other landlord's; {my_*}: the caller's own.
+MATRIX = [
+    ("GET", "/api/tickets/{ticket}", None, 404, None),
+    ("GET", "/api/tickets/{ticket}/timeline", None, 404, None),
+    ("POST", "/api/tickets/{ticket}/cancel", None, 404, None),
+    ("POST", "/api/tickets/{ticket}/complete", None, 404, None),
+    ("GET", "/api/vendors/{vendor}", None, 404, None),
+    ("PUT", "/api/vendors/{vendor}", {"name": "Hijacked", "active": False}, 404, None),
+    ("DELETE", "/api/vendors/{vendor}", None, 404, None),
+    ("POST", "/api/vendors/{vendor}/ping", {"ticketId": "{my_ticket}"}, 404, None),
+    ("POST", "/api/vendors/{my_vendor}/ping", {"ticketId": "{ticket}"}, 422, "ticketId"),
+    ("GET", "/api/tenants/{tenant}", None, 404, None),
+    ("GET", "/api/properties/{property}", None, 404, None),
+    ("POST", "/api/tenants", {"name": "Mallory", "phone": "+15550006666",
+                              "propertyId": "{property}"}, 422, "propertyId"),
+    ("POST", "/api/tickets", {"tenantId": "{tenant}", "propertyId": "{property}",
+                              "category": "lock", "severity": "routine", "window": "any"},
+     422, "propertyId"),
+    ("POST", "/api/tickets", {"tenantId": "{tenant}", "propertyId": "{my_property}",
+                              "category": "lock", "severity": "routine", "window": "any"},
+     422, "tenantId"),
+    ("POST", "/api/appointments", {"ticketId": "{ticket}", "vendorId": "{my_vendor}",
+                                   "startsAt": "2030-01-01T10:00:00Z",
+                                   "confirmationMethod": "api"}, 422, "ticketId"),
+    ("POST", "/api/appointments", {"ticketId": "{my_ticket}", "vendorId": "{vendor}",
+                                   "startsAt": "2030-01-01T10:00:00Z",
+                                   "confirmationMethod": "api"}, 422, "vendorId"),
+    ("POST", "/api/notify", {"recipient": {"type": "tenant", "id": "{tenant}"},
+                             "message": "hi"}, 422, "recipient"),
+    ("POST", "/api/notify", {"recipient": {"type": "vendor", "id": "{vendor}"},
+                             "message": "hi"}, 422, "recipient"),
+    ("POST", "/api/notify", {"recipient": {"type": "landlord", "id": "{landlord}"},
+                             "message": "hi"}, 422, "recipient"),
+]
+
+
+def _fill(value, ids: dict[str, int]):
+    if isinstance(value, dict):
+        return {key: _fill(item, ids) for key, item in value.items()}
+    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
+        return ids[value[1:-1]]
+    return value
+
+
+@pytest.fixture
+def ids(theirs, home, ticket, vendor) -> dict[str, int]:
+    return {"ticket": theirs.ticket.id, "vendor": theirs.vendor.id, "tenant": theirs.tenant.id,
+            "property": theirs.property.id, "landlord": theirs.landlord.id,
+            "my_ticket": ticket.id, "my_vendor": vendor.id, "my_property": home[0].id}
+
+
+@pytest.mark.parametrize("method,path,body,status,field", MATRIX,
+                         ids=[f"{m} {p} {f or ''}".strip() for m, p, _, _, f in MATRIX])
+def test_another_landlords_object(client, auth, ids, method, path, body, status, field):
+    before = snapshot()
+    response = client.open(path.format(**ids), method=method, headers=auth,
+                           json=_fill(body, ids) if body is not None else None)
+    assert response.status_code == status, response.json
+    error = error_of(response)
+    if status == 422:
+        assert set(error["fields"]) == {field}
+    else:
+        assert error["code"] == "not_found"
+    assert snapshot() == before
+
+
+def test_the_owner_still_sees_everything(client, other_auth, ids):
+    for path in ("/api/tickets/{ticket}", "/api/vendors/{vendor}", "/api/tenants/{tenant}",
+                 "/api/properties/{property}"):
+        assert client.get(path.format(**ids), headers=other_auth).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/tickets", "/api/vendors", "/api/tenants",
+                                  "/api/properties", "/api/messages"])
+def test_lists_hold_only_my_objects(client, auth, other_auth, ids, path):
+    mine = client.get(path, headers=auth).json
+    items = mine["items"] if isinstance(mine, dict) else mine
+    theirs = client.get(path, headers=other_auth).json
+    their_items = theirs["items"] if isinstance(theirs, dict) else theirs
+    assert not {i["id"] for i in items} & {i["id"] for i in their_items}
+
+
+def _shape(path: str) -> str:
+    return re.sub(r"<int:\w+>|\{\w+\}", "{id}", path)
+
+
+def test_matrix_covers_every_route_with_an_id():
+    """A new route taking an id fails here until it joins the matrix."""
+    with_ids = {(spec.method, _shape("/api" + spec.rule))
+                for spec in ROUTES if "<int:" in spec.rule}
+    assert with_ids <= {(method, _shape(path)) for method, path, *_ in MATRIX}

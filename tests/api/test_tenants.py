@@ -1,0 +1,66 @@
+"""Tenants: created on one of your properties, each with a private, unguessable intake link."""
+
+import pytest
+
+from app.models import Tenant
+from tests.api.conftest import error_of, snapshot
+
+
+def test_create_answers_201_with_an_intake_url(client, auth, home):
+    prop, _ = home
+    response = client.post("/api/tenants", json={
+        "name": "Alice Johnson", "phone": "+1 234 567 891", "propertyId": prop.id,
+        "email": "alice@example.com",
+    }, headers=auth)
+    assert response.status_code == 201
+    tenant = response.json
+    assert tenant["phone"] == "+1234567891" and tenant["propertyId"] == prop.id
+    stored = Tenant.get_by_id(tenant["id"])
+    assert len(stored.intake_token) >= 32
+    assert tenant["intakeUrl"].startswith("http") and tenant["intakeUrl"].endswith(
+        stored.intake_token)
+
+
+def test_intake_tokens_differ(client, auth, home):
+    prop, _ = home
+    urls = {client.post("/api/tenants", json={"name": f"T{i}", "phone": "+15550000100",
+                                              "propertyId": prop.id}, headers=auth)
+            .json["intakeUrl"] for i in range(3)}
+    assert len(urls) == 3
+
+
+def test_intake_url_uses_public_base_url(app, client, auth, home):
+    from dataclasses import replace
+
+    app.extensions["fixline"] = replace(app.extensions["fixline"],
+                                        public_base_url="https://fixline.example")
+    _, tenant = home
+    url = client.get(f"/api/tenants/{tenant.id}", headers=auth).json["intakeUrl"]
+    assert url == f"https://fixline.example/intake/{tenant.intake_token}"
+
+
+@pytest.mark.parametrize("changes,fields", [
+    ({"name": ""}, {"name"}),
+    ({"phone": "not a phone"}, {"phone"}),
+    ({"email": "nope"}, {"email"}),
+    ({"propertyId": "x"}, {"propertyId"}),
+    ({"propertyId": 99999}, {"propertyId"}),
+    ({"name": None, "phone": None}, {"name", "phone"}),
+])
+def test_invalid_tenant_is_422_naming_fields(client, auth, home, changes, fields):
+    prop, _ = home
+    before = snapshot()
+    body = {"name": "Bob", "phone": "+15550000200", "propertyId": prop.id, **changes}
+    response = client.post("/api/tenants", json=body, headers=auth)
+    assert response.status_code == 422
+    assert set(error_of(response)["fields"]) == fields
+    assert snapshot() == before
+
+
+def test_list_and_get_only_mine(client, auth, home, other_landlord):
+    _, tenant = home
+    listed = client.get("/api/tenants", headers=auth).json
+    assert [t["id"] for t in listed] == [tenant.id]
+    one = client.get(f"/api/tenants/{tenant.id}", headers=auth)
+    assert one.status_code == 200 and one.json["name"] == "Tenant of Lana Lord"
+    assert client.get("/api/tenants/999", headers=auth).status_code == 404

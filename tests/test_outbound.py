@@ -1,0 +1,141 @@
+"""Outbound messages end to end: enqueued after commit, sent once, every attempt recorded."""
+
+from __future__ import annotations
+
+import pytest
+
+from actors import tasks
+from app.db import transaction
+from app.messaging import outbound
+from app.messaging.channels import Outbox
+from app.models import Event, Message
+from tests import twilio_fake
+from tests.conftest import make_config
+
+fake_twilio = twilio_fake.fake_twilio  # the fixture, requested by name below
+
+VENDOR = "+15550003000"
+
+
+@pytest.fixture
+def enqueued(app, monkeypatch) -> list[tuple[int, int]]:
+    """Every (message_id, delay_ms) handed to the broker; they still reach it."""
+    calls: list[tuple[int, int]] = []
+    sender = outbound._sender
+
+    def spy(message_id: int, delay_ms: int) -> None:
+        calls.append((message_id, delay_ms))
+        sender(message_id, delay_ms)
+
+    monkeypatch.setattr(outbound, "_sender", spy)
+    return calls
+
+
+@pytest.fixture
+def sends(app, monkeypatch) -> list[int]:
+    """Ids of the messages the outbox was asked to carry, in order."""
+    calls: list[int] = []
+    send = Outbox.send
+
+    def counting(self, message, config):
+        calls.append(message.id)
+        return send(self, message, config)
+
+    monkeypatch.setattr(Outbox, "send", counting)
+    return calls
+
+
+def sent_events() -> list[dict]:
+    return [e.data for e in Event.select().where(Event.type == "notification.sent")]
+
+
+def test_queue_in_a_transaction_enqueues_only_after_commit(landlord, broker, enqueued, request):
+    with transaction():
+        message = outbound.queue(landlord=landlord, to=VENDOR, body="Job K7Q2?")
+        assert enqueued == []
+        assert broker.queues["default"].qsize() == 0
+    assert enqueued == [(message.id, 0)]
+    assert broker.queues["default"].qsize() == 1
+
+    request.getfixturevalue("worker")
+    broker.join("default")
+    stored = Message.get_by_id(message.id)
+    assert (stored.status, stored.attempts) == ("stored", 1)
+    assert stored.provider_id.startswith("OB")
+
+
+def test_a_rolled_back_transaction_enqueues_nothing(landlord, broker, enqueued):
+    class Abandoned(Exception):
+        pass
+
+    with pytest.raises(Abandoned), transaction():
+        outbound.queue(landlord=landlord, to=VENDOR, body="Job K7Q2?")
+        raise Abandoned
+    with transaction():  # the next commit must not run the abandoned callback
+        pass
+
+    assert Message.select().count() == 0
+    assert enqueued == []
+    assert broker.queues["default"].qsize() == 0
+    assert broker.queues["default.DQ"].qsize() == 0
+
+
+def test_deliver_twice_sends_once(landlord, config, sends):
+    message = outbound.queue(landlord=landlord, to=VENDOR, body="Job K7Q2?")
+    assert outbound.deliver(message.id, config) == "stored"
+    provider_id = Message.get_by_id(message.id).provider_id
+    assert outbound.deliver(message.id, config) == "skipped"
+
+    assert sends == [message.id]
+    assert Message.get_by_id(message.id).provider_id == provider_id
+    assert [e["messageId"] for e in sent_events()] == [message.id]
+
+
+def test_the_actor_run_twice_sends_once(landlord, broker, worker, sends):
+    message = outbound.queue(landlord=landlord, to=VENDOR, body="Job K7Q2?")
+    tasks.send_message.send(message.id)  # Dramatiq delivers at least once
+    broker.join("default")
+
+    assert sends == [message.id]
+    assert Message.get_by_id(message.id).attempts == 1
+    assert [e["messageId"] for e in sent_events()] == [message.id]
+
+
+def test_every_attempt_is_a_message_row_and_an_event(landlord, home, broker, worker):
+    _, tenant = home
+    outbound.queue(landlord=landlord, to=tenant.phone, body="Booked", channel="sms")
+    outbound.queue(landlord=landlord, to=VENDOR, body="Job K7Q2?", channel="voice")
+    outbound.queue(landlord=landlord, to=landlord.email, body="Booked", channel="email")
+    broker.join("default")
+
+    messages = list(Message.select().order_by(Message.id))
+    assert [(m.channel, m.status) for m in messages] == [
+        ("sms", "stored"), ("voice", "stored"), ("email", "stored")]
+    assert len({m.provider_id for m in messages}) == 3
+    expected = [(m.id, m.channel, m.to_number) for m in messages]
+    assert sorted((e["messageId"], e["channel"], e["to"]) for e in sent_events()) == expected
+    assert {e.landlord_id for e in Event.select()} == {landlord.id}
+
+
+class TestWithTwilioConfigured:
+    """Twilio carries SMS and calls; email still stays in the outbox."""
+
+    @pytest.fixture
+    def config(self, database_url, tmp_path, fake_twilio):
+        return make_config(database_url, tmp_path / "instance",
+                           twilio_account_sid=fake_twilio.account_sid,
+                           twilio_auth_token=fake_twilio.auth_token,
+                           twilio_from_number="+15005550006",
+                           twilio_api_base=fake_twilio.base_url)
+
+    def test_email_goes_to_the_outbox(self, fake_twilio, landlord, broker, worker, sends):
+        email = outbound.queue(landlord=landlord, to=landlord.email, body="Booked",
+                               channel="email")
+        sms = outbound.queue(landlord=landlord, to=VENDOR, body="Job K7Q2?")
+        broker.join("default")
+
+        assert sends == [email.id]
+        assert [r.form["To"] for r in fake_twilio.requests] == [VENDOR]
+        email, sms = Message.get_by_id(email.id), Message.get_by_id(sms.id)
+        assert (email.status, email.provider_id[:2]) == ("stored", "OB")
+        assert (sms.status, sms.provider_id) == ("queued", fake_twilio.created[0]["sid"])
