@@ -23,3 +23,11 @@ def start_dispatch(event: Event, config: Config) -> None:
 def notify_booking(event: Event, config: Config) -> None:
     """Tell tenant and landlord, and every vendor still holding an offer that it is filled."""
     notices.booked(event, config)
+
+
+@events.handles("notification.failed")
+def offer_undeliverable(event: Event, config: Config) -> None:
+    """An offer the provider gave up on counts as no answer: ask the next vendor now."""
+    ping_id = event.data.get("pingId")
+    if ping_id is not None:
+        loop.lapse(ping_id, "failed", config)

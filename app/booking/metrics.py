@@ -21,6 +21,8 @@ class Spread:
 
 @dataclass(frozen=True)
 class TicketMetrics:
+    """A landlord's tickets by status, and how long answering and booking took."""
+
     by_status: dict[str, int]
     total: int
     time_to_first_response: Spread

@@ -34,7 +34,6 @@ def candidates(ticket: Ticket, now: datetime | None = None) -> list[Vendor]:
              .where(Vendor.landlord == ticket.landlord_id,
                     Vendor.active == True,  # noqa: E712
                     Vendor.opted_out == False,  # noqa: E712
-                    Vendor.specialties.contains(f'"{ticket.category}"'),
                     Vendor.id.not_in(asked),
                     Vendor.id.in_(reachable))
              .order_by(Vendor.priority, Vendor.last_offered_at.asc(nulls="first"), Vendor.id))

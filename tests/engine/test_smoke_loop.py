@@ -1,0 +1,49 @@
+"""A first end-to-end pass through the loop: intake, ping, signed YES, booking, notices."""
+
+from twilio.request_validator import RequestValidator
+
+from app.models import Appointment, Message, Ping, Ticket
+from app.seed import load
+
+
+def signed_post(client, config, path, form):
+    url = "http://localhost" + path
+    signature = RequestValidator(config.webhook_auth_token).compute_signature(url, form)
+    return client.post(path, data=form, headers={"X-Twilio-Signature": signature})
+
+
+def test_first_yes_books(app, client, config, broker, worker):
+    landlord = load()
+    from app.api.auth import mint
+
+    auth = {"Authorization": f"Bearer {mint(landlord)}"}
+    tenant = landlord.properties[0].tenants[0]
+    created = client.post("/api/tickets", headers=auth, json={
+        "tenantId": tenant.id, "propertyId": tenant.property_id, "category": "plumbing",
+        "severity": "emergency", "window": "now"}).json
+    broker.join("default")
+    worker.join()
+    ping = Ping.get(Ping.ticket == created["id"])
+    assert ping.outcome == "pending"
+    response = signed_post(client, config, "/webhooks/twilio/sms", {
+        "MessageSid": "SM" + "1" * 32, "From": ping.to_number, "To": "+15550000000",
+        "Body": f"yes {ping.code}"})
+    assert response.status_code == 200, response.data
+    assert b"You have job" in response.data
+    broker.join("default")
+    worker.join()
+    ticket = Ticket.get_by_id(created["id"])
+    assert ticket.status == "scheduled" and ticket.booked_at and ticket.first_response_at
+    assert Appointment.select().where(Appointment.ticket == ticket).count() == 1
+    notices = Message.select().where(Message.ticket == ticket, Message.recipient_type.in_(
+        ["tenant", "landlord"]))
+    assert {m.recipient_type for m in notices} == {"tenant", "landlord"}
+    assert all(m.status == "stored" for m in notices)
+    again = signed_post(client, config, "/webhooks/twilio/sms", {
+        "MessageSid": "SM" + "1" * 32, "From": ping.to_number, "To": "+15550000000",
+        "Body": f"yes {ping.code}"})
+    assert again.status_code == 200
+    assert Appointment.select().count() == 1
+    bad = client.post("/webhooks/twilio/sms", data={"MessageSid": "SMx", "From": "+1"},
+                      headers={"X-Twilio-Signature": "nope"})
+    assert bad.status_code == 403
