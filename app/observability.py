@@ -115,8 +115,15 @@ def readyz():
 
 @bp.get("/metrics")
 def metrics():
-    """Prometheus text exposition."""
-    return Response(generate_latest(REGISTRY), mimetype=CONTENT_TYPE_LATEST)
+    """Prometheus text: this process's request figures plus the shared booking figures."""
+    from flask import current_app
+
+    from app.prometheus import BookingCollector
+
+    bookings = CollectorRegistry(auto_describe=False)
+    bookings.register(BookingCollector(current_app.extensions["fixline"].broker_url))
+    body = generate_latest(REGISTRY) + generate_latest(bookings)
+    return Response(body, mimetype=CONTENT_TYPE_LATEST)
 
 
 def init_app(app: Flask) -> None:

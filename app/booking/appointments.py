@@ -48,6 +48,9 @@ def book(
         raise AlreadyBooked(ticket.id)
     try:
         with transaction():
+            current = Ticket.select(Ticket.status).where(Ticket.id == ticket.id).scalar()
+            if current == "new":  # booked by hand before dispatch began: walk §6's path
+                transitions.change_status(ticket, "dispatching", actor=actor)
             transitions.change_status(ticket, "scheduled", actor=actor)  # sets booked_at
             appointment = Appointment.create(
                 ticket=ticket, vendor=vendor, ping=ping, starts_at=starts_at, ends_at=ends_at,

@@ -53,7 +53,18 @@ def test_second_booking_is_409(client, auth, ticket, vendor):
     assert snapshot() == before
 
 
-@pytest.mark.parametrize("status", ["new", "completed", "cancelled"])
+def test_booking_a_new_ticket_walks_through_dispatching(client, auth, landlord, vendor):
+    ticket = make_ticket(landlord, "new")
+    response = client.post("/api/appointments", json=booking(ticket, vendor), headers=auth)
+    assert response.status_code == 201
+    changes = [(e.data["from"], e.data["to"]) for e in
+               Event.select().where(Event.ticket == ticket, Event.type == "ticket.status_changed")
+               .order_by(Event.id)]
+    assert changes[-2:] == [("new", "dispatching"), ("dispatching", "scheduled")]
+    assert Ticket.get_by_id(ticket.id).status == "scheduled"
+
+
+@pytest.mark.parametrize("status", ["completed", "cancelled"])
 def test_state_that_forbids_booking_is_409(client, auth, landlord, vendor, status):
     ticket = make_ticket(landlord, status)
     before = snapshot()

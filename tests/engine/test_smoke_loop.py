@@ -47,3 +47,15 @@ def test_first_yes_books(app, client, config, broker, worker):
     bad = client.post("/webhooks/twilio/sms", data={"MessageSid": "SMx", "From": "+1"},
                       headers={"X-Twilio-Signature": "nope"})
     assert bad.status_code == 403
+
+
+def test_prometheus_booking_figures(app, client, config, broker, worker):
+    test_first_yes_books(app, client, config, broker, worker)
+    text = client.get("/metrics").get_data(as_text=True)
+    assert "fixline_bookings_total 1.0" in text
+    assert 'fixline_pings_total{outcome="accepted"} 1.0' in text
+    assert "fixline_replies_total 1.0" in text  # the redelivered YES is not a second reply
+    assert "fixline_time_to_book_seconds_count 1.0" in text
+    assert 'fixline_time_to_book_seconds_bucket{le="+Inf"} 1.0' in text
+    assert "fixline_escalations_total 0.0" in text
+    assert "fixline_queue_depth" in text
