@@ -47,8 +47,17 @@ def create_app(config: Config | None = None) -> Flask:
     from app.booking import handlers  # noqa: F401  (fills the event handler table)
 
     app.register_blueprint(webhooks.bp)
+    from flask_wtf.csrf import CSRFProtect
+
+    csrf = CSRFProtect(app)
+    csrf.exempt(webhooks.bp)
+    if config.demo:
+        from app.web import simulator
+
+        app.register_blueprint(simulator.bp)
 
     app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # bearer keys, not cookies: nothing for a forged form to ride on
     from app.api import errors as api_errors
 
     api_errors.init_app(app)

@@ -1,0 +1,1 @@
+"""HTML pages (htmx): one blueprint module per noun."""
