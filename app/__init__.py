@@ -51,10 +51,9 @@ def create_app(config: Config | None = None) -> Flask:
 
     csrf = CSRFProtect(app)
     csrf.exempt(webhooks.bp)
-    if config.demo:
-        from app.web import simulator
+    from app import web
 
-        app.register_blueprint(simulator.bp)
+    web.init_app(app, demo=config.demo)
 
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer keys, not cookies: nothing for a forged form to ride on

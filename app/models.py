@@ -255,3 +255,16 @@ Event.add_index(
 
 MODELS = [Landlord, ApiKey, Property, Tenant, Vendor, VendorPhone, Ticket, Ping, Appointment,
           Message, Event]
+
+
+class TicketPhoto(BaseModel):
+    """A photo the tenant attached to a report; the file lives under instance/uploads/."""
+
+    ticket = ForeignKeyField(Ticket, backref="photos", on_delete="CASCADE")
+    filename = CharField(unique=True)  # random name on disk, never the tenant's
+    content_type = CharField()
+    size = IntegerField()
+    created_at = DateTimeField(default=clock.now)
+
+
+MODELS.append(TicketPhoto)

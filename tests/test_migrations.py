@@ -26,7 +26,9 @@ def test_partial_indexes_exist(app):
 def test_down_then_up_again(app):
     with db.connection_context():
         reverted = runner().down()
-        assert reverted == ["0001_initial"]
+        assert reverted == ["0002_ticket_photos"]
+        reverted += runner().down()
+        assert reverted == ["0002_ticket_photos", "0001_initial"]
         assert not any(db.obj.table_exists(m._meta.table_name) for m in MODELS)
-        assert upgrade() == ["0001_initial"]
+        assert upgrade() == ["0001_initial", "0002_ticket_photos"]
         assert not diff_models(db.obj, MODELS)
