@@ -161,6 +161,9 @@ class Supervisor:
         self.env = dict(os.environ, REDIS_URL=config.broker_url, PYTHONUNBUFFERED="1",
                         FIXLINE_INSTANCE_PATH=str(config.instance_path.resolve()))
         self.env.setdefault("FIXLINE_DEMO", "1")
+        # An idle Dramatiq consumer backs off up to this many ms between polls of Redis;
+        # the default (1000) would add up to a second to a booking after a quiet spell.
+        self.env.setdefault("dramatiq_worker_timeout", "50")
 
     def on_signal(self, signum: int, _frame: object) -> None:
         self.stop_signal = signum
