@@ -148,3 +148,25 @@ def home(landlord):
     with db.connection_context():
         prop = Property.get(Property.landlord == landlord)
         return prop, Tenant.get(Tenant.property == prop)
+
+
+# On CI every service is provided, so a skip for a missing one means a suite silently did
+# not run: FIXLINE_REQUIRE_SERVICES=1 (set by .ci/run) turns those skips into a failure.
+MISSING_SERVICE_WORDS = ("not configured", "postgresql", "redis", "chromium")
+_skipped_for_services: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and os.environ.get("FIXLINE_REQUIRE_SERVICES") == "1":
+        reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
+        if any(word in reason.lower() for word in MISSING_SERVICE_WORDS):
+            _skipped_for_services.append(f"{report.nodeid}: {reason}")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _skipped_for_services:
+        print(f"\n{len(_skipped_for_services)} test(s) skipped for a missing service although "
+              "FIXLINE_REQUIRE_SERVICES=1:")
+        for line in _skipped_for_services[:20]:
+            print("  " + line)
+        session.exitstatus = 1
