@@ -63,6 +63,7 @@ def transaction() -> Iterator[None]:
     outermost = getattr(_local, "pending", None) is None
     if outermost:
         _local.pending = []
+    mark = len(_local.pending)
     try:
         ctx = db.atomic("IMMEDIATE") if is_sqlite() else db.atomic()
         with ctx:
@@ -70,6 +71,8 @@ def transaction() -> Iterator[None]:
     except BaseException:
         if outermost:
             _local.pending = None
+        else:  # the savepoint rolled back: so do the callbacks registered inside it
+            del _local.pending[mark:]
         raise
     if outermost:
         callbacks, _local.pending = _local.pending, None

@@ -116,7 +116,7 @@ def replay(config: Config, ticket_id: int | None = None) -> int:
     if ticket_id is not None:
         query = query.where(Event.ticket == ticket_id)
     count = 0
-    for event in query:
+    for event in list(query):
         with transaction():
             HANDLERS[event.type](event, config)
         count += 1

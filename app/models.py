@@ -246,7 +246,7 @@ class Event(BaseModel):
     dispatched_at = DateTimeField(null=True)  # handed to the broker (handled types only)
 
     class Meta:
-        indexes = ((("ticket", "id"), False),)
+        indexes = ((("ticket", "id"), False), (("landlord", "id"), False))
 
 
 Event.add_index(

@@ -9,6 +9,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from app.booking import answers
 from app.config import Config
+from app.messaging import replies
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks/twilio")
 
@@ -66,6 +67,10 @@ def voice():
         return _twiml(response)
     digits = form.get("Digits")
     if digits is None:  # the call is asking what to play: offer the job again
+        answers.offer_gather(response, ping_id, _config())
+        return _twiml(response)
+    if replies.parse_digits(digits).kind == "unknown":  # another key: ask again
+        response.say(answers.WRONG_KEY)
         answers.offer_gather(response, ping_id, _config())
         return _twiml(response)
     response.say(answers.on_keypress(call_sid=call_sid, ping_id=ping_id, digits=digits,

@@ -26,9 +26,10 @@ def test_partial_indexes_exist(app):
 def test_down_then_up_again(app):
     with db.connection_context():
         reverted = runner().down()
-        assert reverted == ["0002_ticket_photos"]
+        assert reverted == ["0003_event_landlord_index"]
         reverted += runner().down()
-        assert reverted == ["0002_ticket_photos", "0001_initial"]
+        reverted += runner().down()
+        assert reverted == ["0003_event_landlord_index", "0002_ticket_photos", "0001_initial"]
         assert not any(db.obj.table_exists(m._meta.table_name) for m in MODELS)
-        assert upgrade() == ["0001_initial", "0002_ticket_photos"]
+        assert upgrade() == ["0001_initial", "0002_ticket_photos", "0003_event_landlord_index"]
         assert not diff_models(db.obj, MODELS)

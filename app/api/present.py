@@ -23,8 +23,8 @@ def intake_url(tenant: Tenant) -> str:
     """The tenant's private intake link, absolute (PUBLIC_BASE_URL when configured)."""
     base = current_app.extensions["fixline"].public_base_url
     path = f"/intake/{tenant.intake_token}"
-    if "web.intake" in current_app.view_functions:
-        path = url_for("web.intake", token=tenant.intake_token)
+    if "intake.form" in current_app.view_functions:
+        path = url_for("intake.form", token=tenant.intake_token)
     return (base or request.host_url.rstrip("/")) + path
 
 

@@ -34,11 +34,15 @@ PHONE_RE = re.compile(r"^\+?[1-9]\d{6,14}$")
 
 
 def normalize_phone(value: str) -> str:
-    """Digits with a leading +, from common ways of writing a phone number."""
+    """E.164 (+ and digits) from common ways of writing a number; 10 bare digits are US/Canada."""
     cleaned = re.sub(r"[\s().-]", "", value)
     if not PHONE_RE.match(cleaned):
         raise ValueError("not a phone number; use international form like +13145550100")
-    return cleaned if cleaned.startswith("+") else "+" + cleaned
+    if cleaned.startswith("+"):
+        return cleaned
+    if len(cleaned) == 10:  # (314) 555-0100: a North American number without its country code
+        return "+1" + cleaned
+    return "+" + cleaned
 
 
 def valid_timezone(value: str) -> str:

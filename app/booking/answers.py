@@ -13,6 +13,7 @@ from app.models import Message, Ping, Vendor, VendorPhone
 
 FAILED_DELIVERY = ("failed", "undelivered", "busy", "no-answer", "canceled")
 FINAL = (*FAILED_DELIVERY, "delivered", "completed", "read")
+WRONG_KEY = "Press 1 to take the job, or 2 to pass."
 
 
 def vendors_with(number: str) -> list[Vendor]:
@@ -20,22 +21,35 @@ def vendors_with(number: str) -> list[Vendor]:
     return list(Vendor.select().join(VendorPhone).where(VendorPhone.number == number).distinct())
 
 
-def answerable_ping(vendors: list[Vendor], code: str | None) -> Ping | None:
-    """The ping a reply is about: the one with that job code, else the vendor's newest open one."""
+def answerable_ping(vendors: list[Vendor], code: str | None, *,
+                    settled: bool = False) -> Ping | None:
+    """The ping a reply is about: the one with that job code, else the vendor's newest open one.
+
+    With settled, a vendor without an open ping gets their newest filled or accepted one, so
+    a YES after booking is answered "already filled" (or "you have the job"), not "no job".
+    """
     if not vendors:
         return None
-    query = Ping.select().where(Ping.vendor.in_(vendors))
+    query = (Ping.select()
+             .where(Ping.vendor.in_(vendors))
+             .order_by(Ping.sent_at.desc(), Ping.id.desc()))
     if code:
-        query = query.where(Ping.code == code)
-    else:
-        query = query.where(Ping.outcome.in_(loop.ANSWERABLE))
-    return query.order_by(Ping.sent_at.desc(), Ping.id.desc()).first()
+        return query.where(Ping.code == code).first()
+    found = query.where(Ping.outcome.in_(loop.ANSWERABLE)).first()
+    if found is None and settled:
+        found = query.where(Ping.outcome.in_(("filled", "accepted"))).first()
+    return found
 
 
 def _record_inbound(sid: str, from_number: str, to_number: str, body: str,
                     vendors: list[Vendor], ping: Ping | None, channel: str = "sms",
                     dedupe_key: str | None = None) -> bool:
-    """Store the inbound message; False when this delivery was already stored (a retry)."""
+    """Store the inbound message; False when this delivery was already stored (a retry).
+
+    With a ping, hold its ticket's lock (loop.lock) first: the row's foreign key share-locks
+    the ticket, and two answers each holding that share lock while waiting for loop's FOR
+    UPDATE on the same ticket deadlock on PostgreSQL.
+    """
     landlord = ping.ticket.landlord_id if ping else (vendors[0].landlord_id if vendors else None)
     try:
         with transaction():
@@ -51,27 +65,39 @@ def _record_inbound(sid: str, from_number: str, to_number: str, body: str,
     return True
 
 
-def _record_reply(to: str, body: str, ping: Ping | None, vendors: list[Vendor]) -> None:
+def _record_reply(sid: str, to: str, body: str, ping: Ping | None,
+                  vendors: list[Vendor]) -> None:
     """Keep the TwiML answer in the message log (it travels in the webhook response)."""
     landlord = ping.ticket.landlord_id if ping else (vendors[0].landlord_id if vendors else None)
     Message.create(direction="outbound", channel="sms", to_number=to, body=body,
                    status="replied", landlord=landlord, ping=ping,
-                   ticket=ping.ticket_id if ping else None, recipient_type="vendor",
-                   recipient_id=vendors[0].id if vendors else None)
+                   ticket=ping.ticket_id if ping else None,
+                   recipient_type="vendor" if vendors else None,
+                   recipient_id=vendors[0].id if vendors else None,
+                   dedupe_key=f"reply:{sid}")
+
+
+def _first_answer(sid: str) -> str | None:
+    """What the first delivery of this inbound SMS was answered (a retry gets it again)."""
+    first = Message.get_or_none(Message.dedupe_key == f"reply:{sid}")
+    return first.body if first else None
 
 
 def on_sms(*, sid: str, from_number: str, to_number: str, body: str, config: Config) -> str | None:
-    """Handle one inbound SMS; returns the text to answer with (None for a repeat delivery)."""
+    """Handle one inbound SMS once; returns the text to answer with (a repeat gets the same)."""
     reply = replies.parse(body)
     with transaction():  # the stored message and its effect commit together, or neither
         vendors = vendors_with(from_number)
         wants_ping = reply.kind in ("accept", "decline")
-        ping = answerable_ping(vendors, reply.code) if wants_ping else None
+        ping = (answerable_ping(vendors, reply.code, settled=reply.kind == "accept")
+                if wants_ping else None)
+        if ping is not None:
+            loop.lock(ping.ticket_id)  # before the inbound row: see _record_inbound
         if not _record_inbound(sid, from_number, to_number, body, vendors, ping):
-            return None
+            return _first_answer(sid)
         text = _act(reply, vendors, ping, config)
         if text:
-            _record_reply(from_number, text, ping, vendors)
+            _record_reply(sid, from_number, text, ping, vendors)
     return text
 
 
@@ -117,8 +143,9 @@ def on_keypress(*, call_sid: str, ping_id: int, digits: str, config: Config) -> 
         return templates.reply_no_job(None)
     reply = replies.parse_digits(digits)
     if reply.kind == "unknown":
-        return "Press 1 to take the job, or 2 to pass."
+        return WRONG_KEY
     with transaction():
+        loop.lock(ping.ticket_id)  # before the inbound row: see _record_inbound
         first = _record_inbound(call_sid, ping.to_number, "", f"pressed {digits}",
                                 [ping.vendor], ping, channel="voice",
                                 dedupe_key=f"keypress:{call_sid}:{ping.id}")

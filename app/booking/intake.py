@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from peewee import IntegrityError
@@ -47,10 +48,12 @@ def open_ticket(
     *,
     idempotency_key: str | None = None,
     actor: str = "api",
+    attach: Callable[[Ticket], None] | None = None,
 ) -> tuple[Ticket, bool]:
     """Create the ticket and `intake.completed` in one transaction; (ticket, created).
 
-    The same idempotency key again returns the first ticket, even under a race.
+    The same idempotency key again returns the first ticket, even under a race. attach, when
+    given, writes rows that belong to the new ticket (the tenant's photos) in that transaction.
     """
     found = _existing(landlord, idempotency_key)
     if found is not None:
@@ -78,6 +81,8 @@ def open_ticket(
                 category=report.category, severity=report.severity, window=report.window,
                 tenantId=tenant.id, propertyId=prop.id,
             )
+            if attach is not None:
+                attach(ticket)
     except IntegrityError:
         found = _existing(landlord, idempotency_key)
         if found is None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from peewee import fn
+
 from app import clock, events
 from app.booking import selection, transitions
 from app.booking.appointments import AlreadyBooked, book
@@ -25,9 +27,16 @@ NOBODY_FITS = "no vendor matches this job's category and hours"
 def lock(ticket_id: int) -> Ticket | None:
     """Re-read a ticket inside a transaction, locking its row where the database can."""
     query = Ticket.select().where(Ticket.id == ticket_id)
-    if is_postgres():
-        query = query.for_update()
+    if is_postgres():  # NO KEY: rows that merely reference the ticket do not conflict
+        query = query.for_update("FOR NO KEY UPDATE")
     return query.first()
+
+
+def _locked(ping_id: int) -> tuple[Ping | None, Ticket | None]:
+    """A ping and its locked ticket; the ping is read after the lock, so no answer is stale."""
+    ticket_id = Ping.select(Ping.ticket).where(Ping.id == ping_id).scalar()
+    ticket = lock(ticket_id) if ticket_id is not None else None
+    return (Ping.get_or_none(Ping.id == ping_id), ticket) if ticket else (None, None)
 
 
 def start(ticket_id: int, config: Config) -> None:
@@ -77,8 +86,7 @@ def _first_response(ticket: Ticket) -> None:
 def accept(ping_id: int, via: str, config: Config) -> str:
     """A vendor said YES: 'booked' for the first YES on an unbooked ticket, else 'filled'."""
     with transaction():
-        ping = Ping.get_or_none(Ping.id == ping_id)
-        ticket = lock(ping.ticket_id) if ping else None
+        ping, ticket = _locked(ping_id)
         if ping is None or ticket is None:
             return "unknown"
         if ping.outcome == "accepted":
@@ -99,18 +107,15 @@ def accept(ping_id: int, via: str, config: Config) -> str:
         except (AlreadyBooked, transitions.IllegalTransition):
             _close(ping, "filled", force=True)
             return "filled"
-        # Everyone still holding an offer is told it is filled (appointment.confirmed handler).
-        (Ping.update(outcome="filled")
-         .where(Ping.ticket == ticket, Ping.outcome == "pending", Ping.id != ping.id)
-         .execute())
+        # Offers still open were marked filled by the booking; the appointment.confirmed
+        # handler tells those vendors.
     return "booked"
 
 
 def decline(ping_id: int, config: Config) -> str:
     """A vendor said NO: record it and, if they held the open offer, ask the next one."""
     with transaction():
-        ping = Ping.get_or_none(Ping.id == ping_id)
-        ticket = lock(ping.ticket_id) if ping else None
+        ping, ticket = _locked(ping_id)
         if ping is None or ticket is None:
             return "unknown"
         _first_response(ticket)
@@ -129,8 +134,7 @@ def decline(ping_id: int, config: Config) -> str:
 def lapse(ping_id: int, outcome: str, config: Config) -> bool:
     """A pending ping expired ('timed_out') or could not be delivered ('failed'): move on."""
     with transaction():
-        ping = Ping.get_or_none(Ping.id == ping_id)
-        ticket = lock(ping.ticket_id) if ping else None
+        ping, ticket = _locked(ping_id)
         if ping is None or ticket is None or not _close(ping, outcome, only_pending=True):
             return False
         vendor = ping.vendor
@@ -152,3 +156,37 @@ def _close(ping: Ping, outcome: str, *, only_pending: bool = False, force: bool 
     if changed:
         ping.outcome = outcome
     return changed
+
+
+def redispatch(ticket_id: int, config: Config, *, actor: str) -> Ping | None:
+    """The landlord's "dispatch again": ask the next vendor, or start a new round.
+
+    A new ticket starts dispatch (None when nobody fits: it escalates as start() would). An
+    escalated ticket stays escalated while the next vendor not yet asked is pinged; once every
+    matching vendor has been asked, a new round begins from the top of the list. Raises
+    IllegalTransition when the ticket is booked or closed, and PingRefused while a vendor
+    still holds the offer or when no vendor fits the job; either way nothing is written.
+    """
+    with transaction():
+        ticket = lock(ticket_id)
+        if ticket is None:
+            raise LookupError(f"ticket {ticket_id} not found")
+        if ticket.status == "new":
+            transitions.change_status(ticket, "dispatching", actor=actor)
+            return ask_next(ticket, config, first=True)
+        if ticket.status not in BOOKABLE:
+            raise transitions.IllegalTransition(ticket.id, ticket.status, "dispatching")
+        pending = (Ping.select()
+                   .where(Ping.ticket == ticket, Ping.outcome == "pending")
+                   .first())
+        if pending is not None:
+            raise PingRefused(f"{pending.vendor.name} still holds the offer; wait for their "
+                              "answer or for it to time out")
+        if not selection.candidates(ticket):
+            last = Ping.select(fn.MAX(Ping.id)).where(Ping.ticket == ticket).scalar()
+            if last is not None:
+                events.emit(selection.ROUND_RESTARTED, ticket=ticket, actor=actor, afterPingId=last)
+        ping = ask_next(ticket, config)
+        if ping is None:
+            raise PingRefused(NOBODY_FITS)
+    return ping

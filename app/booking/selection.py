@@ -7,7 +7,9 @@ from datetime import datetime
 from app import clock
 from app.booking.hours import open_at, overlaps
 from app.booking.windows import parse_window
-from app.models import Ping, Ticket, Vendor, VendorPhone
+from app.models import Event, Ping, Ticket, Vendor, VendorPhone
+
+ROUND_RESTARTED = "dispatch.restarted"  # the landlord began a new round of asking (loop.redispatch)
 
 
 def _works_then(vendor: Vendor, ticket: Ticket, now: datetime, tz: str) -> bool:
@@ -20,15 +22,25 @@ def _works_then(vendor: Vendor, ticket: Ticket, now: datetime, tz: str) -> bool:
     return overlaps(vendor.schedule, window[0], window[1], tz)
 
 
+def round_start(ticket: Ticket) -> int:
+    """The last ping id before the current round of asking; 0 in the first round."""
+    restart = (Event.select(Event.data)
+               .where(Event.ticket == ticket, Event.type == ROUND_RESTARTED)
+               .order_by(Event.id.desc())
+               .first())
+    return int(restart.data.get("afterPingId", 0)) if restart else 0
+
+
 def candidates(ticket: Ticket, now: datetime | None = None) -> list[Vendor]:
-    """Vendors still to ask: right trade, reachable, working then, not yet asked; best first.
+    """Vendors still to ask: right trade, reachable, working then, not yet asked in this
+    round (a landlord's "dispatch again" can start a new one); best first.
 
     Order: priority (1 first), then least recently offered any job (fair rotation; the
     timestamp lives on the vendor row, so it holds across restarts and worker processes).
     """
     now = now or clock.now()
     tz = ticket.property.timezone
-    asked = Ping.select(Ping.vendor).where(Ping.ticket == ticket)
+    asked = Ping.select(Ping.vendor).where(Ping.ticket == ticket, Ping.id > round_start(ticket))
     reachable = VendorPhone.select(VendorPhone.vendor)
     query = (Vendor.select()
              .where(Vendor.landlord == ticket.landlord_id,

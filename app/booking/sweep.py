@@ -26,7 +26,8 @@ def expire_pings(config: Config) -> int:
            .where(Ping.outcome == "pending", Ping.expires_at <= clock.now())
            .order_by(Ping.expires_at)
            .limit(BATCH))
-    return sum(1 for ping in due if loop.lapse(ping.id, "timed_out", config))
+    # Read the ids first: a cursor left open across writes pins an old SQLite snapshot.
+    return sum(1 for ping in list(due) if loop.lapse(ping.id, "timed_out", config))
 
 
 def escalate_overdue(config: Config) -> int:
@@ -36,7 +37,7 @@ def escalate_overdue(config: Config) -> int:
            .order_by(Ticket.escalate_at)
            .limit(BATCH))
     count = 0
-    for row in due:
+    for row in list(due):
         with transaction():
             ticket = loop.lock(row.id)
             if ticket is None or ticket.escalate_at is None or ticket.escalate_at > clock.now():
@@ -74,7 +75,7 @@ def resend_lost_messages() -> int:
                    Message.updated_at <= now - STALE_QUEUED)
             .limit(BATCH))
     count = 0
-    for message in lost:
+    for message in list(lost):
         Message.update(updated_at=now).where(Message.id == message.id).execute()
         outbound.enqueue(message.id)
         count += 1

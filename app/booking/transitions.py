@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from app import clock, events
-from app.models import Ticket
+from app.models import ACTIVE_APPOINTMENT_STATUSES, Appointment, Ping, Ticket
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "new": frozenset({"dispatching", "cancelled"}),
@@ -23,6 +23,7 @@ STAMPS = {
     "completed": "completed_at",
     "cancelled": "cancelled_at",
 }
+UNBOOKED = ("new", "dispatching")  # the only states an SLA deadline (escalate_at) runs in
 
 
 class IllegalTransition(Exception):
@@ -55,6 +56,8 @@ def change_status(
     stamp = STAMPS.get(target)
     if stamp:
         values[getattr(Ticket, stamp)] = at
+    if target not in UNBOOKED:  # booked, escalated or closed: the SLA clock stops
+        values[Ticket.escalate_at] = None
     for name, value in changes.items():
         values[getattr(Ticket, name)] = value
     previous = Ticket.select(Ticket.status).where(Ticket.id == ticket.id).scalar()
@@ -67,6 +70,7 @@ def change_status(
         current = Ticket.select(Ticket.status).where(Ticket.id == ticket.id).scalar()
         raise IllegalTransition(ticket.id, current or "missing", target)
     ticket.__data__.update(Ticket.get_by_id(ticket.id).__data__)
+    _settle_offers_and_visits(ticket, target)
     events.emit(
         "ticket.status_changed",
         ticket=ticket,
@@ -74,3 +78,17 @@ def change_status(
         **{"from": previous, "to": target},
     )
     return ticket
+
+
+def _settle_offers_and_visits(ticket: Ticket, target: str) -> None:
+    """Booked or closed: open offers end, and a closed ticket's visit ends with it."""
+    if target in ("scheduled", "completed", "cancelled"):
+        outcome = "filled" if target == "scheduled" else "cancelled"
+        (Ping.update(outcome=outcome)
+         .where(Ping.ticket == ticket, Ping.outcome == "pending")
+         .execute())
+    if target in ("completed", "cancelled"):
+        (Appointment.update(status=target)
+         .where(Appointment.ticket == ticket,
+                Appointment.status.in_(ACTIVE_APPOINTMENT_STATUSES))
+         .execute())

@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 PARTS = {  # part of day → (start hour, end hour)
     "morning": (8, 12), "afternoon": (12, 17), "evening": (17, 21), "tonight": (17, 23),
     "night": (19, 23),
@@ -18,9 +18,10 @@ RANGE = re.compile(rf"(?P<a>{TIME})\s*(?:-|–|to|until|till)\s*(?P<b>{TIME})")
 AFTER = re.compile(rf"\b(after|from)\s+(?P<a>{TIME})")
 ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 BEFORE = re.compile(rf"\b(before|by|until)\s+(?P<b>{TIME})")
+WORD = re.compile(r"[a-z]+")
 
 
-def _clock(text: str, meridiem_hint: str | None = None) -> tuple[int, int, str | None] | None:
+def _clock(text: str) -> tuple[int, int, str | None] | None:
     """'2', '2:30pm', 'noon' → (hour, minute, am/pm or None)."""
     text = text.strip()
     if text == "noon":
@@ -31,7 +32,7 @@ def _clock(text: str, meridiem_hint: str | None = None) -> tuple[int, int, str |
     if not match:
         return None
     hour, minute = int(match.group(1)), int(match.group(2) or 0)
-    return (hour, minute, match.group(3) or meridiem_hint) if hour <= 24 and minute < 60 else None
+    return (hour, minute, match.group(3)) if hour <= 24 and minute < 60 else None
 
 
 def _hour24(hour: int, meridiem: str | None) -> int:
@@ -42,37 +43,58 @@ def _hour24(hour: int, meridiem: str | None) -> int:
     return hour
 
 
-def _day(text: str, today: date) -> date | None:
+def _weekday(text: str) -> int | None:
+    """The weekday a word names ('mon', 'Tues', 'fridays'), or None: 'month' names no day."""
+    for word in WORD.findall(text):
+        for stem in (word, word[:-1] if word.endswith("s") else ""):
+            if len(stem) >= 3 and (found := [i for i, d in enumerate(DAYS) if d.startswith(stem)]):
+                return found[0]
+    return None
+
+
+def _day(text: str, today: date) -> tuple[date | None, bool]:
+    """The day the text names, and whether it named it by weekday (so it recurs weekly)."""
     if "tomorrow" in text:
-        return today + timedelta(days=1)
+        return today + timedelta(days=1), False
     if "today" in text or "tonight" in text:
-        return today
+        return today, False
     iso = ISO_DATE.search(text)
     if iso:
         try:
-            return date(*map(int, iso.groups()))
+            return date(*map(int, iso.groups())), False
         except ValueError:
-            return None
-    for index, name in enumerate(DAYS):
-        if re.search(rf"\b{name}[a-z]*\b", text):
-            return today + timedelta(days=(index - today.weekday()) % 7)
-    return None
+            return None, False
+    weekday = _weekday(text)
+    if weekday is None:
+        return None, False
+    return today + timedelta(days=(weekday - today.weekday()) % 7), True
+
+
+def _range(first: str, last: str) -> tuple[int, int] | None:
+    """Start and end minute of 'a-b': '9-5' is 9am-5pm, '11-1pm' 11am-1pm, '10-2am' 10pm-2am."""
+    start, end = _clock(first), _clock(last)
+    if not start or not end:
+        return None
+    b = _hour24(end[0], end[2]) * 60 + end[1]
+    if start[2] is None and end[2] is not None and 1 <= start[0] <= 12:
+        bare = start[0] % 12 * 60 + start[1]  # the half of the day giving the shorter window
+        a = min(bare, bare + 12 * 60, key=lambda m: (b - m) % (24 * 60) or 24 * 60)
+    else:
+        a = _hour24(start[0], start[2]) * 60 + start[1]
+        if start[2] is None and end[2] is None and 60 <= a < 6 * 60 and a < b < 12 * 60:
+            a, b = a + 12 * 60, b + 12 * 60  # "2-4" means 2pm to 4pm, as in vendor hours
+        elif b <= a and end[2] is None and b + 12 * 60 > a:
+            b += 12 * 60  # "9-5" means 9am to 5pm, "noon-2" noon to 2pm
+    if b <= a:
+        b += 24 * 60  # "10pm-2am" runs past midnight
+    return a, b
 
 
 def _hours(text: str) -> tuple[int, int] | None:
     """Start and end minute of the day the text names, if it names any."""
     match = RANGE.search(text)
-    if match:
-        end = _clock(match.group("b"))
-        start = _clock(match.group("a"), end[2] if end else None)
-        if start and end:
-            a = _hour24(start[0], start[2]) * 60 + start[1]
-            b = _hour24(end[0], end[2]) * 60 + end[1]
-            if b <= a and start[2] is None and end[2] is None and b + 12 * 60 > a:
-                b += 12 * 60  # "9-5" means 9am to 5pm
-            elif b <= a:
-                b += 24 * 60  # "10pm-2am" runs past midnight
-            return a, b
+    if match and (span := _range(match.group("a"), match.group("b"))):
+        return span
     after, before = AFTER.search(text), BEFORE.search(text)
     if after or before:
         a = _clock(after.group("a")) if after else (8, 0, "am")
@@ -80,6 +102,8 @@ def _hours(text: str) -> tuple[int, int] | None:
         if a and b:
             start = _hour24(a[0], a[2] or ("pm" if a[0] < 7 else None)) * 60 + a[1]
             end = _hour24(b[0], b[2] or ("pm" if b[0] < 8 else None)) * 60 + b[1]
+            if not before and end <= start:
+                end = 24 * 60  # "after 10pm": until midnight
             return (start, end) if end > start else None
     for part, (start, end) in PARTS.items():
         if re.search(rf"\b{part}s?\b", text):
@@ -94,7 +118,7 @@ def parse_window(text: str, now: datetime, tz: str) -> tuple[datetime, datetime]
         return None
     zone = ZoneInfo(tz)
     local_now = now.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
-    day = _day(text, local_now.date())
+    day, weekly = _day(text, local_now.date())
     minutes = _hours(ISO_DATE.sub(" ", text))
     if day is None and minutes is None:
         return None
@@ -103,8 +127,12 @@ def parse_window(text: str, now: datetime, tz: str) -> tuple[datetime, datetime]
         if minutes[1] <= local_now.hour * 60 + local_now.minute:
             day += timedelta(days=1)
     start_min, end_min = minutes or (0, 24 * 60)
-    midnight = datetime.combine(day, time(0), tzinfo=zone)
-    start = midnight + timedelta(minutes=start_min)
-    end = midnight + timedelta(minutes=end_min)
-    utc = ZoneInfo("UTC")
-    return (start.astimezone(utc).replace(tzinfo=None), end.astimezone(utc).replace(tzinfo=None))
+    if weekly and _utc(day, end_min, zone) <= now:  # "Mon 9-11am" said on a Monday at noon
+        day += timedelta(days=7)
+    return _utc(day, start_min, zone), _utc(day, end_min, zone)
+
+
+def _utc(day: date, minute: int, zone: ZoneInfo) -> datetime:
+    """A minute of a local day (past 1440 runs into the next day) as naive UTC."""
+    local = datetime.combine(day, time(0), tzinfo=zone) + timedelta(minutes=minute)
+    return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)

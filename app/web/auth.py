@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     Flask,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -17,7 +19,7 @@ from flask import (
     url_for,
 )
 from flask_wtf import FlaskForm
-from werkzeug.security import check_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
@@ -26,25 +28,32 @@ from app.ratelimit import hit
 
 bp = Blueprint("auth", __name__)
 LOGIN_ATTEMPTS_PER_MINUTE = 10
+_NOBODY_HASH: list[str] = []  # checked against when the email is unknown, so timing tells nothing
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)],
+                       filters=[lambda value: value.strip() if isinstance(value, str) else value])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
 
 
 def login_required(view):
-    """Send anyone not logged in to the login page (htmx requests get a full redirect)."""
+    """Send anyone not logged in to the login page.
+
+    htmx requests (a poll, a boosted link) get 401 with HX-Redirect, so htmx loads the login
+    page as a whole page; a 3xx would be followed by the browser and the login page swapped
+    into whatever element asked.
+    """
 
     @wraps(view)
     def wrapped(*args, **kwargs):
         if g.get("landlord") is None:
-            target = url_for("auth.login", next=request.full_path.rstrip("?"))
             if request.headers.get("HX-Request"):
-                response = redirect(target, code=303)
+                target = url_for("auth.login", next=_page_path())
+                response = current_app.make_response(("", 401))
                 response.headers["HX-Redirect"] = target
                 return response
-            return redirect(target)
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
 
     return wrapped
@@ -56,16 +65,45 @@ def _load_landlord() -> None:
                   if landlord_id is not None else None)
 
 
+def _page_path() -> str:
+    """The page an htmx request came from (HX-Current-URL), else the path it asked for."""
+    current = urlsplit(request.headers.get("HX-Current-URL", ""))
+    if current.netloc == request.host and is_local_path(current.path or "/"):
+        return current.path + (f"?{current.query}" if current.query else "")
+    return request.full_path.rstrip("?")
+
+
+def is_local_path(target: str) -> bool:
+    """A path on this site: one leading slash, no scheme or host, nothing a browser reads as one.
+
+    Browsers treat a backslash like a slash and drop tabs and newlines, so a path with a
+    backslash, whitespace or a control character could leave the site; those are refused.
+    """
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return False
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
+    if target and is_local_path(target):
         return target
     return url_for("dashboard.index") if "dashboard.index" in _endpoints() else "/"
 
 
 def _endpoints():
-    from flask import current_app
-
     return current_app.view_functions
+
+
+def _password_matches(landlord: Landlord | None, password: str) -> bool:
+    if landlord is None or not landlord.password_hash:
+        if not _NOBODY_HASH:
+            _NOBODY_HASH.append(generate_password_hash("nobody has this password"))
+        check_password_hash(_NOBODY_HASH[0], password)  # same work as a real check
+        return False
+    return check_password_hash(landlord.password_hash, password)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -78,17 +116,17 @@ def login():
                                    LOGIN_ATTEMPTS_PER_MINUTE)
         if not allowed:
             flash(f"Too many attempts. Try again in {retry_after} seconds.", "error")
-            return render_template("auth/login.html", form=form), 429
+            return (render_template("auth/login.html", form=form), 429,
+                    {"Retry-After": str(retry_after)})
         landlord = Landlord.get_or_none(Landlord.email == email)
-        if landlord and landlord.password_hash and check_password_hash(
-                landlord.password_hash, form.password.data):
+        if _password_matches(landlord, form.password.data):
             session.clear()
             session["landlord_id"] = landlord.id
             session.permanent = True
             return redirect(_safe_next(request.args.get("next")), code=303)
         flash("That email and password do not match an account.", "error")
         return render_template("auth/login.html", form=form), 401
-    return render_template("auth/login.html", form=form)
+    return render_template("auth/login.html", form=form), 422 if form.is_submitted() else 200
 
 
 @bp.post("/logout")
@@ -109,5 +147,11 @@ def home():
     abort(404)
 
 
+def _template_globals() -> dict:
+    """current_app in every template, for `endpoint in current_app.view_functions` checks."""
+    return {"current_app": current_app._get_current_object()}
+
+
 def init_app(app: Flask) -> None:
     app.before_request(_load_landlord)
+    app.context_processor(_template_globals)

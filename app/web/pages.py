@@ -7,9 +7,15 @@ from flask import Blueprint
 
 def blueprints(*, demo: bool) -> list[Blueprint]:
     """Every page blueprint; the vendor phone simulator only in demo mode."""
-    from app.web import auth
+    from app.web import auth, intake
 
-    found = [auth.bp]
+    found = [auth.bp, intake.bp]
+    from app.web import dashboard
+
+    found.append(dashboard.bp)
+    from app.web import messages, properties, tenants, tickets, vendors
+
+    found += [tickets.bp, vendors.bp, properties.bp, tenants.bp, messages.bp]
     if demo:
         from app.web import simulator
 

@@ -1,0 +1,205 @@
+"""The landlord dashboard: tickets by state with SLA clocks, booking metrics, a time-to-book chart.
+
+The board polls itself every second with the version it shows; an unchanged version answers
+204 (htmx swaps nothing), so an idle dashboard costs one small query a second.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import Blueprint, current_app, g, render_template, request, url_for
+from peewee import Case, fn
+
+from app import clock
+from app.booking.metrics import ticket_metrics
+from app.models import Event, Landlord, Property, Tenant, Ticket
+from app.web.auth import login_required
+from app.web.charts import Bar, bar_chart, duration
+
+bp = Blueprint("dashboard", __name__)
+bp.add_app_template_filter(duration, "duration")
+
+BOARD_ID = "board"
+# (status or "closed", heading, what an empty group says) in the order the board shows them.
+GROUPS = (
+    ("escalated", "Escalated", "Nothing needs you right now."),
+    ("dispatching", "Finding a vendor", "No ticket is waiting for a vendor."),
+    ("new", "New", "No new tickets."),
+    ("scheduled", "Scheduled", "Nothing scheduled."),
+    ("closed", "Recently completed or cancelled", "Nothing closed yet."),
+)
+OPEN_STATUSES = ("escalated", "dispatching", "new", "scheduled")
+UNBOOKED = ("new", "dispatching")
+ROWS_PER_GROUP = 50
+RECENT_CLOSED = 10
+CHART_TICKETS = 30
+
+
+@dataclass(frozen=True)
+class Clock:
+    """A ticket's SLA clock as the board shows it; state names a CSS class."""
+
+    text: str
+    state: str  # running, soon, overdue, escalated, booked, closed, none
+    deadline: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Row:
+    ticket: Ticket
+    age: str
+    clock: Clock
+
+
+@dataclass(frozen=True)
+class Group:
+    key: str
+    title: str
+    empty: str
+    rows: list[Row]
+    total: int
+
+
+def sla_clock(ticket: Ticket, now: datetime) -> Clock:
+    """Time left to escalate_at while unbooked, overdue past it, time-to-book once booked."""
+    if ticket.booked_at is not None:
+        took = (ticket.booked_at - ticket.created_at).total_seconds()
+        return Clock(f"booked in {duration(took)}", "booked")
+    if ticket.status == "cancelled":
+        return Clock("cancelled before booking", "closed")
+    if ticket.status == "escalated":
+        since = ticket.escalated_at or ticket.updated_at
+        return Clock(f"escalated {_coarse((now - since).total_seconds())} ago", "escalated")
+    if ticket.escalate_at is None:
+        return Clock("no deadline", "none")
+    left = (ticket.escalate_at - now).total_seconds()
+    if left <= 0:
+        return Clock(f"overdue by {_coarse(-left)}", "overdue", ticket.escalate_at)
+    allowed = (ticket.escalate_at - ticket.created_at).total_seconds()
+    state = "soon" if left < allowed / 4 else "running"
+    return Clock(f"{_coarse(left)} left", state, ticket.escalate_at)
+
+
+def _coarse(seconds: float) -> str:
+    """A duration to the minute: the board re-renders once a minute, not every second."""
+    return "under 1 min" if seconds < 60 else duration(seconds)
+
+
+def version(landlord: Landlord, now: datetime) -> str:
+    """A stamp that changes whenever the board would: tickets, their events, deadlines passed."""
+    count, latest, overdue = (
+        Ticket.select(fn.COUNT(Ticket.id), fn.MAX(Ticket.updated_at),
+                      fn.SUM(Case(None, [((Ticket.escalate_at <= now), 1)], 0)))
+        .where(Ticket.landlord == landlord)
+        .tuples()
+        .get())
+    last_event = Event.select(fn.MAX(Event.id)).where(Event.landlord == landlord).scalar()
+    raw = f"{count}|{latest}|{overdue or 0}|{last_event}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def minute(now: datetime) -> str:
+    """The clock tick the board's durations are rounded to."""
+    return str(int(now.replace(tzinfo=UTC).timestamp() // 60))
+
+
+def _tickets(landlord: Landlord):
+    return (Ticket.select(Ticket, Property, Tenant)
+            .join(Property, on=(Ticket.property == Property.id))
+            .switch(Ticket)
+            .join(Tenant, on=(Ticket.tenant == Tenant.id))
+            .where(Ticket.landlord == landlord))
+
+
+def _urgency(ticket: Ticket) -> tuple:
+    """Most urgent first: longest escalated, nearest deadline, newest booking, newest closed."""
+    if ticket.status == "escalated":
+        return (ticket.escalated_at or ticket.updated_at,)
+    if ticket.status in UNBOOKED:
+        return (ticket.escalate_at is None, ticket.escalate_at or ticket.created_at)
+    return (-(ticket.booked_at or ticket.updated_at).timestamp(),)
+
+
+def groups(landlord: Landlord, now: datetime) -> list[Group]:
+    """The landlord's tickets by state, escalations first, each with its age and SLA clock."""
+    found: dict[str, list[Ticket]] = {key: [] for key, _, _ in GROUPS}
+    for ticket in _tickets(landlord).where(Ticket.status.in_(OPEN_STATUSES)):
+        found[ticket.status].append(ticket)
+    found["closed"] = list(_tickets(landlord)
+                           .where(Ticket.status.not_in(OPEN_STATUSES))
+                           .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+                           .limit(RECENT_CLOSED))
+    result = []
+    for key, title, empty in GROUPS:
+        tickets = found[key] if key == "closed" else sorted(found[key], key=_urgency)
+        rows = [Row(t, _coarse((now - t.created_at).total_seconds()), sla_clock(t, now))
+                for t in tickets[:ROWS_PER_GROUP]]
+        result.append(Group(key, title, empty, rows, len(tickets)))
+    return result
+
+
+def time_to_book_chart(landlord: Landlord):
+    """Bars of time-to-book for the landlord's most recently booked tickets, oldest first."""
+    booked = list(Ticket.select(Ticket.id, Ticket.category, Ticket.severity, Ticket.created_at,
+                                Ticket.booked_at)
+                  .where(Ticket.landlord == landlord, Ticket.booked_at.is_null(False))
+                  .order_by(Ticket.booked_at.desc(), Ticket.id.desc())
+                  .limit(CHART_TICKETS))[::-1]
+    bars = []
+    for ticket in booked:
+        seconds = (ticket.booked_at - ticket.created_at).total_seconds()
+        bars.append(Bar(seconds=seconds, label=f"#{ticket.id}", css_class=ticket.severity,
+                        title=f"Ticket #{ticket.id}, {ticket.category} ({ticket.severity}): "
+                              f"booked in {duration(seconds)}"))
+    if bars:
+        ordered = sorted(bar.seconds for bar in bars)
+        description = (f"{len(bars)} most recent bookings, oldest on the left. "
+                       f"Median {duration(ordered[(len(ordered) - 1) // 2])}, "
+                       f"longest {duration(ordered[-1])}.")
+    else:
+        description = "No ticket has been booked yet."
+    return bar_chart(bars, title=f"Time to book, last {len(bars)} booked tickets",
+                     description=description, x_label="Booked tickets, oldest to newest",
+                     y_label="Time to book", chart_id="time-to-book"), len(bars)
+
+
+def announcement(board: list[Group]) -> str:
+    """What the live region says when the board changes: the counts that need attention."""
+    counts = ", ".join(f"{group.total} {group.title.lower()}" for group in board
+                       if group.key != "closed")
+    return f"Tickets updated: {counts}."
+
+
+def ticket_url(ticket_id: int) -> str:
+    if "tickets.show" in current_app.view_functions:
+        return url_for("tickets.show", ticket_id=ticket_id)
+    return f"/tickets/{ticket_id}"
+
+
+@bp.get("/dashboard")
+@login_required
+def index():
+    """Tickets by state and the booking metrics; the board alone when its poll asks."""
+    landlord, now = g.landlord, clock.now()
+    stamp, tick = version(landlord, now), minute(now)
+    polled = request.headers.get("HX-Target") == BOARD_ID
+    if polled and request.args.get("v") == stamp and request.args.get("t") == tick:
+        response = current_app.make_response(("", 204))
+    else:
+        board = groups(landlord, now)
+        chart, charted = time_to_book_chart(landlord)
+        changed = polled and request.args.get("v") != stamp
+        html = render_template(
+            "dashboard/_board.html" if polled else "dashboard/index.html",
+            groups=board, metrics=ticket_metrics(landlord), chart=chart, charted=charted,
+            poll_url=url_for(".index", v=stamp, t=tick), ticket_url=ticket_url,
+            announcement=announcement(board) if changed else None,
+        )
+        response = current_app.make_response(html)
+    response.vary.add("HX-Request")
+    response.vary.add("HX-Target")
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,196 @@
+"""WTForms for the landlord pages: vendors, properties, tenants and a ticket's manual booking."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask_wtf import FlaskForm
+from peewee import fn
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    EmailField,
+    Field,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+    widgets,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+
+from app.api.schemas import normalize_phone, valid_timezone
+from app.booking.hours import describe, parse_hours
+from app.models import CATEGORIES, Landlord, Property, Vendor
+
+MAX_PHONES = 5
+CATEGORY_LABELS = {"hvac": "HVAC (heating and cooling)", "pest": "Pest control"}
+
+
+class CheckboxesField(SelectMultipleField):
+    """A group of checkboxes, one per choice (rendered as a fieldset by the field macro)."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _phones(text: str) -> list[str]:
+    """The numbers in a comma- or line-separated list, normalised (ValueError names the bad one)."""
+    numbers = []
+    for part in re.split(r"[,;\n]+", text or ""):
+        if part.strip():
+            try:
+                numbers.append(normalize_phone(part.strip()))
+            except ValueError as exc:
+                raise ValueError(f"{part.strip()!r} is {exc}") from None
+    return list(dict.fromkeys(numbers))
+
+
+class PageForm(FlaskForm):
+    """A form whose fields can be checked one at a time (inline validation on change)."""
+
+    def check_field(self, name: str) -> Field | None:
+        """Validate one field as the whole form would; None when the form has no such field."""
+        field = self._fields.get(name)
+        if field is None or name == "csrf_token":
+            return None
+        inline = getattr(self.__class__, f"validate_{name}", None)
+        field.validate(self, [inline] if inline else [])
+        return field
+
+
+class VendorForm(PageForm):
+    name = StringField("Name", filters=[strip], validators=[DataRequired(), Length(max=200)])
+    phones = StringField("Phone numbers", filters=[strip], validators=[DataRequired()],
+                         description="Separate numbers with commas; the first one is called.")
+    specialties = CheckboxesField("Specialties",
+                                  choices=[SelectChoice(c, CATEGORY_LABELS.get(c, c.capitalize()))
+                                           for c in CATEGORIES],
+                                  validators=[DataRequired("Pick at least one specialty.")])
+    hours = StringField("Working hours", default="24/7", filters=[strip],
+                        validators=[DataRequired(), Length(max=200)],
+                        description="Like 'Mon-Fri 8AM-5PM', '9AM-6PM' or '24/7'.")
+    priority = IntegerField("Priority", default=1,
+                            validators=[InputRequired("Give a priority from 1 to 100."),
+                                        NumberRange(1, 100)],
+                            description="1 is asked first.")
+    preferred_channel = RadioField("Reach them by", default="sms",
+                                   choices=[SelectChoice("sms", "SMS"),
+                                            SelectChoice("voice", "Phone call")])
+    active = BooleanField("Active (offered jobs)", default=True)
+    notes = TextAreaField("Notes", filters=[strip], validators=[Optional(), Length(max=5000)])
+
+    def validate_phones(self, field: Field) -> None:
+        try:
+            numbers = _phones(field.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+        if not numbers:
+            raise ValidationError("Give at least one phone number.")
+        if len(numbers) > MAX_PHONES:
+            raise ValidationError(f"At most {MAX_PHONES} phone numbers.")
+
+    def validate_hours(self, field: Field) -> None:
+        try:
+            schedule = parse_hours(field.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+        field.description = f"Reads as: {describe(schedule)}."
+
+    def fields_for_vendor(self) -> dict:
+        """The fields app.booking.vendors takes, from the validated form."""
+        return dict(name=self.name.data, phones=_phones(self.phones.data),
+                    specialties=list(self.specialties.data), hours=self.hours.data,
+                    priority=self.priority.data, preferred_channel=self.preferred_channel.data,
+                    active=self.active.data, notes=self.notes.data or None)
+
+    @classmethod
+    def for_vendor(cls, vendor: Vendor) -> VendorForm:
+        return cls(data=dict(name=vendor.name, phones=", ".join(vendor.phones),
+                             specialties=vendor.specialties, hours=vendor.hours,
+                             priority=vendor.priority, preferred_channel=vendor.preferred_channel,
+                             active=vendor.active, notes=vendor.notes))
+
+
+class PropertyForm(PageForm):
+    address = StringField("Address", filters=[strip],
+                          validators=[DataRequired(), Length(min=3, max=254)],
+                          render_kw={"autocomplete": "street-address"})
+    timezone = StringField("Time zone", default="America/Chicago", filters=[strip],
+                           validators=[DataRequired()],
+                           render_kw={"list": "timezones", "autocomplete": "off"},
+                           description="Vendor hours and times on tickets are read in it, "
+                                       "like America/Chicago.")
+
+    def __init__(self, *args, landlord: Landlord, current: Property | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.landlord, self.current = landlord, current
+
+    def validate_address(self, field: Field) -> None:
+        taken = (Property.select()
+                 .where(Property.landlord == self.landlord,
+                        fn.LOWER(Property.address) == (field.data or "").lower()))
+        if self.current is not None:
+            taken = taken.where(Property.id != self.current.id)
+        if taken.exists():
+            raise ValidationError("You already have a property at this address.")
+
+    def validate_timezone(self, field: Field) -> None:
+        try:
+            valid_timezone(field.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class TenantForm(PageForm):
+    name = StringField("Name", filters=[strip], validators=[DataRequired(), Length(max=200)])
+    phone = StringField("Phone", filters=[strip], validators=[DataRequired(), Length(max=32)],
+                        description="International form, like +13145550100.")
+    email = EmailField("Email (optional)", filters=[strip, lambda v: v or None],
+                       validators=[Optional(), Email(), Length(max=254)])
+    property = SelectField("Property", coerce=int,
+                           validators=[InputRequired("Pick the property they live at.")])
+
+    def __init__(self, *args, landlord: Landlord, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.property.choices = [SelectChoice(p.id, p.address) for p in (
+            Property.select().where(Property.landlord == landlord).order_by(Property.address))]
+
+    def validate_phone(self, field: Field) -> None:
+        try:
+            field.data = normalize_phone(field.data or "")
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class AssignForm(PageForm):
+    vendor = SelectField("Vendor", coerce=int, validators=[InputRequired("Pick a vendor.")])
+    starts_at = DateTimeLocalField("Starts at (optional)", format="%Y-%m-%dT%H:%M",
+                                   validators=[Optional()])
+
+    def __init__(self, *args, landlord: Landlord, timezone: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone = timezone
+        self.starts_at.description = f"Local time at the property ({timezone})."
+        self.vendor.choices = [SelectChoice(v.id, v.name) for v in (
+            Vendor.select()
+            .where(Vendor.landlord == landlord, Vendor.active == True)  # noqa: E712
+            .order_by(Vendor.priority, Vendor.name))]
+
+    def starts_at_utc(self) -> datetime | None:
+        """The start time as stored: naive UTC, read from the property's local time."""
+        local = self.starts_at.data
+        if local is None:
+            return None
+        aware = local.replace(tzinfo=ZoneInfo(self.timezone))
+        return aware.astimezone(UTC).replace(tzinfo=None)

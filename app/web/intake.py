@@ -1,0 +1,343 @@
+"""The tenant's private intake link: report a problem (with photos), then watch its status."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import RequestEntityTooLarge
+from wtforms import HiddenField, MultipleFileField, StringField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp, ValidationError
+
+from app import clock
+from app.booking import selection
+from app.booking.appointments import active_appointment
+from app.booking.intake import IntakeError, Report, open_ticket
+from app.booking.windows import ANYTIME, parse_window
+from app.models import CATEGORIES, Appointment, Ping, Tenant, Ticket
+from app.ratelimit import hit
+from app.web import uploads
+
+bp = Blueprint("intake", __name__, url_prefix="/intake")
+REPORTS_PER_HOUR = 20
+
+CATEGORY_WORDS = {  # CONTRACT.md §4's categories, in a tenant's words
+    "plumbing": ("Plumbing", "Leaks, blocked drains or toilets, no hot water"),
+    "electrical": ("Electrical", "Outlets, lights, switches, breakers that trip"),
+    "hvac": ("Heating or cooling", "Furnace, boiler, radiators, air conditioning, thermostat"),
+    "lock": ("Locks and doors", "Locked out, broken lock, lost keys, door that won't close"),
+    "appliance": ("Appliances", "Fridge, stove, oven, washer, dryer, dishwasher"),
+    "pest": ("Pests", "Mice, rats, cockroaches, bed bugs, wasps"),
+    "general": ("Something else", "Walls, floors, windows, anything not listed"),
+}
+SEVERITY_WORDS = {
+    "emergency": ("Emergency", "Someone needs to come now (see the list above)"),
+    "routine": ("Routine", "It can wait for a visit at a time that suits you"),
+}
+EMERGENCIES = (
+    ("You smell gas", "leave the building first, then call the gas company or 911 from outside"),
+    ("Flooding", "water is pouring in or leaking fast and you cannot stop it"),
+    ("Sparks, smoke or a burning smell", "from outlets, wiring or an appliance; "
+                                         "if anything is on fire, get out and call 911"),
+    ("No heat in the cold", "the heating is off and it is cold outside"),
+    ("Locked out", "you cannot get into your home"),
+)
+INLINE = ("category", "severity", "description", "window", "notes")
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class IntakeForm(FlaskForm):
+    """What the tenant reports; each message names the field it is about."""
+
+    # Radio buttons, drawn by the template from CATEGORY_WORDS and SEVERITY_WORDS.
+    category = StringField(
+        "What kind of problem is it?",
+        validators=[DataRequired("Choose what kind of problem it is."),
+                    AnyOf(CATEGORIES, "Choose one of the kinds of problem listed.")])
+    severity = StringField(
+        "How urgent is it?",
+        validators=[DataRequired("Choose how urgent it is: emergency or routine."),
+                    AnyOf(tuple(SEVERITY_WORDS), "Choose emergency or routine.")])
+    description = TextAreaField(
+        "What is wrong?", filters=[_strip],
+        validators=[DataRequired("Describe the problem in a few words."),
+                    Length(max=5000, message="Keep the description under 5000 characters.")])
+    window = StringField(
+        "When can someone come in?", filters=[_strip],
+        validators=[DataRequired("Tell us when someone can come in, or write \"any time\"."),
+                    Length(max=200, message="Say when you are available in under 200 characters.")])
+    notes = TextAreaField(
+        "Anything else the vendor should know?", filters=[_strip],
+        validators=[Optional(),
+                    Length(max=5000, message="Keep the notes under 5000 characters.")])
+    photos = MultipleFileField("Photos")
+    submission = HiddenField(validators=[Optional(), Regexp(r"^[A-Za-z0-9_-]{16,64}$")])
+    tenant_timezone = "America/Chicago"  # make_form() sets the property's
+
+    def validate_window(self, field) -> None:
+        understood = read_window(field.data, self.tenant_timezone)
+        if understood is not None and understood[1] <= clock.now():
+            raise ValidationError(
+                "That time has already passed: tell us when someone can come from now on.")
+
+
+def read_window(text: str | None, tz: str) -> tuple[datetime, datetime] | None:
+    return parse_window(text or "", clock.now(), tz) if text else None
+
+
+def local(moment: datetime | None, tz: str, fmt: str = "%a %b %-d, %-I:%M %p %Z") -> str:
+    """A naive-UTC time as the property's clock shows it."""
+    if moment is None:
+        return ""
+    return moment.replace(tzinfo=UTC).astimezone(ZoneInfo(tz)).strftime(fmt)
+
+
+def local_span(start: datetime, end: datetime | None, tz: str) -> str:
+    """'Tue Mar 4, 2:00 PM – 5:00 PM CST' (the end's date only when it differs)."""
+    text = local(start, tz, "%a %b %-d, %-I:%M %p")
+    if end is None:
+        return text + local(start, tz, " %Z")
+    same_day = local(start, tz, "%Y%m%d") == local(end, tz, "%Y%m%d")
+    return text + " – " + local(end, tz, "%-I:%M %p %Z" if same_day else "%a %b %-d, %-I:%M %p %Z")
+
+
+def window_note(text: str | None, tz: str) -> str:
+    """How Fixline reads the tenant's words, shown under the field once they are valid."""
+    if not text:
+        return ""
+    if ANYTIME.search(text.lower()):
+        return "Any time: the vendor will call you to agree a time."
+    understood = read_window(text, tz)
+    if understood is None:
+        return "We will pass this on to the vendor exactly as you wrote it."
+    return f"We read this as {local_span(understood[0], understood[1], tz)}."
+
+
+def tenant_or_404(token: str) -> Tenant:
+    tenant = Tenant.get_or_none(Tenant.intake_token == token)
+    if tenant is None:
+        abort(404)
+    return tenant
+
+
+def make_form(tenant: Tenant, **kwargs) -> IntakeForm:
+    form = IntakeForm(**kwargs)
+    form.tenant_timezone = tenant.property.timezone
+    return form
+
+
+def _private(response):
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    response.headers["Vary"] = "HX-Request, HX-Target"
+    return response
+
+
+def render_form(tenant: Tenant, form: IntakeForm, status: int = 200, problem: str | None = None):
+    """The report page; problems (all fields' errors) are listed first, naming each field."""
+    if not form.submission.data:
+        form.submission.data = secrets.token_urlsafe(16)
+    recent = (Ticket.select().where(Ticket.tenant == tenant)
+              .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(5))
+    window_hint = ("" if form.window.errors
+                   else window_note(form.window.data, tenant.property.timezone))
+    page = render_template(
+        "intake/form.html", tenant=tenant, form=form, problem=problem, recent=list(recent),
+        categories=CATEGORY_WORDS, severities=SEVERITY_WORDS, emergencies=EMERGENCIES,
+        window_hint=window_hint, local=local, max_photos=uploads.MAX_PHOTOS,
+        max_photo_mb=uploads.MAX_PHOTO_BYTES // (1024 * 1024))
+    return _private(current_app.make_response((page, status)))
+
+
+@bp.url_value_preprocessor
+def _allow_photos(endpoint: str | None, _values: dict | None) -> None:
+    """Let the report form carry photos: its body may reach MAX_REQUEST_BYTES.
+
+    Runs before every before_request hook (CSRF protection reads the form), and only for
+    this route: the rest of the app keeps MAX_CONTENT_LENGTH (1 MiB).
+    """
+    if endpoint == "intake.form" and request.method == "POST":
+        request.max_content_length = uploads.MAX_REQUEST_BYTES
+
+
+@bp.route("/<token>", methods=["GET", "POST"])
+def form(token: str):
+    """The report form; a valid report becomes a ticket and leads to its status page."""
+    tenant = tenant_or_404(token)
+    form = make_form(tenant)
+    if not form.is_submitted():
+        return render_form(tenant, form)
+    valid = form.validate()
+    photos, form.photos.errors = uploads.check(request.files.getlist(form.photos.name))
+    if not valid or form.photos.errors:
+        again = ("Choose your photos again: for safety, browsers forget them when a form "
+                 "comes back." if uploads.chosen(request.files.getlist("photos")) else None)
+        return render_form(tenant, form, 422, again)
+    allowed, retry_after = hit(f"intake:{tenant.id}", REPORTS_PER_HOUR, 3600)
+    if not allowed:
+        return render_form(tenant, form, 429, "You have sent a lot of reports in the last hour. "
+                           f"Try again in {retry_after // 60 + 1} minutes, or call your landlord.")
+    ticket = create_ticket(tenant, form, photos)
+    if ticket is None:
+        return render_form(tenant, form, 422, "This report could not be filed for your home. "
+                                              "Please call your landlord.")
+    return redirect(url_for(".status", token=token, ticket_id=ticket.id), code=303)
+
+
+def create_ticket(tenant: Tenant, form: IntakeForm, photos: list[uploads.Photo]) -> Ticket | None:
+    """Files first, then ticket, event and photo rows in one transaction (files go if it fails).
+
+    The form's one-time submission id is the idempotency key: a double submit finds the
+    ticket the first one made.
+    """
+    report = Report(tenant_id=tenant.id, property_id=tenant.property_id,
+                    category=form.category.data, severity=form.severity.data,
+                    window=form.window.data, notes=form.notes.data or None,
+                    description=form.description.data)
+    key = f"intake:{tenant.id}:{form.submission.data}" if form.submission.data else None
+    written = uploads.write(photos)
+    try:
+        ticket, created = open_ticket(
+            tenant.property.landlord, report, current_app.extensions["fixline"],
+            idempotency_key=key, actor="tenant",
+            attach=lambda new: uploads.record(new, written))
+    except IntakeError:
+        uploads.discard(written)
+        return None
+    except BaseException:
+        uploads.discard(written)
+        raise
+    if not created:
+        uploads.discard(written)
+    return ticket
+
+
+@bp.post("/<token>/check/<field>")
+def check(token: str, field: str):
+    """Inline validation: the message under one field, as the tenant types."""
+    if field not in INLINE:
+        abort(404)
+    tenant = tenant_or_404(token)
+    form = make_form(tenant, meta={"csrf": False})
+    bound = form[field]
+    inline = getattr(IntakeForm, f"validate_{field}", None)
+    bound.validate(form, [inline] if inline else [])
+    note = window_note(bound.data, tenant.property.timezone) if field == "window" else ""
+    return render_template("intake/_message.html", name=field, errors=bound.errors, note=note)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a ticket is, in the tenant's terms."""
+
+    state: str  # received | contacting | booked | escalated | completed | cancelled
+    asking: int = 0  # which vendor is being asked now (1-based), 0 when none
+    of: int = 0  # how many vendors in all, as far as is known now
+    appointment: Appointment | None = None
+
+    @property
+    def final(self) -> bool:
+        return self.state in ("booked", "completed", "cancelled")
+
+    @property
+    def poll_seconds(self) -> int | None:
+        """How often the page asks again; escalated tickets may still be booked, slowly."""
+        if self.final:
+            return None
+        return 10 if self.state == "escalated" else 2
+
+    @property
+    def key(self) -> str:
+        """Changes whenever what the tenant sees changes (the poll answers 204 otherwise)."""
+        visit = self.appointment.id if self.appointment else 0
+        return f"{self.state}:{self.asking}:{self.of}:{visit}"
+
+
+def progress(ticket: Ticket) -> Progress:
+    status = ticket.status
+    if status in ("scheduled", "completed"):
+        return Progress("booked" if status == "scheduled" else "completed",
+                        appointment=active_appointment(ticket))
+    if status == "cancelled":
+        return Progress("cancelled")
+    if status == "escalated":
+        return Progress("escalated")
+    if status == "new":
+        return Progress("received")
+    asked = Ping.select().where(Ping.ticket == ticket).count()
+    pending = Ping.select().where(Ping.ticket == ticket, Ping.outcome == "pending").exists()
+    if not pending:
+        return Progress("contacting")
+    return Progress("contacting", asking=asked, of=asked + len(selection.candidates(ticket)))
+
+
+@bp.get("/<token>/tickets/<int:ticket_id>")
+def status(token: str, ticket_id: int):
+    """The tenant's view of one report, which keeps itself up to date (htmx polling)."""
+    tenant = tenant_or_404(token)
+    ticket = Ticket.get_or_none(Ticket.id == ticket_id, Ticket.tenant == tenant)
+    if ticket is None:
+        abort(404)
+    now = progress(ticket)
+    partial = request.headers.get("HX-Target") == "ticket-status"
+    if partial and request.args.get("seen") == now.key:
+        return _private(current_app.make_response(("", 204)))
+    template = "intake/_status.html" if partial else "intake/status.html"
+    tz = ticket.property.timezone
+    page = render_template(
+        template, tenant=tenant, ticket=ticket, progress=now, tz=tz, local=local,
+        local_span=local_span, categories=CATEGORY_WORDS, severities=SEVERITY_WORDS,
+        photos=uploads.photos_of(ticket))
+    return _private(current_app.make_response(page))
+
+
+@bp.get("/<token>/tickets/<int:ticket_id>/photos/<int:photo_id>")
+def photo(token: str, ticket_id: int, photo_id: int):
+    """One of the photos the tenant sent with this report."""
+    tenant = tenant_or_404(token)
+    ticket = Ticket.get_or_none(Ticket.id == ticket_id, Ticket.tenant == tenant)
+    found = ticket and next((p for p in uploads.photos_of(ticket) if p.id == photo_id), None)
+    if not found:
+        abort(404)
+    return _private(uploads.send_photo(found))
+
+
+@bp.errorhandler(CSRFError)
+def _stale_form(_exc: CSRFError):
+    """An expired or missing CSRF token: the tenant's words come back, with a new token."""
+    if request.endpoint != "intake.form":
+        return "The form's security token is missing or expired. Reload the page.", 400
+    tenant = tenant_or_404(request.view_args["token"])
+    form = make_form(tenant)
+    return render_form(tenant, form, 400, "This form was open for a long time, so for safety "
+                       "we could not send it. Check your report, attach any photos again and "
+                       "press Send report once more.")
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_exc: RequestEntityTooLarge):
+    """The photos together are over the limit; the body was never read."""
+    token = (request.view_args or {}).get("token")
+    if request.endpoint != "intake.form" or token is None:
+        return "Too much data was sent.", 413
+    tenant = tenant_or_404(token)
+    limit = uploads.MAX_REQUEST_BYTES // (1024 * 1024)
+    return render_form(tenant, make_form(tenant, formdata=None), 413,
+                       f"Your photos add up to more than {limit} MB. Choose fewer or smaller "
+                       "photos and send the report again.")

@@ -1,0 +1,168 @@
+"""A landlord's ticket: details, photos, live timeline, pings, messages and the actions."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, g, redirect, request, url_for
+
+from app import events
+from app.booking import loop, transitions
+from app.booking.appointments import AlreadyBooked, book
+from app.booking.dispatch import PingRefused
+from app.db import transaction
+from app.models import Appointment, Message, Ping, Ticket, TicketPhoto, Vendor
+from app.web import uploads
+from app.web.forms import AssignForm
+from app.web.scoped import landlord_blueprint, owned_or_404, page_or_fragment, targets
+
+bp = landlord_blueprint("tickets", __name__, url_prefix="/tickets")
+CLOSED = ("completed", "cancelled")
+ASSIGNABLE = ("new", "dispatching", "escalated")
+MESSAGES_SHOWN = 50
+
+
+def owned_ticket(ticket_id: int) -> Ticket:
+    return owned_or_404(Ticket.select().where(Ticket.id == ticket_id,
+                                              Ticket.landlord == g.landlord))
+
+
+def _actor() -> str:
+    return f"landlord:{g.landlord.id}"
+
+
+def _back(ticket: Ticket):
+    return redirect(url_for(".show", ticket_id=ticket.id), code=303)
+
+
+def _who(event) -> str:
+    """Who caused an event, as the landlord reads it."""
+    kind, _, ident = event.actor.partition(":")
+    if kind == "landlord":
+        return "you" if ident == str(g.landlord.id) else "landlord"
+    if kind == "vendor":
+        return event.data.get("vendor") or "vendor"
+    return {"system": "Fixline", "api": "API", "tenant": "tenant"}.get(kind, event.actor)
+
+
+def _live(ticket: Ticket) -> dict:
+    """What the polling part of the page shows."""
+    pings = (Ping.select(Ping, Vendor).join(Vendor)
+             .where(Ping.ticket == ticket)
+             .order_by(Ping.id))
+    timeline = [(event, events.summarize(event), _who(event))
+                for event in events.timeline(ticket)]
+    return dict(ticket=ticket, pings=list(pings), timeline=timeline,
+                tz=ticket.property.timezone, polling=ticket.status not in CLOSED,
+                seen=request.args.get("seen", ticket.status))
+
+
+def _whole_page(ticket: Ticket, form: AssignForm | None) -> dict:
+    """What the rest of the page shows (the poll does not need it)."""
+    prop = ticket.property
+    appointments = (Appointment.select(Appointment, Vendor).join(Vendor)
+                    .where(Appointment.ticket == ticket)
+                    .order_by(Appointment.id))
+    messages = (Message.select()
+                .where(Message.ticket == ticket, Message.landlord == g.landlord)
+                .order_by(Message.created_at.desc(), Message.id.desc())
+                .limit(MESSAGES_SHOWN))
+    photos = TicketPhoto.select().where(TicketPhoto.ticket == ticket).order_by(TicketPhoto.id)
+    return dict(
+        tenant=ticket.tenant, property=prop, appointments=list(appointments),
+        messages=list(messages), photos=list(photos),
+        form=form or AssignForm(landlord=g.landlord, timezone=prop.timezone, formdata=None),
+        can_assign=ticket.status in ASSIGNABLE, can_dispatch=ticket.status in ("new", "escalated"),
+        can_complete=ticket.status == "scheduled", can_cancel=ticket.status not in CLOSED,
+    )
+
+
+def _render(ticket: Ticket, form: AssignForm | None = None, status: int = 200):
+    context = _live(ticket)
+    if not targets("ticket-live"):
+        context.update(_whole_page(ticket, form))
+    return page_or_fragment("tickets/show.html", "tickets/_live.html", "ticket-live", status,
+                            **context)
+
+
+@bp.get("/<int:ticket_id>")
+def show(ticket_id: int):
+    """The ticket page, or only its live part when the poll asks for it."""
+    return _render(owned_ticket(ticket_id))
+
+
+@bp.get("/<int:ticket_id>/photos/<int:photo_id>")
+def photo(ticket_id: int, photo_id: int):
+    """A tenant's photo, to the landlord who owns the ticket only."""
+    found = owned_or_404(TicketPhoto.select().join(Ticket)
+                         .where(TicketPhoto.id == photo_id, Ticket.id == ticket_id,
+                                Ticket.landlord == g.landlord))
+    response = uploads.send_photo(found)
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@bp.post("/<int:ticket_id>/assign")
+def assign(ticket_id: int):
+    """Book a vendor by hand (a tentative appointment, method manual)."""
+    ticket = owned_ticket(ticket_id)
+    form = AssignForm(landlord=g.landlord, timezone=ticket.property.timezone)
+    if not form.validate():
+        return _render(ticket, form, 422)
+    vendor = Vendor.get_by_id(form.vendor.data)  # a choice: active and the landlord's
+    try:
+        book(ticket, vendor, form.starts_at_utc(), None, "manual", actor=_actor())
+    except AlreadyBooked:
+        flash("This ticket already has an appointment; it was not booked again.", "error")
+    except transitions.IllegalTransition as exc:
+        flash(f"A {exc.current} ticket cannot be booked.", "error")
+    else:
+        flash(f"Booked {vendor.name}.", "info")
+    return _back(ticket)
+
+
+@bp.post("/<int:ticket_id>/dispatch")
+def dispatch(ticket_id: int):
+    """Dispatch again: ask the next vendor, or start a new round of asking."""
+    ticket = owned_ticket(ticket_id)
+    try:
+        ping = loop.redispatch(ticket.id, current_app.extensions["fixline"], actor=_actor())
+    except transitions.IllegalTransition as exc:
+        flash(f"Only a new or escalated ticket can be dispatched again; this one is "
+              f"{exc.current}.", "error")
+    except PingRefused as exc:
+        flash(f"Nobody was asked: {exc}.", "error")
+    else:
+        if ping is None:
+            flash("No vendor matches this job's category and hours; it is escalated to you.",
+                  "error")
+        else:
+            flash(f"Asked {ping.vendor.name} by {ping.channel}.", "info")
+    return _back(ticket)
+
+
+def _move(ticket_id: int, target: str, done: str, refused: str):
+    ticket = owned_ticket(ticket_id)
+    try:
+        with transaction():
+            transitions.change_status(ticket, target, actor=_actor())
+    except transitions.IllegalTransition as exc:
+        already = exc.current == target
+        flash(f"This ticket is already {target}." if already
+              else refused.format(current=exc.current), "error")
+    else:
+        flash(done, "info")
+    return _back(ticket)
+
+
+@bp.post("/<int:ticket_id>/cancel")
+def cancel(ticket_id: int):
+    """Cancel the ticket (any state but completed)."""
+    return _move(ticket_id, "cancelled", "Ticket cancelled.",
+                 "This ticket is {current}; it cannot be cancelled.")
+
+
+@bp.post("/<int:ticket_id>/complete")
+def complete(ticket_id: int):
+    """Mark a scheduled job completed."""
+    return _move(ticket_id, "completed", "Job marked completed.",
+                 "Only a scheduled job can be marked completed; this ticket is {current}.")

@@ -1,0 +1,137 @@
+"""Tenant photos: checked by their first bytes (never the filename), stored under a random name."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Response, abort, current_app, send_file
+from werkzeug.datastructures import FileStorage
+
+from app import clock
+from app.models import Ticket, TicketPhoto
+
+MAX_PHOTOS = 5
+MAX_PHOTO_BYTES = 8 * 1024 * 1024
+# The whole intake request: every photo at its largest plus room for the text fields.
+MAX_REQUEST_BYTES = MAX_PHOTOS * MAX_PHOTO_BYTES + 2 * 1024 * 1024
+KINDS = "JPEG, PNG, WebP or HEIC"
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp",
+              "image/heic": "heic", "image/heif": "heif"}
+BROWSER_SHOWS = ("image/jpeg", "image/png", "image/webp")
+HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"}
+HEIF_BRANDS = {b"mif1", b"msf1"}
+PHOTO_CSP = "default-src 'none'; sandbox"  # an image opened on its own runs nothing
+
+
+@dataclass(frozen=True)
+class Photo:
+    """An accepted upload, held in memory until the ticket it belongs to is written."""
+
+    data: bytes
+    content_type: str
+
+    @property
+    def extension(self) -> str:
+        return EXTENSIONS[self.content_type]
+
+
+def sniff(head: bytes) -> str | None:
+    """The image type the leading bytes prove, or None for anything else."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[4:8] == b"ftyp":  # ISO base media file: HEIC/HEIF name their brand here
+        brands = {head[8:12]} | {head[i:i + 4] for i in range(16, min(len(head), 48), 4)}
+        if brands & HEIC_BRANDS:
+            return "image/heic"
+        if head[8:12] in HEIF_BRANDS:
+            return "image/heif"
+    return None
+
+
+def chosen(files: Iterable[FileStorage]) -> list[FileStorage]:
+    """The file parts that carry a file (an empty file input still sends one nameless part)."""
+    return [f for f in files if f is not None and (f.filename or "").strip()]
+
+
+def check(files: Iterable[FileStorage]) -> tuple[list[Photo], list[str]]:
+    """Read and check the uploads: (photos, errors), each error naming the photo."""
+    files = chosen(files)
+    if len(files) > MAX_PHOTOS:
+        return [], [f"Photos: attach at most {MAX_PHOTOS} (you chose {len(files)})."]
+    photos, errors = [], []
+    for number, upload in enumerate(files, start=1):
+        name = f"Photo {number} ({upload.filename[:80]})"
+        data = upload.stream.read(MAX_PHOTO_BYTES + 1)
+        if not data:
+            errors.append(f"{name} is empty.")
+        elif len(data) > MAX_PHOTO_BYTES:
+            errors.append(f"{name} is larger than {MAX_PHOTO_BYTES // (1024 * 1024)} MB.")
+        elif (kind := sniff(data[:64])) is None:
+            errors.append(f"{name} is not a {KINDS} image.")
+        else:
+            photos.append(Photo(data, kind))
+    return photos, errors
+
+
+def upload_dir() -> Path:
+    """instance/uploads/, created on first use and readable by this user only."""
+    path = Path(current_app.instance_path) / "uploads"
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def write(photos: list[Photo]) -> list[tuple[Photo, Path]]:
+    """Put each photo on disk under a fresh random name (never overwriting anything)."""
+    folder, written = upload_dir(), []
+    try:
+        for photo in photos:
+            path = folder / f"{secrets.token_urlsafe(24)}.{photo.extension}"
+            with path.open("xb") as out:
+                out.write(photo.data)
+            written.append((photo, path))
+    except OSError:
+        discard(written)
+        raise
+    return written
+
+
+def record(ticket: Ticket, written: list[tuple[Photo, Path]]) -> None:
+    """The TicketPhoto rows; call inside the transaction that creates the ticket."""
+    now = clock.now()
+    for photo, path in written:
+        TicketPhoto.create(ticket=ticket, filename=path.name, content_type=photo.content_type,
+                           size=len(photo.data), created_at=now)
+
+
+def discard(written: list[tuple[Photo, Path]]) -> None:
+    """Remove files whose ticket was never written (or was an earlier, duplicate submit)."""
+    for _photo, path in written:
+        path.unlink(missing_ok=True)
+
+
+def photos_of(ticket: Ticket) -> list[TicketPhoto]:
+    return list(TicketPhoto.select().where(TicketPhoto.ticket == ticket).order_by(TicketPhoto.id))
+
+
+def send_photo(photo: TicketPhoto) -> Response:
+    """The stored file with the type its bytes proved; HEIC (no browser shows it) downloads.
+
+    The caller decides who may see it (the tenant's token, the landlord's login).
+    """
+    path = upload_dir() / Path(photo.filename).name
+    if not path.is_file():
+        abort(404)
+    download = photo.content_type not in BROWSER_SHOWS
+    response = send_file(path, mimetype=photo.content_type, as_attachment=download,
+                         download_name=f"ticket-{photo.ticket_id}-photo-{photo.id}"
+                                       f".{path.suffix[1:]}",
+                         max_age=0, conditional=True, etag=True)
+    response.headers["Content-Security-Policy"] = PHOTO_CSP
+    return response
