@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
 from app import clock
 from app.config import Config
@@ -13,6 +14,7 @@ from app.models import Event, Landlord, Ticket
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Event, Config], None]
+REPUBLISH_AFTER_SECONDS = 15.0
 HANDLERS: dict[str, Handler] = {}
 _publisher: Callable[[int], None] | None = None
 
@@ -60,13 +62,16 @@ def emit(
     if landlord is None and ticket is not None:
         landlord = ticket.landlord_id
     handled = event_type in HANDLERS
+    now = clock.now()
     event = Event.create(
         ticket=ticket,
         landlord=landlord,
         type=event_type,
         actor=actor,
         data=data,
-        dispatched_at=None if handled else clock.now(),
+        created_at=now,
+        dispatched_at=now,  # handed over right after commit; the sweep retries if unhandled
+        handled_at=None if handled else now,
     )
     if handled:
         after_commit(lambda: publish(event.id))
@@ -74,7 +79,7 @@ def emit(
 
 
 def publish(event_id: int) -> bool:
-    """Hand one event to the broker and mark it dispatched; False leaves it for the sweep."""
+    """Hand one event to the broker; False (broker down) leaves it for the sweep to retry."""
     if _publisher is None:
         return False
     try:
@@ -82,9 +87,6 @@ def publish(event_id: int) -> bool:
     except Exception:  # broker down: the sweep re-publishes from the outbox
         log.warning("could not publish event %s; it stays in the outbox", event_id, exc_info=True)
         return False
-    (Event.update(dispatched_at=clock.now())
-     .where(Event.id == event_id, Event.dispatched_at.is_null())
-     .execute())
     return True
 
 
@@ -95,19 +97,30 @@ def handle(event_id: int, config: Config) -> bool:
         return False
     with transaction():
         HANDLERS[event.type](event, config)
+        _mark_handled(event.id)
     return True
 
 
-def undispatched(older_than_seconds: float = 2.0, limit: int = 500) -> list[int]:
-    """Ids of handled events that never reached the broker (the outbox)."""
-    from datetime import timedelta
+def _mark_handled(event_id: int) -> None:
+    (Event.update(handled_at=clock.now())
+     .where(Event.id == event_id, Event.handled_at.is_null())
+     .execute())
 
+
+def unhandled(older_than_seconds: float = REPUBLISH_AFTER_SECONDS, limit: int = 500) -> list[int]:
+    """Handled-type events whose handler has not run this long after the last hand-over.
+
+    The broker may have refused them, or lost them (a Redis restart, a killed worker): the
+    sweep hands them over again and restarts their clock. Handlers are idempotent.
+    """
     cutoff = clock.now() - timedelta(seconds=older_than_seconds)
-    query = (Event.select(Event.id)
-             .where(Event.dispatched_at.is_null(), Event.created_at <= cutoff)
-             .order_by(Event.id)
-             .limit(limit))
-    return [row.id for row in query]
+    ids = [row.id for row in (Event.select(Event.id)
+                              .where(Event.handled_at.is_null(), Event.dispatched_at <= cutoff)
+                              .order_by(Event.id)
+                              .limit(limit))]
+    if ids:
+        Event.update(dispatched_at=clock.now()).where(Event.id.in_(ids)).execute()
+    return ids
 
 
 def replay(config: Config, ticket_id: int | None = None) -> int:
@@ -119,6 +132,7 @@ def replay(config: Config, ticket_id: int | None = None) -> int:
     for event in list(query):
         with transaction():
             HANDLERS[event.type](event, config)
+            _mark_handled(event.id)
         count += 1
     return count
 

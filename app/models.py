@@ -243,14 +243,15 @@ class Event(BaseModel):
     actor = CharField()  # who caused it: system, api, tenant, landlord:<id>, vendor:<id>
     data = JSONField(default=dict)
     created_at = DateTimeField(default=clock.now)
-    dispatched_at = DateTimeField(null=True)  # handed to the broker (handled types only)
+    dispatched_at = DateTimeField(null=True)  # last handed to the broker
+    handled_at = DateTimeField(null=True)  # its handler ran (set at once for types without one)
 
     class Meta:
         indexes = ((("ticket", "id"), False), (("landlord", "id"), False))
 
 
 Event.add_index(
-    Event.index(Event.created_at, name="event_undispatched").where(SQL("dispatched_at IS NULL"))
+    Event.index(Event.dispatched_at, name="event_unhandled").where(SQL("handled_at IS NULL"))
 )
 
 MODELS = [Landlord, ApiKey, Property, Tenant, Vendor, VendorPhone, Ticket, Ping, Appointment,

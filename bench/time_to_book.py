@@ -80,9 +80,10 @@ class QuietSupervisor(Supervisor):
     """app.supervisor's Supervisor, its children writing to a log file instead of the terminal."""
 
     def __init__(self, config: Config, env: dict[str, str], log: IO[bytes]) -> None:
-        super().__init__(config)
-        self.env = dict(env, REDIS_URL=config.broker_url, PYTHONUNBUFFERED="1",
-                        FIXLINE_INSTANCE_PATH=str(config.instance_path.resolve()))
+        super().__init__(config)  # its environment: this one plus make run's defaults
+        self.env = {k: v for k, v in self.env.items() if k not in CONFIG_VARS} | env | {
+            "REDIS_URL": config.broker_url,
+            "FIXLINE_INSTANCE_PATH": str(config.instance_path.resolve())}
         self.log = log
 
     def spawn(self, name: str, args: list[str]) -> None:  # as Supervisor.spawn, output to log
@@ -193,6 +194,23 @@ def wait_http(port: int, path: str, timeout: float) -> None:
     raise BenchError(f"GET {path} did not answer 200 within {timeout:.0f} s")
 
 
+def wait_workers(broker_url: str, count: int, timeout: float) -> None:
+    """Until count worker processes have booted (each writes a heartbeat key for /readyz)."""
+    import redis
+
+    from app.readiness import HEARTBEAT_PREFIX
+
+    client = redis.Redis.from_url(broker_url)
+    try:
+        deadline = time.monotonic() + timeout
+        while len(list(client.scan_iter(HEARTBEAT_PREFIX + "*"))) < count:
+            if time.monotonic() > deadline:
+                raise BenchError(f"{count} worker processes did not boot within {timeout:.0f} s")
+            time.sleep(0.2)
+    finally:
+        client.close()
+
+
 # ---- read-only database access ----------------------------------------------------------------
 
 
@@ -252,11 +270,9 @@ class Bot:
     webhook_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
-    polls: int = 0
 
     def run(self) -> None:
         while not self.stop.is_set():
-            self.polls += 1
             for message_id, to, body in self.db.rows(OFFERS_SQL):
                 if message_id not in self.answered:
                     self.answered.add(message_id)
@@ -511,6 +527,7 @@ def run_stack(backend: str, args: argparse.Namespace, env: dict[str, str],
         workers = args.workers or (1 if backend == "embedded" else 2)
         supervisor.add_workers(workers - 1)
         wait_http(config.port, "/readyz", 30)
+        wait_workers(config.broker_url, workers, 30)
         if args.profile:
             profiler = Profiler(Path(args.profile) / backend, supervisor.processes(), log,
                                 args.profile_idle)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from queue import Queue
 
 import dramatiq
 import pytest
@@ -68,7 +69,10 @@ def app(config):
     with db.connection_context():
         upgrade()
     broker = dramatiq.get_broker()
-    broker.flush_all()
+    # Fresh queues: a message an earlier test's worker took but never acked would otherwise
+    # keep its queue's unfinished count above zero, and broker.join() would wait forever.
+    for name in list(broker.queues):
+        broker.queues[name] = Queue()
     from actors import runtime
 
     runtime.use(application)

@@ -27,7 +27,7 @@ def test_published_only_after_commit(recorder, landlord):
         event = events.emit("test.happened", landlord=landlord, n=1)
         assert published == []
     assert published == [event.id]
-    assert Event.get_by_id(event.id).dispatched_at is not None
+    assert Event.get_by_id(event.id).handled_at is None  # published, not yet handled
 
 
 def test_rolled_back_event_is_neither_stored_nor_published(recorder, landlord):
@@ -45,21 +45,35 @@ def test_broker_down_leaves_event_in_outbox_for_the_sweep(recorder, landlord, co
     events.set_publisher(down)
     with transaction():
         event = events.emit("test.happened", landlord=landlord)
-    assert Event.get_by_id(event.id).dispatched_at is None
+    assert Event.get_by_id(event.id).handled_at is None
     _, published = recorder
     events.set_publisher(published.append)
+    assert sweep.run(config)["republished"] == 0  # not overdue yet
     long_ago = event.created_at.replace(year=2000)
-    Event.update(created_at=long_ago).where(Event.id == event.id).execute()
+    Event.update(dispatched_at=long_ago).where(Event.id == event.id).execute()
     assert sweep.run(config)["republished"] == 1
     assert published == [event.id]
-    assert sweep.run(config)["republished"] == 0
+    assert sweep.run(config)["republished"] == 0  # its clock restarted
+
+
+def test_a_published_event_the_broker_lost_is_handed_over_again(recorder, landlord, config):
+    handled, published = recorder
+    with transaction():
+        event = events.emit("test.happened", landlord=landlord)
+    assert published == [event.id]  # accepted by the broker, then lost (say Redis restarted)
+    long_ago = event.created_at.replace(year=2000)
+    Event.update(dispatched_at=long_ago).where(Event.id == event.id).execute()
+    assert sweep.run(config)["republished"] == 1 and published == [event.id, event.id]
+    assert events.handle(event.id, config) and handled == [event.id]
+    Event.update(dispatched_at=long_ago).where(Event.id == event.id).execute()
+    assert sweep.run(config)["republished"] == 0  # handled: never again
 
 
 def test_unhandled_types_are_audit_only(recorder, landlord):
     _, published = recorder
     with transaction():
         event = events.emit("ticket.note", landlord=landlord)
-    assert published == [] and Event.get_by_id(event.id).dispatched_at is not None
+    assert published == [] and Event.get_by_id(event.id).handled_at is not None
     assert events.handle(event.id, None) is False
 
 

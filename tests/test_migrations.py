@@ -19,17 +19,19 @@ def test_partial_indexes_exist(app):
         names = {index.name for model in MODELS
                  for index in db.obj.get_indexes(model._meta.table_name)}
     for name in ("appointment_one_active_per_ticket", "ping_pending_expires_at",
-                 "ticket_escalate_at_open", "event_undispatched"):
+                 "ticket_escalate_at_open", "event_unhandled"):
         assert name in names
 
 
 def test_down_then_up_again(app):
     with db.connection_context():
         reverted = runner().down()
-        assert reverted == ["0003_event_landlord_index"]
-        reverted += runner().down()
-        reverted += runner().down()
-        assert reverted == ["0003_event_landlord_index", "0002_ticket_photos", "0001_initial"]
+        assert reverted == ["0004_event_handled_at"]
+        for _ in range(3):
+            reverted += runner().down()
+        assert reverted == ["0004_event_handled_at", "0003_event_landlord_index",
+                            "0002_ticket_photos", "0001_initial"]
         assert not any(db.obj.table_exists(m._meta.table_name) for m in MODELS)
-        assert upgrade() == ["0001_initial", "0002_ticket_photos", "0003_event_landlord_index"]
+        assert upgrade() == ["0001_initial", "0002_ticket_photos", "0003_event_landlord_index",
+                             "0004_event_handled_at"]
         assert not diff_models(db.obj, MODELS)

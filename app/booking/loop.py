@@ -92,11 +92,12 @@ def accept(ping_id: int, via: str, config: Config) -> str:
         if ping.outcome == "accepted":
             return "booked"  # the same YES again
         _first_response(ticket)
-        if ticket.status not in BOOKABLE or ping.outcome not in ANSWERABLE:
+        # A vendor who said NO may change their mind while the job is still unbooked.
+        if ticket.status not in BOOKABLE or ping.outcome not in (*ANSWERABLE, "declined"):
             if ping.outcome == "pending":
                 _close(ping, "filled")
             return "filled"
-        _close(ping, "accepted")
+        _close(ping, "accepted", force=True)
         vendor = ping.vendor
         events.emit("vendor.confirmed", ticket=ticket, actor=f"vendor:{vendor.id}",
                     vendor=vendor.name, vendorId=vendor.id, pingId=ping.id, via=via)

@@ -85,7 +85,7 @@ def resend_lost_messages() -> int:
 def run(config: Config) -> dict[str, int]:
     """One pass over everything due; returns counts by kind (for logs and tests)."""
     counts = {
-        "republished": sum(1 for event_id in events.undispatched() if events.publish(event_id)),
+        "republished": sum(1 for event_id in events.unhandled() if events.publish(event_id)),
         "expired": expire_pings(config),
         "escalated": escalate_overdue(config),
         "resent": resend_lost_messages(),

@@ -30,6 +30,7 @@ class Channel(Protocol):
     """Something that can carry a Message to a person."""
 
     name: str
+    remote: bool  # True when send() crosses the network (never inside a write transaction)
 
     def send(self, message: Message, config: Config) -> Sent: ...
 
@@ -38,6 +39,7 @@ class Outbox:
     """Keeps messages locally: stored and listed, never sent (no Twilio configured)."""
 
     name = "outbox"
+    remote = False
 
     def send(self, message: Message, config: Config) -> Sent:
         return Sent(provider_id="OB" + secrets.token_hex(16), status="stored")

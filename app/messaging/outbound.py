@@ -106,6 +106,14 @@ def resolve_recipient(landlord: Landlord, kind: str, object_id: int, channel: st
 
 def deliver(message_id: int, config: Config) -> str:
     """Send one queued message; safe to run twice (only a queued, never-sent one is claimed)."""
+    kind = Message.select(Message.channel).where(Message.id == message_id).scalar()
+    if kind is not None and not channel_for(config, kind).remote:
+        with transaction():  # a local channel: claim, keep and record in one write
+            return _deliver(message_id, config)
+    return _deliver(message_id, config)
+
+
+def _deliver(message_id: int, config: Config) -> str:
     # Twilio reports an accepted message as "queued" too; its provider_id tells them apart.
     claimed = (Message.update(status="sending", attempts=Message.attempts + 1,
                               updated_at=clock.now())

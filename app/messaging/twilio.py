@@ -47,6 +47,7 @@ class TwilioChannel:
     """Carries SMS and voice messages through Twilio's REST API."""
 
     name = "twilio"
+    remote = True
 
     def send(self, message: Message, config: Config) -> Sent:
         from_number = message.from_number or config.twilio_from_number

@@ -59,3 +59,29 @@ def test_prometheus_booking_figures(app, client, config, broker, worker):
     assert 'fixline_time_to_book_seconds_bucket{le="+Inf"} 1.0' in text
     assert "fixline_escalations_total 0.0" in text
     assert "fixline_queue_depth" in text
+
+
+def test_a_vendor_who_said_no_can_still_take_an_unbooked_job(app, client, config, broker,
+                                                              worker):
+    landlord = load()
+    from app.api.auth import mint
+
+    auth = {"Authorization": f"Bearer {mint(landlord)}"}
+    tenant = landlord.properties[0].tenants[0]
+    created = client.post("/api/tickets", headers=auth, json={
+        "tenantId": tenant.id, "propertyId": tenant.property_id, "category": "plumbing",
+        "severity": "emergency", "window": "now"}).json
+    broker.join("default")
+    worker.join()
+    first = Ping.get(Ping.ticket == created["id"])
+    form = {"From": first.to_number, "To": "+15550000000"}
+    signed_post(client, config, "/webhooks/twilio/sms",
+                {**form, "MessageSid": "SM" + "2" * 32, "Body": f"NO {first.code}"})
+    assert Ping.get_by_id(first.id).outcome == "declined"
+    changed = signed_post(client, config, "/webhooks/twilio/sms",
+                          {**form, "MessageSid": "SM" + "3" * 32, "Body": f"YES {first.code}"})
+    assert b"You have job" in changed.data
+    assert Ticket.get_by_id(created["id"]).status == "scheduled"
+    assert Ping.get_by_id(first.id).outcome == "accepted"
+    broker.join("default")  # leave nothing in flight for the next test's broker
+    worker.join()

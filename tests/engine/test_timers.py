@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from app import events
 from app.booking import loop, sweep
 from app.messaging import outbound
 from app.models import Event, Message
@@ -82,16 +83,18 @@ def test_a_ticket_whose_intake_event_was_lost_is_started_by_the_sweep(
     ticket = intake()
     bus.down = False
     [started] = events_of(ticket, "intake.completed")
-    assert started.dispatched_at is None and bus.events == []
+    assert started.handled_at is None and bus.events == []
 
     assert sweep.run(config)["republished"] == 0  # give the after-commit publish a moment
-    fake_clock.advance(3)
+    fake_clock.advance(events.REPUBLISH_AFTER_SECONDS + 1)
     assert sweep.run(config)["republished"] == 1
     assert bus.events == [started.id]
     assert Event.get_by_id(started.id).dispatched_at == fake_clock.now
     bus.run_events()
     assert fresh(ticket).status == "dispatching"
     assert asked(ticket) == [("Ann", "pending")]
+    assert Event.get_by_id(started.id).handled_at is not None
+    fake_clock.advance(events.REPUBLISH_AFTER_SECONDS + 1)
     assert sweep.run(config)["republished"] == 0
 
 

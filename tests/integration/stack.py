@@ -277,8 +277,8 @@ class Stack:
             worker.signal(signal.SIGCONT)
 
     def check_alive(self) -> None:
-        dead = [p for p in self.procs if p.name != "worker" and not p.running()
-                or p in self.workers and not p.running()]
+        expected = [p for p in self.procs if p.name != "worker" or p in self.workers]
+        dead = [p for p in expected if not p.running()]
         if dead:
             pytest.fail(f"{dead[0].name} exited with {dead[0].popen.returncode}\n{self.logs()}")
 
@@ -348,13 +348,15 @@ class Stack:
         return wait_until(reached, timeout, f"ticket {ticket_id} {status}", self.logs)
 
     def notices(self, ticket: dict) -> dict[str, list[dict]]:
-        """The messages to tenant and landlord about a ticket delivered to the outbox."""
+        """Booking notices: messages to tenant and landlord about a booked ticket, queued once
+        it was booked (not an escalation before) and delivered to the outbox."""
         found: dict[str, list[dict]] = {}
         for who, number in (("tenant", ticket["tenant"]["phone"]),
                             ("landlord", ticket["property"]["landlord"]["phone"])):
             query = urllib.parse.urlencode({"to": number, "ticketId": ticket["id"]})
             found[who] = [m for m in self.api("GET", f"/messages?{query}")
-                          if m["direction"] == "outbound" and m["status"] == "stored"]
+                          if m["direction"] == "outbound" and m["status"] == "stored"
+                          and m["createdAt"] >= ticket["bookedAt"]]  # same ISO format: sortable
         return found
 
     def wait_notices(self, ticket: dict, timeout: float = 30) -> dict[str, list[dict]]:
