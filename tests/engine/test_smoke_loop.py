@@ -2,6 +2,7 @@
 
 from twilio.request_validator import RequestValidator
 
+from app.api.auth import mint
 from app.models import Appointment, Message, Ping, Ticket
 from app.seed import load
 
@@ -12,10 +13,9 @@ def signed_post(client, config, path, form):
     return client.post(path, data=form, headers={"X-Twilio-Signature": signature})
 
 
-def test_first_yes_books(app, client, config, broker, worker):
+def report_emergency(client, broker, worker) -> tuple[dict, Ping]:
+    """The demo landlord's first tenant reports a leak; returns the ticket and its first offer."""
     landlord = load()
-    from app.api.auth import mint
-
     auth = {"Authorization": f"Bearer {mint(landlord)}"}
     tenant = landlord.properties[0].tenants[0]
     created = client.post("/api/tickets", headers=auth, json={
@@ -23,7 +23,11 @@ def test_first_yes_books(app, client, config, broker, worker):
         "severity": "emergency", "window": "now"}).json
     broker.join("default")
     worker.join()
-    ping = Ping.get(Ping.ticket == created["id"])
+    return created, Ping.get(Ping.ticket == created["id"])
+
+
+def test_first_yes_books(app, client, config, broker, worker):
+    created, ping = report_emergency(client, broker, worker)
     assert ping.outcome == "pending"
     response = signed_post(client, config, "/webhooks/twilio/sms", {
         "MessageSid": "SM" + "1" * 32, "From": ping.to_number, "To": "+15550000000",
@@ -63,17 +67,7 @@ def test_prometheus_booking_figures(app, client, config, broker, worker):
 
 def test_a_vendor_who_said_no_can_still_take_an_unbooked_job(app, client, config, broker,
                                                               worker):
-    landlord = load()
-    from app.api.auth import mint
-
-    auth = {"Authorization": f"Bearer {mint(landlord)}"}
-    tenant = landlord.properties[0].tenants[0]
-    created = client.post("/api/tickets", headers=auth, json={
-        "tenantId": tenant.id, "propertyId": tenant.property_id, "category": "plumbing",
-        "severity": "emergency", "window": "now"}).json
-    broker.join("default")
-    worker.join()
-    first = Ping.get(Ping.ticket == created["id"])
+    created, first = report_emergency(client, broker, worker)
     form = {"From": first.to_number, "To": "+15550000000"}
     signed_post(client, config, "/webhooks/twilio/sms",
                 {**form, "MessageSid": "SM" + "2" * 32, "Body": f"NO {first.code}"})
