@@ -6,7 +6,7 @@ import threading
 
 from flask import Flask
 
-from app.db import db
+from app.db import db, release
 
 _app: Flask | None = None
 _lock = threading.Lock()
@@ -43,8 +43,8 @@ def enter() -> None:
 
 def leave() -> None:
     """Close what enter() opened."""
-    if getattr(_local, "opened", False) and not db.is_closed():
-        db.close()
+    if getattr(_local, "opened", False):
+        release()
     ctx = getattr(_local, "ctx", None)
     if ctx is not None:
         ctx.pop()

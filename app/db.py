@@ -80,12 +80,8 @@ def transaction() -> Iterator[None]:
             callback()
 
 
-@contextmanager
-def connection() -> Iterator[None]:
-    """A connection for one unit of work (a request, an actor message, a CLI command)."""
-    opened = db.connect(reuse_if_open=True)
-    try:
-        yield
-    finally:
-        if opened and not db.is_closed():
-            db.close()
+def release() -> None:
+    """End a unit of work: SQLite keeps the thread's connection (opening one costs four
+    PRAGMAs, more than a booking's queries); other databases close it (use +pool URLs)."""
+    if not db.is_closed() and not is_sqlite():
+        db.close()

@@ -16,7 +16,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-from app.db import db
+from app.db import db, release
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 access_log = logging.getLogger("fixline.access")
@@ -136,7 +136,6 @@ def init_app(app: Flask) -> None:
 
     @app.teardown_request
     def _close_db(exc):
-        if not db.is_closed():
-            db.close()
+        release()
 
     app.register_blueprint(bp)
