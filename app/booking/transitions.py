@@ -34,6 +34,23 @@ class IllegalTransition(Exception):
         super().__init__(f"ticket {ticket_id} cannot go from {current} to {target}")
 
 
+def path(start: str, target: str) -> list[str]:
+    """The shortest run of legal changes from start to target (not including start)."""
+    routes = {start: []}
+    frontier = [start]
+    while frontier and target not in routes:
+        reached = []
+        for status in frontier:
+            for nxt in sorted(TRANSITIONS[status]):
+                if nxt not in routes:
+                    routes[nxt] = routes[status] + [nxt]
+                    reached.append(nxt)
+        frontier = reached
+    if target not in routes:
+        raise IllegalTransition(0, start, target)
+    return routes[target]
+
+
 def allowed(current: str, target: str) -> bool:
     return target in TRANSITIONS.get(current, frozenset())
 

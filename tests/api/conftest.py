@@ -13,15 +13,6 @@ from app.db import transaction
 from app.models import MODELS, ApiKey, Landlord, Property, Tenant, Ticket, Vendor
 
 # The shortest legal road from `new` to each status.
-ROADS = {
-    "new": [],
-    "dispatching": ["dispatching"],
-    "scheduled": ["dispatching", "scheduled"],
-    "escalated": ["dispatching", "escalated"],
-    "completed": ["dispatching", "scheduled", "completed"],
-    "cancelled": ["cancelled"],
-}
-
 
 @pytest.fixture(autouse=True)
 def fresh_rate_limits():
@@ -39,7 +30,7 @@ def make_ticket(landlord: Landlord, status: str = "dispatching", **fields) -> Ti
     values.update(fields)
     ticket = Ticket.create(landlord=landlord, property=prop, tenant=tenant, **values)
     with transaction():
-        for step in ROADS[status]:
+        for step in transitions.path("new", status):
             transitions.change_status(ticket, step, actor="test")
     return ticket
 

@@ -97,3 +97,17 @@ def test_racing_changes_have_one_winner(landlord):
     assert sorted(winners) in (["scheduled"], ["escalated"], ["escalated", "scheduled"])
     assert Event.select().where(Event.type == "ticket.status_changed",
                                 Event.ticket == ticket).count() == 1 + len(winners)
+
+
+@pytest.mark.parametrize("target,expected", [
+    ("new", []), ("dispatching", ["dispatching"]), ("scheduled", ["dispatching", "scheduled"]),
+    ("escalated", ["dispatching", "escalated"]),
+    ("completed", ["dispatching", "scheduled", "completed"]), ("cancelled", ["cancelled"]),
+])
+def test_shortest_legal_path(target, expected):
+    assert transitions.path("new", target) == expected
+
+
+def test_no_path_out_of_a_final_state():
+    with pytest.raises(IllegalTransition):
+        transitions.path("completed", "scheduled")

@@ -33,15 +33,6 @@ from app.seed import load as load_seed
 OTHER_PASSWORD = "otto-password-1"
 
 # The shortest legal road from `new` to each status (CONTRACT.md §6).
-ROADS = {
-    "new": [],
-    "dispatching": ["dispatching"],
-    "scheduled": ["dispatching", "scheduled"],
-    "escalated": ["dispatching", "escalated"],
-    "completed": ["dispatching", "scheduled", "completed"],
-    "cancelled": ["cancelled"],
-}
-
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -159,7 +150,7 @@ def create_ticket(
     ticket = Ticket.create(landlord=landlord, property=property, tenant=tenant,
                            created_at=created_at, updated_at=created_at, **values)
     with transaction():
-        for step in ROADS[status]:
+        for step in transitions.path("new", status):
             at = created_at
             if step == "scheduled" and booked_after is not None:
                 at = created_at + timedelta(seconds=booked_after)
