@@ -123,10 +123,7 @@ class TestWithTwilioConfigured:
     @pytest.fixture
     def config(self, database_url, tmp_path, fake_twilio):
         return make_config(database_url, tmp_path / "instance",
-                           twilio_account_sid=fake_twilio.account_sid,
-                           twilio_auth_token=fake_twilio.auth_token,
-                           twilio_from_number="+15005550006",
-                           twilio_api_base=fake_twilio.base_url)
+                           **fake_twilio.settings("+15005550006"))
 
     def test_email_goes_to_the_outbox(self, fake_twilio, landlord, broker, worker, sends):
         email = outbound.queue(landlord=landlord, to=landlord.email, body="Booked",

@@ -29,9 +29,7 @@ PUBLIC = "https://fixline.example.com"
 def config(database_url, tmp_path, fake_twilio):
     """Twilio credentials set, the SDK pointed at the fake."""
     return make_config(database_url, tmp_path / "instance",
-                       twilio_account_sid=fake_twilio.account_sid,
-                       twilio_auth_token=fake_twilio.auth_token,
-                       twilio_from_number=FROM, twilio_api_base=fake_twilio.base_url)
+                       **fake_twilio.settings(FROM))
 
 
 def send(landlord, config, *, channel="sms", to=VENDOR, body=PING) -> Message:

@@ -57,6 +57,11 @@ class FakeTwilio:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
+    def settings(self, from_number: str = "+15005550006") -> dict[str, str]:
+        """Config overrides that send Fixline's Twilio traffic to this fake."""
+        return {"twilio_account_sid": self.account_sid, "twilio_auth_token": self.auth_token,
+                "twilio_from_number": from_number, "twilio_api_base": self.base_url}
+
     def fail_next(self, count: int, status: int = 500, code: int | None = None,
                   message: str = "Internal Server Error") -> None:
         """Answer the next count requests with this Twilio error instead of handling them."""

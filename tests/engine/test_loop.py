@@ -284,10 +284,7 @@ class TestVoiceOffers:
     @pytest.fixture
     def config(self, database_url, tmp_path, fake_twilio):
         return make_config(database_url, tmp_path / "instance",
-                           twilio_account_sid=fake_twilio.account_sid,
-                           twilio_auth_token=fake_twilio.auth_token,
-                           twilio_from_number="+15005550006",
-                           twilio_api_base=fake_twilio.base_url)
+                           **fake_twilio.settings("+15005550006"))
 
     def test_the_call_gathers_one_digit(self, bus, make_vendor, intake, config, fake_twilio):
         caller = make_vendor("Caller", preferred_channel="voice")

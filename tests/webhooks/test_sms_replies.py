@@ -206,10 +206,7 @@ class TestNoProviderCallInTheRequest:
     @pytest.fixture
     def config(self, database_url, tmp_path, fake_twilio):
         return make_config(database_url, tmp_path / "instance",
-                           twilio_account_sid=fake_twilio.account_sid,
-                           twilio_auth_token=fake_twilio.auth_token,
-                           twilio_from_number=FIXLINE_NUMBER,
-                           twilio_api_base=fake_twilio.base_url)
+                           **fake_twilio.settings(FIXLINE_NUMBER))
 
     def test_decline_queues_the_next_offer_without_calling_twilio(
             self, office, ticket, text, fake_twilio, broker):

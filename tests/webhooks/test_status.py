@@ -17,9 +17,7 @@ fake_twilio = twilio_fake.fake_twilio  # the fixture, requested by name below
 def config(database_url, tmp_path, fake_twilio):
     """Twilio configured, the SDK pointed at the fake: sent messages get real-looking SIDs."""
     return make_config(database_url, tmp_path / "instance",
-                       twilio_account_sid=fake_twilio.account_sid,
-                       twilio_auth_token=fake_twilio.auth_token,
-                       twilio_from_number=FIXLINE_NUMBER, twilio_api_base=fake_twilio.base_url)
+                       **fake_twilio.settings(FIXLINE_NUMBER))
 
 
 @pytest.fixture
