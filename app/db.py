@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -65,9 +67,12 @@ def transaction() -> Iterator[None]:
         _local.pending = []
     mark = len(_local.pending)
     try:
-        ctx = db.atomic("IMMEDIATE") if is_sqlite() else db.atomic()
-        with ctx:
-            yield
+        if is_sqlite():
+            with _sqlite_writer(outermost), db.atomic("IMMEDIATE"):
+                yield
+        else:
+            with db.atomic():
+                yield
     except BaseException:
         if outermost:
             _local.pending = None
@@ -78,6 +83,44 @@ def transaction() -> Iterator[None]:
         callbacks, _local.pending = _local.pending, None
         for callback in callbacks:
             callback()
+
+
+@contextmanager
+def _sqlite_writer(outermost: bool) -> Iterator[None]:
+    """Queue for SQLite's write lock on a file lock beside the database.
+
+    SQLite's busy handler polls: a waiter sleeps up to 100 ms between tries, so the lock sits
+    idle while writers doze. flock() waiters are woken by the kernel the moment the holder
+    lets go, across threads and processes alike (each thread has its own open file), and a
+    dead process's lock is dropped with it. busy_timeout still guards writers outside this.
+    """
+    path = _lock_path()
+    if not outermost or path is None:
+        yield
+        return
+    fd = _lock_fd(path)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:  # also after an exception injected between flock() and yield (time limits)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _lock_path() -> str | None:
+    name = db.obj.database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return None
+    return f"{name}-writer"
+
+
+def _lock_fd(path: str) -> int:
+    fds = getattr(_local, "lock_fds", None)
+    if fds is None:
+        fds = _local.lock_fds = {}
+    fd = fds.get(path)
+    if fd is None:
+        fd = fds[path] = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    return fd
 
 
 def release() -> None:

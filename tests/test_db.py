@@ -1,0 +1,144 @@
+"""app.db: SQLite writers queue on a file lock that threads and processes share."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+from peewee import SqliteDatabase
+
+from app.db import bind, db, open_database, transaction
+from app.migrate import upgrade
+from app.models import Landlord
+
+
+@pytest.fixture
+def sqlite_db(tmp_path):
+    """A migrated SQLite file bound to the model proxy."""
+    database = open_database(f"sqlite:///{tmp_path / 'fixline.db'}")
+    bind(database)
+    with db.connection_context():
+        upgrade()
+    yield database
+    if not database.is_closed():
+        database.close()
+
+
+def _landlord(name: str) -> Landlord:
+    return Landlord.create(name=name, email=f"{name}@example.com", phone="+15555550100")
+
+
+def _add_landlord(name: str) -> None:
+    with db.connection_context(), transaction():
+        _landlord(name)
+
+
+def _names() -> list[str]:
+    with db.connection_context():
+        return sorted(landlord.name for landlord in Landlord.select())
+
+
+def test_second_writer_waits_for_the_first_then_proceeds(sqlite_db):
+    holding, release, order = threading.Event(), threading.Event(), []
+
+    def first():
+        with db.connection_context(), transaction():
+            _landlord("first")
+            holding.set()
+            release.wait(5)
+            order.append("first committed")
+
+    def second():
+        holding.wait(5)
+        _add_landlord("second")
+        order.append("second committed")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    holding.wait(5)
+    time.sleep(0.2)  # the second writer is queued behind the first, not failing
+    assert order == []
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert order == ["first committed", "second committed"]
+    assert _names() == ["first", "second"]
+
+
+def test_a_failed_transaction_lets_go_of_the_lock(sqlite_db):
+    with pytest.raises(RuntimeError), db.connection_context(), transaction():
+        _landlord("gone")
+        raise RuntimeError("boom")
+    done = threading.Thread(target=_add_landlord, args=("next",))
+    done.start()
+    done.join(5)
+    assert not done.is_alive()
+    assert _names() == ["next"]
+
+
+def test_nested_transactions_take_the_lock_once(sqlite_db):
+    # the inner one is a savepoint: it would deadlock if it queued behind its own lock
+    with db.connection_context(), transaction(), transaction():
+        _landlord("inner")
+    assert _names() == ["inner"]
+
+
+def test_a_killed_process_holding_the_lock_does_not_block_the_others(sqlite_db, tmp_path):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import sys, time
+            sys.path.insert(0, {os.getcwd()!r})
+            from app.db import bind, db, open_database, transaction
+            bind(open_database("sqlite:///{tmp_path / 'fixline.db'}"))
+            with db.connection_context(), transaction():
+                print("holding", flush=True)
+                time.sleep(60)
+        """)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        waiter = threading.Thread(target=_add_landlord, args=("after",))
+        waiter.start()
+        waiter.join(0.3)
+        assert waiter.is_alive()  # queued behind the other process
+        holder.send_signal(signal.SIGKILL)
+        waiter.join(10)
+        assert not waiter.is_alive()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert _names() == ["after"]
+
+
+def test_in_memory_databases_need_no_lock_file(tmp_path):
+    bind(SqliteDatabase(":memory:"))
+    with db.connection_context():
+        upgrade()
+        with transaction():
+            _landlord("mem")
+        assert Landlord.select().count() == 1
+
+
+def test_writers_queue_on_the_lock_file_beside_the_database(sqlite_db, tmp_path):
+    import fcntl
+
+    fd = os.open(tmp_path / "fixline.db-writer", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    waiter = threading.Thread(target=_add_landlord, args=("queued",))
+    try:
+        waiter.start()
+        waiter.join(0.3)
+        assert waiter.is_alive()  # SQLite itself is free: the writer waits on the file lock
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+    waiter.join(10)
+    assert not waiter.is_alive()
