@@ -10,6 +10,7 @@ from app import clock
 from app.config import Config
 from app.db import after_commit, transaction
 from app.models import Event, Landlord, Ticket
+from app.prepared import Param, Prepared
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +18,9 @@ Handler = Callable[[Event, Config], None]
 REPUBLISH_AFTER_SECONDS = 15.0
 HANDLERS: dict[str, Handler] = {}
 _publisher: Callable[[int], None] | None = None
+
+MARK_HANDLED = Prepared(lambda: Event.update(handled_at=Param("at", Event.handled_at))
+                        .where(Event.id == Param("id"), Event.handled_at.is_null()))
 
 SUMMARIES = {
     "intake.completed": "Ticket reported: {category}, {severity}",
@@ -53,13 +57,16 @@ def set_publisher(publisher: Callable[[int], None] | None) -> None:
 def emit(
     event_type: str,
     *,
-    ticket: Ticket | None = None,
+    ticket: Ticket | int | None = None,
     landlord: Landlord | int | None = None,
     actor: str = "system",
     **data,
 ) -> Event:
-    """Record an event in the caller's transaction; hand it to its handler after commit."""
-    if landlord is None and ticket is not None:
+    """Record an event in the caller's transaction; hand it to its handler after commit.
+
+    A ticket given by id needs its landlord given too.
+    """
+    if landlord is None and isinstance(ticket, Ticket):
         landlord = ticket.landlord_id
     handled = event_type in HANDLERS
     now = clock.now()
@@ -92,7 +99,7 @@ def publish(event_id: int) -> bool:
 
 def handle(event_id: int, config: Config) -> bool:
     """Run the handler for one event (called by the worker); False when there is none."""
-    event = Event.get_or_none(Event.id == event_id)
+    event = Event.find(event_id)
     if event is None or event.type not in HANDLERS:
         return False
     with transaction():
@@ -102,9 +109,7 @@ def handle(event_id: int, config: Config) -> bool:
 
 
 def _mark_handled(event_id: int) -> None:
-    (Event.update(handled_at=clock.now())
-     .where(Event.id == event_id, Event.handled_at.is_null())
-     .execute())
+    MARK_HANDLED.execute(id=event_id, at=clock.now())
 
 
 def unhandled(older_than_seconds: float = REPUBLISH_AFTER_SECONDS, limit: int = 500) -> list[int]:

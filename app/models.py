@@ -9,6 +9,7 @@ from peewee import (
     BooleanField,
     CharField,
     DateTimeField,
+    ForeignKeyAccessor,
     ForeignKeyField,
     IntegerField,
     Model,
@@ -17,6 +18,7 @@ from peewee import (
 
 from app import clock
 from app.db import db
+from app.prepared import Param, Prepared
 
 TICKET_STATUSES = ("new", "dispatching", "scheduled", "escalated", "completed", "cancelled")
 CATEGORIES = ("plumbing", "electrical", "hvac", "lock", "appliance", "pest", "general")
@@ -38,10 +40,79 @@ class JSONField(TextField):
         return None if value is None else json.loads(value)
 
 
+_BY_ID: dict[type, Prepared] = {}
+_INSERTS: dict[tuple[type, tuple[str, ...]], Prepared] = {}
+
+
+def _by_id(model: type[Model]) -> Prepared:
+    prepared = _BY_ID.get(model)
+    if prepared is None:
+        key = model._meta.primary_key
+        prepared = _BY_ID[model] = Prepared(
+            lambda: model.select().where(key == Param("id")).limit(1))
+    return prepared
+
+
+def _insert(model: type[Model], names: tuple[str, ...]) -> Prepared:
+    prepared = _INSERTS.get((model, names))
+    if prepared is None:
+        fields = model._meta.fields
+        prepared = _INSERTS[model, names] = Prepared(
+            lambda: model.insert({fields[n]: Param(n, fields[n]) for n in names}))
+    return prepared
+
+
 class BaseModel(Model):
     class Meta:
         database = db
         legacy_table_names = False
+
+    @classmethod
+    def create(cls, **values):
+        """Insert one row and return it, as peewee's create(), with the INSERT rendered once
+        per set of columns (defaults are filled in per row, as ever)."""
+        row = cls(**values)
+        data = row.__data__.copy()
+        row._populate_unsaved_relations(data)
+        key = cls._meta.primary_key
+        if row._pk is None:
+            data.pop(key.name, None)
+        new_id = _insert(cls, tuple(data)).execute(**data)
+        if row._pk is None and new_id is not None:
+            row._pk = new_id
+            row._dirty.discard(key.name)
+        row._dirty -= set(data)
+        return row
+
+    @classmethod
+    def find(cls, pk):
+        """The row with this primary key, or None (its SQL rendered once: app.prepared)."""
+        return _by_id(cls).first(id=pk)
+
+    @classmethod
+    def get_by_id(cls, pk):
+        """The row with this primary key; DoesNotExist when there is none."""
+        found = cls.find(pk)
+        if found is None:
+            raise cls.DoesNotExist(f"{cls.__name__} with id {pk} does not exist")
+        return found
+
+
+class _LazyRow(ForeignKeyAccessor):
+    """Loads the referenced row on first access through its prepared primary-key lookup."""
+
+    def get_rel_instance(self, instance):
+        value = instance.__data__.get(self.name)
+        if (value is not None and self.name not in instance.__rel__ and self.field.lazy_load
+                and self.field.rel_field is self.rel_model._meta.primary_key):
+            instance.__rel__[self.name] = self.rel_model.get_by_id(value)
+        return super().get_rel_instance(instance)
+
+
+class ForeignKey(ForeignKeyField):
+    """A foreign key whose lazy loads skip peewee's per-call SQL rendering."""
+
+    accessor_class = _LazyRow
 
 
 class Landlord(BaseModel):
@@ -57,7 +128,7 @@ class Landlord(BaseModel):
 class ApiKey(BaseModel):
     """A bearer key for the JSON API; only its SHA-256 hash is stored."""
 
-    landlord = ForeignKeyField(Landlord, backref="api_keys", on_delete="CASCADE")
+    landlord = ForeignKey(Landlord, backref="api_keys", on_delete="CASCADE")
     prefix = CharField()
     key_hash = CharField(unique=True)
     created_at = DateTimeField(default=clock.now)
@@ -68,7 +139,7 @@ class ApiKey(BaseModel):
 class Property(BaseModel):
     """A rental unit; its timezone is how vendor hours and times are read."""
 
-    landlord = ForeignKeyField(Landlord, backref="properties", on_delete="CASCADE")
+    landlord = ForeignKey(Landlord, backref="properties", on_delete="CASCADE")
     address = CharField()
     timezone = CharField(default="America/Chicago")
     created_at = DateTimeField(default=clock.now)
@@ -80,7 +151,7 @@ class Property(BaseModel):
 class Tenant(BaseModel):
     """A person living at a property; reports problems through a private intake link."""
 
-    property = ForeignKeyField(Property, backref="tenants", on_delete="CASCADE")
+    property = ForeignKey(Property, backref="tenants", on_delete="CASCADE")
     name = CharField()
     phone = CharField(index=True)
     email = CharField(null=True)
@@ -91,7 +162,7 @@ class Tenant(BaseModel):
 class Vendor(BaseModel):
     """A business a landlord can send jobs to, reached by SMS or call."""
 
-    landlord = ForeignKeyField(Landlord, backref="vendors", on_delete="CASCADE")
+    landlord = ForeignKey(Landlord, backref="vendors", on_delete="CASCADE")
     name = CharField()
     specialties = JSONField(default=list)
     hours = CharField(default="24/7")  # as written, e.g. "Mon-Fri 8AM-5PM"
@@ -110,13 +181,13 @@ class Vendor(BaseModel):
 
     @property
     def phones(self) -> list[str]:
-        return [p.number for p in self.phone_numbers.order_by(VendorPhone.position)]
+        return [number for (number,) in _PHONES.rows(vendor=self.id)]
 
 
 class VendorPhone(BaseModel):
     """One of a vendor's phone numbers; the first is the one pinged."""
 
-    vendor = ForeignKeyField(Vendor, backref="phone_numbers", on_delete="CASCADE")
+    vendor = ForeignKey(Vendor, backref="phone_numbers", on_delete="CASCADE")
     number = CharField(index=True)
     position = IntegerField(default=0)
 
@@ -124,12 +195,16 @@ class VendorPhone(BaseModel):
         indexes = ((("vendor", "number"), True),)
 
 
+_PHONES = Prepared(lambda: VendorPhone.select(VendorPhone.number).where(
+    VendorPhone.vendor == Param("vendor")).order_by(VendorPhone.position).tuples())
+
+
 class Ticket(BaseModel):
     """A reported problem at a property, from intake to booking (or escalation)."""
 
-    landlord = ForeignKeyField(Landlord, backref="tickets", on_delete="CASCADE")
-    property = ForeignKeyField(Property, backref="tickets", on_delete="CASCADE")
-    tenant = ForeignKeyField(Tenant, backref="tickets", on_delete="CASCADE")
+    landlord = ForeignKey(Landlord, backref="tickets", on_delete="CASCADE")
+    property = ForeignKey(Property, backref="tickets", on_delete="CASCADE")
+    tenant = ForeignKey(Tenant, backref="tickets", on_delete="CASCADE")
     status = CharField(default="new")
     category = CharField()
     severity = CharField()
@@ -158,8 +233,8 @@ class Ticket(BaseModel):
 class Ping(BaseModel):
     """One offer of a ticket to one vendor, open until answered or expired."""
 
-    ticket = ForeignKeyField(Ticket, backref="pings", on_delete="CASCADE")
-    vendor = ForeignKeyField(Vendor, backref="pings", on_delete="CASCADE")
+    ticket = ForeignKey(Ticket, backref="pings", on_delete="CASCADE")
+    vendor = ForeignKey(Vendor, backref="pings", on_delete="CASCADE")
     channel = CharField()
     code = CharField()  # the short job code the vendor can reply with
     to_number = CharField()
@@ -179,9 +254,9 @@ class Ping(BaseModel):
 class Appointment(BaseModel):
     """A vendor's visit for a ticket; at most one active (tentative/confirmed) per ticket."""
 
-    ticket = ForeignKeyField(Ticket, backref="appointments", on_delete="CASCADE")
-    vendor = ForeignKeyField(Vendor, backref="appointments", on_delete="CASCADE")
-    ping = ForeignKeyField(Ping, null=True, on_delete="SET NULL")
+    ticket = ForeignKey(Ticket, backref="appointments", on_delete="CASCADE")
+    vendor = ForeignKey(Vendor, backref="appointments", on_delete="CASCADE")
+    ping = ForeignKey(Ping, null=True, on_delete="SET NULL")
     starts_at = DateTimeField(null=True)
     ends_at = DateTimeField(null=True)
     status = CharField(default="tentative")
@@ -208,9 +283,9 @@ Ticket.add_index(
 class Message(BaseModel):
     """One SMS, call or email, in or out; provider_id is Twilio's SID (unique)."""
 
-    landlord = ForeignKeyField(Landlord, null=True, backref="messages", on_delete="CASCADE")
-    ticket = ForeignKeyField(Ticket, null=True, backref="messages", on_delete="SET NULL")
-    ping = ForeignKeyField(Ping, null=True, backref="messages", on_delete="SET NULL")
+    landlord = ForeignKey(Landlord, null=True, backref="messages", on_delete="CASCADE")
+    ticket = ForeignKey(Ticket, null=True, backref="messages", on_delete="SET NULL")
+    ping = ForeignKey(Ping, null=True, backref="messages", on_delete="SET NULL")
     direction = CharField()  # outbound | inbound
     channel = CharField()  # sms | voice | email
     to_number = CharField()
@@ -237,8 +312,8 @@ class Message(BaseModel):
 class Event(BaseModel):
     """One recorded fact: the audit trail, and the outbox for handlers that act on it."""
 
-    ticket = ForeignKeyField(Ticket, null=True, backref="events", on_delete="CASCADE")
-    landlord = ForeignKeyField(Landlord, null=True, backref="events", on_delete="CASCADE")
+    ticket = ForeignKey(Ticket, null=True, backref="events", on_delete="CASCADE")
+    landlord = ForeignKey(Landlord, null=True, backref="events", on_delete="CASCADE")
     type = CharField()
     actor = CharField()  # who caused it: system, api, tenant, landlord:<id>, vendor:<id>
     data = JSONField(default=dict)
@@ -261,7 +336,7 @@ MODELS = [Landlord, ApiKey, Property, Tenant, Vendor, VendorPhone, Ticket, Ping,
 class TicketPhoto(BaseModel):
     """A photo the tenant attached to a report; the file lives under instance/uploads/."""
 
-    ticket = ForeignKeyField(Ticket, backref="photos", on_delete="CASCADE")
+    ticket = ForeignKey(Ticket, backref="photos", on_delete="CASCADE")
     filename = CharField(unique=True)  # random name on disk, never the tenant's
     content_type = CharField()
     size = IntegerField()

@@ -10,8 +10,11 @@ from flask import g, request
 from app import clock
 from app.api.errors import ApiError
 from app.models import ApiKey, Landlord
+from app.prepared import Param, Prepared
 
 PREFIX = "fx_"
+LIVE_KEY = Prepared(lambda: ApiKey.select(ApiKey, Landlord).join(Landlord).where(
+    ApiKey.key_hash == Param("hash"), ApiKey.revoked_at.is_null()).limit(1))
 
 
 def hash_key(key: str) -> str:
@@ -27,9 +30,7 @@ def mint(landlord: Landlord) -> str:
 
 def landlord_for(key: str) -> Landlord | None:
     """The landlord a live key belongs to, or None."""
-    api_key = (ApiKey.select(ApiKey, Landlord).join(Landlord)
-               .where(ApiKey.key_hash == hash_key(key), ApiKey.revoked_at.is_null())
-               .first())
+    api_key = LIVE_KEY.first(hash=hash_key(key))
     if api_key is None:
         return None
     now = clock.now()

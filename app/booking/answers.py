@@ -8,36 +8,48 @@ from twilio.twiml.voice_response import VoiceResponse
 from app.booking import loop
 from app.config import Config
 from app.db import transaction
-from app.messaging import replies, templates, voice
+from app.messaging import outbound, replies, templates, voice
 from app.models import Message, Ping, Vendor, VendorPhone
+from app.prepared import Param, Prepared
 
 FAILED_DELIVERY = ("failed", "undelivered", "busy", "no-answer", "canceled")
 FINAL = (*FAILED_DELIVERY, "delivered", "completed", "read")
 WRONG_KEY = "Press 1 to take the job, or 2 to pass."
 
+VENDORS_WITH = Prepared(lambda: Vendor.select().join(VendorPhone).where(
+    VendorPhone.number == Param("number")).distinct())
+
+
+def _newest_ping(*where) -> Prepared:
+    """The newest ping to any vendor at a phone number that also matches where."""
+    return Prepared(lambda: Ping.select().where(
+        Ping.vendor.in_(VendorPhone.select(VendorPhone.vendor).where(
+            VendorPhone.number == Param("number"))), *where)
+        .order_by(Ping.sent_at.desc(), Ping.id.desc()).limit(1))
+
+
+WITH_CODE = _newest_ping(Ping.code == Param("code"))
+NEWEST_OPEN = _newest_ping(Ping.outcome.in_(loop.ANSWERABLE))
+NEWEST_SETTLED = _newest_ping(Ping.outcome.in_(("filled", "accepted")))
+
 
 def vendors_with(number: str) -> list[Vendor]:
     """Every vendor (of any landlord) reachable at this phone number."""
-    return list(Vendor.select().join(VendorPhone).where(VendorPhone.number == number).distinct())
+    return VENDORS_WITH.rows(number=number)
 
 
-def answerable_ping(vendors: list[Vendor], code: str | None, *,
-                    settled: bool = False) -> Ping | None:
-    """The ping a reply is about: the one with that job code, else the vendor's newest open one.
+def answerable_ping(number: str, code: str | None, *, settled: bool = False) -> Ping | None:
+    """The ping a reply from a phone number is about: the one with that job code, else the
+    newest open one of the vendors at that number.
 
     With settled, a vendor without an open ping gets their newest filled or accepted one, so
     a YES after booking is answered "already filled" (or "you have the job"), not "no job".
     """
-    if not vendors:
-        return None
-    query = (Ping.select()
-             .where(Ping.vendor.in_(vendors))
-             .order_by(Ping.sent_at.desc(), Ping.id.desc()))
     if code:
-        return query.where(Ping.code == code).first()
-    found = query.where(Ping.outcome.in_(loop.ANSWERABLE)).first()
+        return WITH_CODE.first(number=number, code=code)
+    found = NEWEST_OPEN.first(number=number)
     if found is None and settled:
-        found = query.where(Ping.outcome.in_(("filled", "accepted"))).first()
+        found = NEWEST_SETTLED.first(number=number)
     return found
 
 
@@ -79,7 +91,7 @@ def _record_reply(sid: str, to: str, body: str, ping: Ping | None,
 
 def _first_answer(sid: str) -> str | None:
     """What the first delivery of this inbound SMS was answered (a retry gets it again)."""
-    first = Message.get_or_none(Message.dedupe_key == f"reply:{sid}")
+    first = outbound.BY_DEDUPE_KEY.first(key=f"reply:{sid}")
     return first.body if first else None
 
 
@@ -89,10 +101,12 @@ def on_sms(*, sid: str, from_number: str, to_number: str, body: str, config: Con
     with transaction():  # the stored message and its effect commit together, or neither
         vendors = vendors_with(from_number)
         wants_ping = reply.kind in ("accept", "decline")
-        ping = (answerable_ping(vendors, reply.code, settled=reply.kind == "accept")
-                if wants_ping else None)
+        ping = (answerable_ping(from_number, reply.code, settled=reply.kind == "accept")
+                if wants_ping and vendors else None)
         if ping is not None:
-            loop.lock(ping.ticket_id)  # before the inbound row: see _record_inbound
+            ticket = loop.lock(ping.ticket_id)  # before the inbound row: see _record_inbound
+            if ticket is not None:
+                ping.ticket = ticket
         if not _record_inbound(sid, from_number, to_number, body, vendors, ping):
             return _first_answer(sid)
         text = _act(reply, vendors, ping, config)

@@ -11,6 +11,11 @@ from app.booking import transitions
 from app.clock import isoformat
 from app.db import transaction
 from app.models import ACTIVE_APPOINTMENT_STATUSES, Appointment, Ping, Ticket, Vendor
+from app.prepared import Param, Prepared
+
+ACTIVE = Prepared(lambda: Appointment.select().where(
+    Appointment.ticket == Param("ticket"),
+    Appointment.status.in_(ACTIVE_APPOINTMENT_STATUSES)).limit(1))
 
 
 class AlreadyBooked(Exception):
@@ -23,10 +28,7 @@ class AlreadyBooked(Exception):
 
 def active_appointment(ticket: Ticket) -> Appointment | None:
     """The ticket's tentative or confirmed appointment, if it has one."""
-    return (Appointment.select()
-            .where(Appointment.ticket == ticket,
-                   Appointment.status.in_(ACTIVE_APPOINTMENT_STATUSES))
-            .first())
+    return ACTIVE.first(ticket=ticket)
 
 
 def book(
@@ -48,7 +50,7 @@ def book(
         raise AlreadyBooked(ticket.id)
     try:
         with transaction():
-            current = Ticket.select(Ticket.status).where(Ticket.id == ticket.id).scalar()
+            current = transitions.STATUS.scalar(id=ticket.id)
             if current == "new":  # booked by hand before dispatch began: walk §6's path
                 transitions.change_status(ticket, "dispatching", actor=actor)
             transitions.change_status(ticket, "scheduled", actor=actor)  # sets booked_at

@@ -10,10 +10,15 @@ from app.config import Config
 from app.db import transaction
 from app.messaging import outbound, templates
 from app.models import Ping, Ticket, Vendor
+from app.prepared import Param, Prepared
 
 CODE_ALPHABET = "ACDEFHJKMNPRTVWXY3479"  # no look-alikes: 0/O, 1/I/L, 2/Z, 5/S, 8/B, 6/G, U/V
 CODE_LENGTH = 4
 CLOSED_STATUSES = ("scheduled", "completed", "cancelled")
+OPEN_CODES = Prepared(lambda: Ping.select(Ping.code).where(
+    Ping.vendor == Param("vendor"), Ping.outcome == "pending").tuples())
+OFFERED = Prepared(lambda: Vendor.update(last_offered_at=Param("at", Vendor.last_offered_at))
+                   .where(Vendor.id == Param("id")))
 
 
 class PingRefused(Exception):
@@ -22,8 +27,7 @@ class PingRefused(Exception):
 
 def new_code(vendor: Vendor) -> str:
     """A short job code, distinct from the codes of the vendor's open pings."""
-    taken = {p.code for p in Ping.select(Ping.code)
-             .where(Ping.vendor == vendor, Ping.outcome == "pending")}
+    taken = {code for (code,) in OPEN_CODES.rows(vendor=vendor)}
     while True:
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
         if code not in taken:
@@ -64,7 +68,7 @@ def send_ping(ticket: Ticket, vendor: Vendor, channel: str, config: Config, acto
         message = outbound.queue(landlord=ticket.landlord_id, to=ping.to_number, body=body,
                                  channel=channel, ticket=ticket, ping=ping,
                                  recipient=("vendor", vendor.id))
-        Vendor.update(last_offered_at=now).where(Vendor.id == vendor.id).execute()
+        OFFERED.execute(id=vendor.id, at=now)
         vendor.last_offered_at = now
         events.emit("vendor.pinged", ticket=ticket, actor=actor, vendor=vendor.name,
                     vendorId=vendor.id, channel=channel, code=code, pingId=ping.id,

@@ -12,6 +12,12 @@ from app.booking.sla import escalation_deadline
 from app.config import Config
 from app.db import transaction
 from app.models import Landlord, Property, Tenant, Ticket
+from app.prepared import Param, Prepared
+
+BY_KEY = Prepared(lambda: Ticket.select().where(
+    Ticket.landlord == Param("landlord"), Ticket.idempotency_key == Param("key")).limit(1))
+PROPERTY = Prepared(lambda: Property.select().where(
+    Property.id == Param("id"), Property.landlord == Param("landlord")).limit(1))
 
 
 class IntakeError(ValueError):
@@ -38,7 +44,7 @@ class Report:
 def _existing(landlord: Landlord, key: str | None) -> Ticket | None:
     if not key:
         return None
-    return Ticket.get_or_none(Ticket.landlord == landlord, Ticket.idempotency_key == key)
+    return BY_KEY.first(landlord=landlord, key=key)
 
 
 def open_ticket(
@@ -58,14 +64,17 @@ def open_ticket(
     found = _existing(landlord, idempotency_key)
     if found is not None:
         return found, False
-    prop = Property.get_or_none(Property.id == report.property_id, Property.landlord == landlord)
+    prop = PROPERTY.first(id=report.property_id, landlord=landlord)
     if prop is None:
         raise IntakeError("propertyId", "no such property")
-    tenant = Tenant.get_or_none(Tenant.id == report.tenant_id)
-    if tenant is None or tenant.property.landlord_id != landlord.id:
+    tenant = Tenant.find(report.tenant_id)
+    if tenant is not None and tenant.property_id != prop.id:
+        if tenant.property.landlord_id != landlord.id:
+            tenant = None
+        else:
+            raise IntakeError("tenantId", "this tenant does not live at that property")
+    if tenant is None:
         raise IntakeError("tenantId", "no such tenant")
-    if tenant.property_id != prop.id:
-        raise IntakeError("tenantId", "this tenant does not live at that property")
     now = clock.now()
     try:
         with transaction():

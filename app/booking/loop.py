@@ -15,6 +15,7 @@ from app.config import Config
 from app.db import is_postgres, transaction
 from app.messaging import notices
 from app.models import Ping, Ticket
+from app.prepared import Param, Prepared
 
 log = logging.getLogger(__name__)
 
@@ -24,19 +25,32 @@ NOBODY_LEFT = "no vendor left to ask: every matching vendor declined or did not 
 NOBODY_FITS = "no vendor matches this job's category and hours"
 
 
-def lock(ticket_id: int) -> Ticket | None:
-    """Re-read a ticket inside a transaction, locking its row where the database can."""
-    query = Ticket.select().where(Ticket.id == ticket_id)
+def _lock_query():
+    query = Ticket.select().where(Ticket.id == Param("id")).limit(1)
     if is_postgres():  # NO KEY: rows that merely reference the ticket do not conflict
         query = query.for_update("FOR NO KEY UPDATE")
-    return query.first()
+    return query
+
+
+LOCK = Prepared(_lock_query)
+TICKET_OF_PING = Prepared(lambda: Ping.select(Ping.ticket).where(Ping.id == Param("id")))
+PENDING = Prepared(lambda: Ping.select(Ping.id).where(Ping.ticket == Param("ticket"),
+                                                      Ping.outcome == "pending").limit(1))
+FIRST_RESPONSE = Prepared(lambda: Ticket.update(
+    first_response_at=Param("at", Ticket.first_response_at)).where(
+    Ticket.id == Param("id"), Ticket.first_response_at.is_null()))
+
+
+def lock(ticket_id: int) -> Ticket | None:
+    """Re-read a ticket inside a transaction, locking its row where the database can."""
+    return LOCK.first(id=ticket_id)
 
 
 def _locked(ping_id: int) -> tuple[Ping | None, Ticket | None]:
     """A ping and its locked ticket; the ping is read after the lock, so no answer is stale."""
-    ticket_id = Ping.select(Ping.ticket).where(Ping.id == ping_id).scalar()
+    ticket_id = TICKET_OF_PING.scalar(id=ping_id)
     ticket = lock(ticket_id) if ticket_id is not None else None
-    return (Ping.get_or_none(Ping.id == ping_id), ticket) if ticket else (None, None)
+    return (Ping.find(ping_id), ticket) if ticket else (None, None)
 
 
 def start(ticket_id: int, config: Config) -> None:
@@ -56,7 +70,7 @@ def ask_next(ticket: Ticket, config: Config, *, first: bool = False) -> Ping | N
     """
     if ticket.status not in BOOKABLE:
         return None
-    if Ping.select().where(Ping.ticket == ticket, Ping.outcome == "pending").exists():
+    if PENDING.scalar(ticket=ticket) is not None:
         return None
     while (vendor := selection.next_vendor(ticket)) is not None:
         try:
@@ -77,10 +91,7 @@ def escalate(ticket: Ticket, reason: str, config: Config) -> None:
 
 
 def _first_response(ticket: Ticket) -> None:
-    now = clock.now()
-    (Ticket.update(first_response_at=now)
-     .where(Ticket.id == ticket.id, Ticket.first_response_at.is_null())
-     .execute())
+    FIRST_RESPONSE.execute(id=ticket.id, at=clock.now())
 
 
 def accept(ping_id: int, via: str, config: Config) -> str:
@@ -145,15 +156,25 @@ def lapse(ping_id: int, outcome: str, config: Config) -> bool:
     return True
 
 
+def _close_query(guard):
+    """Set outcome, and answered_at when given (an answer, not a lapse), on one ping."""
+    def build():
+        query = Ping.update(outcome=Param("outcome", Ping.outcome), answered_at=fn.COALESCE(
+            Param("at", Ping.answered_at), Ping.answered_at)).where(Ping.id == Param("id"))
+        return query.where(guard) if guard is not None else query
+    return Prepared(build)
+
+
+CLOSE_PENDING = _close_query(Ping.outcome == "pending")
+CLOSE_ANSWERABLE = _close_query(Ping.outcome.in_(ANSWERABLE))
+CLOSE_ANY = _close_query(None)
+
+
 def _close(ping: Ping, outcome: str, *, only_pending: bool = False, force: bool = False) -> bool:
     """Set a ping's outcome with a conditional update; True when this call changed it."""
-    query = Ping.update(outcome=outcome, answered_at=clock.now() if outcome in (
-        "accepted", "declined") else Ping.answered_at).where(Ping.id == ping.id)
-    if only_pending:
-        query = query.where(Ping.outcome == "pending")
-    elif not force:
-        query = query.where(Ping.outcome.in_(ANSWERABLE))
-    changed = query.execute() == 1
+    query = CLOSE_PENDING if only_pending else CLOSE_ANY if force else CLOSE_ANSWERABLE
+    at = clock.now() if outcome in ("accepted", "declined") else None
+    changed = query.execute(id=ping.id, outcome=outcome, at=at) == 1
     if changed:
         ping.outcome = outcome
     return changed

@@ -8,8 +8,23 @@ from app import clock
 from app.booking.hours import open_at, overlaps
 from app.booking.windows import parse_window
 from app.models import Event, Ping, Ticket, Vendor, VendorPhone
+from app.prepared import Param, Prepared
 
 ROUND_RESTARTED = "dispatch.restarted"  # the landlord began a new round of asking (loop.redispatch)
+
+LAST_RESTART = Prepared(lambda: Event.select(Event.data).where(
+    Event.ticket == Param("ticket"), Event.type == ROUND_RESTARTED).order_by(
+    Event.id.desc()).limit(1))
+# Order: priority (1 first), then least recently offered any job (fair rotation; the
+# timestamp lives on the vendor row, so it holds across restarts and worker processes).
+NOT_YET_ASKED = Prepared(lambda: Vendor.select().where(
+    Vendor.landlord == Param("landlord"),
+    Vendor.active == True,  # noqa: E712
+    Vendor.opted_out == False,  # noqa: E712
+    Vendor.id.not_in(Ping.select(Ping.vendor).where(Ping.ticket == Param("ticket"),
+                                                    Ping.id > Param("after"))),
+    Vendor.id.in_(VendorPhone.select(VendorPhone.vendor)),
+).order_by(Vendor.priority, Vendor.last_offered_at.asc(nulls="first"), Vendor.id))
 
 
 def _works_then(vendor: Vendor, ticket: Ticket, now: datetime, tz: str) -> bool:
@@ -24,10 +39,7 @@ def _works_then(vendor: Vendor, ticket: Ticket, now: datetime, tz: str) -> bool:
 
 def round_start(ticket: Ticket) -> int:
     """The last ping id before the current round of asking; 0 in the first round."""
-    restart = (Event.select(Event.data)
-               .where(Event.ticket == ticket, Event.type == ROUND_RESTARTED)
-               .order_by(Event.id.desc())
-               .first())
+    restart = LAST_RESTART.first(ticket=ticket)
     return int(restart.data.get("afterPingId", 0)) if restart else 0
 
 
@@ -35,20 +47,12 @@ def candidates(ticket: Ticket, now: datetime | None = None) -> list[Vendor]:
     """Vendors still to ask: right trade, reachable, working then, not yet asked in this
     round (a landlord's "dispatch again" can start a new one); best first.
 
-    Order: priority (1 first), then least recently offered any job (fair rotation; the
-    timestamp lives on the vendor row, so it holds across restarts and worker processes).
+    Ordered as NOT_YET_ASKED says.
     """
     now = now or clock.now()
     tz = ticket.property.timezone
-    asked = Ping.select(Ping.vendor).where(Ping.ticket == ticket, Ping.id > round_start(ticket))
-    reachable = VendorPhone.select(VendorPhone.vendor)
-    query = (Vendor.select()
-             .where(Vendor.landlord == ticket.landlord_id,
-                    Vendor.active == True,  # noqa: E712
-                    Vendor.opted_out == False,  # noqa: E712
-                    Vendor.id.not_in(asked),
-                    Vendor.id.in_(reachable))
-             .order_by(Vendor.priority, Vendor.last_offered_at.asc(nulls="first"), Vendor.id))
+    query = NOT_YET_ASKED.rows(landlord=ticket.landlord_id, ticket=ticket,
+                               after=round_start(ticket))
     return [vendor for vendor in query
             if ticket.category in vendor.specialties and _works_then(vendor, ticket, now, tz)]
 

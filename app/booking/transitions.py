@@ -6,6 +6,7 @@ from datetime import datetime
 
 from app import clock, events
 from app.models import ACTIVE_APPOINTMENT_STATUSES, Appointment, Ping, Ticket
+from app.prepared import Param, Prepared
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "new": frozenset({"dispatching", "cancelled"}),
@@ -24,6 +25,21 @@ STAMPS = {
     "cancelled": "cancelled_at",
 }
 UNBOOKED = ("new", "dispatching")  # the only states an SLA deadline (escalate_at) runs in
+
+STATUS = Prepared(lambda: Ticket.select(Ticket.status).where(Ticket.id == Param("id")))
+FILL_OPEN_OFFERS = Prepared(lambda: Ping.update(outcome=Param("outcome", Ping.outcome)).where(
+    Ping.ticket == Param("ticket"), Ping.outcome == "pending"))
+_MOVES: dict[tuple[str, ...], Prepared] = {}
+
+
+def _move(columns: tuple[str, ...]) -> Prepared:
+    """UPDATE ticket SET those columns WHERE id and status are still as read."""
+    prepared = _MOVES.get(columns)
+    if prepared is None:
+        prepared = _MOVES[columns] = Prepared(lambda: Ticket.update(
+            {getattr(Ticket, c): Param(c, getattr(Ticket, c)) for c in columns}).where(
+            Ticket.id == Param("ticket_id"), Ticket.status == Param("previous")))
+    return prepared
 
 
 class IllegalTransition(Exception):
@@ -69,22 +85,18 @@ def change_status(
     The change and its event are written in the caller's transaction.
     """
     at = at or clock.now()
-    values = {Ticket.status: target, Ticket.updated_at: at}
+    values = {"status": target, "updated_at": at}
     stamp = STAMPS.get(target)
     if stamp:
-        values[getattr(Ticket, stamp)] = at
+        values[stamp] = at
     if target not in UNBOOKED:  # booked, escalated or closed: the SLA clock stops
-        values[Ticket.escalate_at] = None
-    for name, value in changes.items():
-        values[getattr(Ticket, name)] = value
-    previous = Ticket.select(Ticket.status).where(Ticket.id == ticket.id).scalar()
+        values["escalate_at"] = None
+    values.update(changes)
+    previous = STATUS.scalar(id=ticket.id)
     if previous is None or not allowed(previous, target):
         raise IllegalTransition(ticket.id, previous or "missing", target)
-    updated = (Ticket.update(values)
-               .where(Ticket.id == ticket.id, Ticket.status == previous)
-               .execute())
-    if updated != 1:  # a concurrent change won the race
-        current = Ticket.select(Ticket.status).where(Ticket.id == ticket.id).scalar()
+    if _move(tuple(values)).execute(ticket_id=ticket.id, previous=previous, **values) != 1:
+        current = STATUS.scalar(id=ticket.id)  # a concurrent change won the race
         raise IllegalTransition(ticket.id, current or "missing", target)
     ticket.__data__.update(Ticket.get_by_id(ticket.id).__data__)
     _settle_offers_and_visits(ticket, target)
@@ -101,9 +113,7 @@ def _settle_offers_and_visits(ticket: Ticket, target: str) -> None:
     """Booked or closed: open offers end, and a closed ticket's visit ends with it."""
     if target in ("scheduled", "completed", "cancelled"):
         outcome = "filled" if target == "scheduled" else "cancelled"
-        (Ping.update(outcome=outcome)
-         .where(Ping.ticket == ticket, Ping.outcome == "pending")
-         .execute())
+        FILL_OPEN_OFFERS.execute(ticket=ticket, outcome=outcome)
     if target in ("completed", "cancelled"):
         (Appointment.update(status=target)
          .where(Appointment.ticket == ticket,

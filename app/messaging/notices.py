@@ -5,6 +5,10 @@ from __future__ import annotations
 from app.config import Config
 from app.messaging import outbound, templates
 from app.models import Appointment, Event, Ping, Ticket, Vendor
+from app.prepared import Param, Prepared
+
+FILLED = Prepared(lambda: Ping.select(Ping, Vendor).join(Vendor).where(
+    Ping.ticket == Param("ticket"), Ping.outcome == "filled"))
 
 
 def ticket_link(ticket: Ticket, config: Config) -> str:
@@ -31,7 +35,7 @@ def escalated(ticket: Ticket, reason: str, event: Event, config: Config) -> None
 
 def booked(event: Event, config: Config) -> None:
     """After appointment.confirmed: tell tenant and landlord, and the vendors still waiting."""
-    appointment = Appointment.get_or_none(Appointment.id == event.data.get("appointmentId"))
+    appointment = Appointment.find(event.data.get("appointmentId"))
     if appointment is None:
         return
     ticket, vendor = appointment.ticket, appointment.vendor
@@ -41,9 +45,7 @@ def booked(event: Event, config: Config) -> None:
     _tell(ticket, event, "landlord", landlord.phone,
           templates.booked_landlord(ticket, vendor, appointment, ticket_link(ticket, config)),
           ("landlord", landlord.id))
-    filled = (Ping.select(Ping, Vendor).join(Vendor)
-              .where(Ping.ticket == ticket, Ping.outcome == "filled"))
-    for ping in filled:
+    for ping in FILLED.rows(ticket=ticket):
         outbound.queue(landlord=ticket.landlord_id, to=ping.to_number, ticket=ticket,
                        body=templates.job_filled(ping.code), recipient=("vendor", ping.vendor_id),
                        dedupe_key=f"event:{event.id}:filled:{ping.id}")

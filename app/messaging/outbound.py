@@ -10,6 +10,7 @@ from app.config import Config
 from app.db import after_commit, transaction
 from app.messaging.channels import SendError, channel_for
 from app.models import Landlord, Message, Ping, Tenant, Ticket, Vendor
+from app.prepared import Param, Prepared
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +19,19 @@ RETRY_DELAYS_MS = (500, 2000)  # after the 1st and 2nd failed attempt
 
 Sender = Callable[[int, int], None]  # (message_id, delay_ms)
 _sender: Sender | None = None
+
+CHANNEL = Prepared(lambda: Message.select(Message.channel).where(Message.id == Param("id")))
+BY_DEDUPE_KEY = Prepared(lambda: Message.select().where(Message.dedupe_key == Param("key"))
+                         .limit(1))
+# Twilio reports an accepted message as "queued" too; its provider_id tells them apart.
+CLAIM = Prepared(lambda: Message.update(status="sending", attempts=Message.attempts + 1,
+                                        updated_at=Param("at", Message.updated_at))
+                 .where(Message.id == Param("id"), Message.status == "queued",
+                        Message.provider_id.is_null()))
+SENT = Prepared(lambda: Message.update(
+    status=Param("status", Message.status), provider_id=Param("provider_id", Message.provider_id),
+    from_number=Param("from_number", Message.from_number), error=None,
+    updated_at=Param("at", Message.updated_at)).where(Message.id == Param("id")))
 
 
 class UnknownRecipient(LookupError):
@@ -57,7 +71,7 @@ def queue(
     With a dedupe_key, queueing the same key again returns the first message instead.
     """
     if dedupe_key is not None:
-        existing = Message.get_or_none(Message.dedupe_key == dedupe_key)
+        existing = BY_DEDUPE_KEY.first(key=dedupe_key)
         if existing is not None:
             return existing
     with transaction():
@@ -106,7 +120,7 @@ def resolve_recipient(landlord: Landlord, kind: str, object_id: int, channel: st
 
 def deliver(message_id: int, config: Config) -> str:
     """Send one queued message; safe to run twice (only a queued, never-sent one is claimed)."""
-    kind = Message.select(Message.channel).where(Message.id == message_id).scalar()
+    kind = CHANNEL.scalar(id=message_id)
     if kind is not None and not channel_for(config, kind).remote:
         with transaction():  # a local channel: claim, keep and record in one write
             return _deliver(message_id, config)
@@ -114,13 +128,7 @@ def deliver(message_id: int, config: Config) -> str:
 
 
 def _deliver(message_id: int, config: Config) -> str:
-    # Twilio reports an accepted message as "queued" too; its provider_id tells them apart.
-    claimed = (Message.update(status="sending", attempts=Message.attempts + 1,
-                              updated_at=clock.now())
-               .where(Message.id == message_id, Message.status == "queued",
-                      Message.provider_id.is_null())
-               .execute())
-    if claimed != 1:
+    if CLAIM.execute(id=message_id, at=clock.now()) != 1:
         return "skipped"
     message = Message.get_by_id(message_id)
     if not message.from_number:
@@ -130,10 +138,8 @@ def _deliver(message_id: int, config: Config) -> str:
     except SendError as exc:
         return _failed(message, str(exc), retry=exc.retryable and message.attempts < MAX_ATTEMPTS)
     with transaction():
-        (Message.update(status=sent.status, provider_id=sent.provider_id,
-                        from_number=message.from_number, error=None, updated_at=clock.now())
-         .where(Message.id == message.id)
-         .execute())
+        SENT.execute(id=message.id, status=sent.status, provider_id=sent.provider_id,
+                     from_number=message.from_number, at=clock.now())
         _record(message, "notification.sent", status=sent.status)
     return sent.status
 
@@ -158,7 +164,7 @@ def _failed(message: Message, error: str, *, retry: bool) -> str:
 def _record(message: Message, event_type: str, **data) -> None:
     events.emit(
         event_type,
-        ticket=message.ticket,
+        ticket=message.ticket_id,
         landlord=message.landlord_id,
         messageId=message.id,
         channel=message.channel,

@@ -1,0 +1,74 @@
+"""app.prepared: SQL rendered once gives the rows, counts and ids peewee's own queries give."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from peewee import fn
+
+from app.db import transaction
+from app.models import Event, Landlord, Property, Tenant
+from app.prepared import Param, Prepared
+
+NAMED = Prepared(lambda: Landlord.select().where(Landlord.name == Param("name")).order_by(
+    Landlord.id))
+CREATED = Prepared(lambda: Landlord.select(Landlord.created_at).where(Landlord.id == Param("id")))
+RENAME = Prepared(lambda: Landlord.update(name=Param("new", Landlord.name)).where(
+    Landlord.name == Param("old")))
+TENANTS_OF = Prepared(lambda: Tenant.select(Tenant, Property).join(Property).where(
+    Property.landlord == Param("landlord")).order_by(Tenant.id))
+COUNT = Prepared(lambda: Landlord.select(fn.COUNT(Landlord.id)))
+
+
+def _landlord(name: str, **extra) -> Landlord:
+    return Landlord.create(name=name, email=f"{name}@example.com", phone="+15555550100", **extra)
+
+
+def test_rows_first_and_scalar_match_peewee(app):
+    at = datetime(2026, 3, 4, 15, 0, 1, 250000)
+    first, second = _landlord("ann", created_at=at), _landlord("bob")
+    assert [row.id for row in NAMED.rows(name="ann")] == [first.id]
+    assert NAMED.first(name="bob").email == second.email
+    assert NAMED.first(name="nobody") is None
+    assert CREATED.scalar(id=first.id) == at  # converted by the field, as peewee's scalar()
+    assert CREATED.scalar(id=-1) is None
+    assert COUNT.scalar() == 2
+
+
+def test_write_counts_and_model_parameters(app):
+    owner = _landlord("carol")
+    _landlord("carol2")
+    with transaction():
+        assert RENAME.execute(old="carol", new="dana") == 1
+        assert RENAME.execute(old="nobody", new="x") == 0
+    assert Landlord.get_by_id(owner.id).name == "dana"
+    prop = Property.create(landlord=owner, address="1 Main St", timezone="UTC")
+    tenant = Tenant.create(property=prop, name="Tia", phone="+15555550101",
+                           intake_token="tia-token")
+    rows = TENANTS_OF.rows(landlord=owner)  # a model instance converts to its id
+    assert [(row.id, row.property.address) for row in rows] == [(tenant.id, "1 Main St")]
+    assert TENANTS_OF.rows(landlord=owner.id)[0].id == tenant.id
+
+
+def test_create_fills_defaults_per_row_and_returns_the_new_id(app):
+    first = Event.create(type="a.b", actor="test", data={"n": 1})
+    second = Event.create(type="a.b", actor="test", data={"n": 2})
+    assert second.id == first.id + 1
+    stored = Event.get_by_id(second.id)
+    assert stored.data == {"n": 2} and stored.created_at is not None
+    assert not second.is_dirty()
+    explicit = _landlord("erin", id=first.id + 1000)
+    assert explicit.id == first.id + 1000 and Landlord.get_by_id(explicit.id).name == "erin"
+
+
+def test_lookups_by_id_and_lazy_rows(app):
+    owner = _landlord("fay")
+    prop = Property.create(landlord=owner, address="2 Main St", timezone="UTC")
+    assert Property.find(prop.id).landlord.name == "fay"  # the lazy load
+    assert Property.find(prop.id + 1) is None
+    with pytest.raises(Property.DoesNotExist):
+        Property.get_by_id(prop.id + 1)
+    orphan = Property(landlord=owner.id + 99, address="x", timezone="UTC")
+    with pytest.raises(Landlord.DoesNotExist):
+        _ = orphan.landlord
