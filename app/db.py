@@ -125,6 +125,13 @@ def _lock_fd(path: str) -> int:
 
 def release() -> None:
     """End a unit of work: SQLite keeps the thread's connection (opening one costs four
-    PRAGMAs, more than a booking's queries); other databases close it (use +pool URLs)."""
+    PRAGMAs, more than a booking's queries); other databases close it (use +pool URLs).
+
+    Also lets go of this thread's SQLite writer lock, should an exception injected at the
+    wrong moment (Dramatiq's time limit) have skipped its release: no writer waits forever.
+    """
+    if getattr(_local, "pending", None) is None:
+        for fd in getattr(_local, "lock_fds", {}).values():
+            fcntl.flock(fd, fcntl.LOCK_UN)
     if not db.is_closed() and not is_sqlite():
         db.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import subprocess
@@ -13,7 +14,7 @@ import time
 import pytest
 from peewee import SqliteDatabase
 
-from app.db import bind, db, open_database, transaction
+from app.db import _lock_fd, bind, db, open_database, release, transaction
 from app.migrate import upgrade
 from app.models import Landlord
 
@@ -45,13 +46,13 @@ def _names() -> list[str]:
 
 
 def test_second_writer_waits_for_the_first_then_proceeds(sqlite_db):
-    holding, release, order = threading.Event(), threading.Event(), []
+    holding, go_on, order = threading.Event(), threading.Event(), []
 
     def first():
         with db.connection_context(), transaction():
             _landlord("first")
             holding.set()
-            release.wait(5)
+            go_on.wait(5)
             order.append("first committed")
 
     def second():
@@ -65,7 +66,7 @@ def test_second_writer_waits_for_the_first_then_proceeds(sqlite_db):
     holding.wait(5)
     time.sleep(0.2)  # the second writer is queued behind the first, not failing
     assert order == []
-    release.set()
+    go_on.set()
     for thread in threads:
         thread.join(10)
     assert order == ["first committed", "second committed"]
@@ -95,7 +96,7 @@ def test_a_killed_process_holding_the_lock_does_not_block_the_others(sqlite_db, 
         [sys.executable, "-c", textwrap.dedent(f"""
             import sys, time
             sys.path.insert(0, {os.getcwd()!r})
-            from app.db import bind, db, open_database, transaction
+            from app.db import _lock_fd, bind, db, open_database, release, transaction
             bind(open_database("sqlite:///{tmp_path / 'fixline.db'}"))
             with db.connection_context(), transaction():
                 print("holding", flush=True)
@@ -128,8 +129,6 @@ def test_in_memory_databases_need_no_lock_file(tmp_path):
 
 
 def test_writers_queue_on_the_lock_file_beside_the_database(sqlite_db, tmp_path):
-    import fcntl
-
     fd = os.open(tmp_path / "fixline.db-writer", os.O_RDWR | os.O_CREAT)
     fcntl.flock(fd, fcntl.LOCK_EX)
     waiter = threading.Thread(target=_add_landlord, args=("queued",))
@@ -142,3 +141,15 @@ def test_writers_queue_on_the_lock_file_beside_the_database(sqlite_db, tmp_path)
         os.close(fd)
     waiter.join(10)
     assert not waiter.is_alive()
+
+
+def test_release_frees_a_writer_lock_an_interrupted_transaction_left(sqlite_db, tmp_path):
+    fcntl.flock(_lock_fd(f"{tmp_path / 'fixline.db'}-writer"), fcntl.LOCK_EX)  # as if leaked
+    waiter = threading.Thread(target=_add_landlord, args=("later",))
+    waiter.start()
+    waiter.join(0.3)
+    assert waiter.is_alive()
+    release()  # the end of this thread's request or actor message
+    waiter.join(10)
+    assert not waiter.is_alive()
+    assert _names() == ["later"]
