@@ -18,7 +18,7 @@ from peewee import (
 
 from app import clock
 from app.db import db
-from app.prepared import Param, Prepared
+from app.prepared import Param, Prepared, per_shape
 
 TICKET_STATUSES = ("new", "dispatching", "scheduled", "escalated", "completed", "cancelled")
 CATEGORIES = ("plumbing", "electrical", "hvac", "lock", "appliance", "pest", "general")
@@ -40,28 +40,6 @@ class JSONField(TextField):
         return None if value is None else json.loads(value)
 
 
-_BY_ID: dict[type, Prepared] = {}
-_INSERTS: dict[tuple[type, tuple[str, ...]], Prepared] = {}
-
-
-def _by_id(model: type[Model]) -> Prepared:
-    prepared = _BY_ID.get(model)
-    if prepared is None:
-        key = model._meta.primary_key
-        prepared = _BY_ID[model] = Prepared(
-            lambda: model.select().where(key == Param("id")).limit(1))
-    return prepared
-
-
-def _insert(model: type[Model], names: tuple[str, ...]) -> Prepared:
-    prepared = _INSERTS.get((model, names))
-    if prepared is None:
-        fields = model._meta.fields
-        prepared = _INSERTS[model, names] = Prepared(
-            lambda: model.insert({fields[n]: Param(n, fields[n]) for n in names}))
-    return prepared
-
-
 class BaseModel(Model):
     class Meta:
         database = db
@@ -77,7 +55,10 @@ class BaseModel(Model):
         key = cls._meta.primary_key
         if row._pk is None:
             data.pop(key.name, None)
-        new_id = _insert(cls, tuple(data)).execute(**data)
+        fields = cls._meta.fields
+        insert = per_shape((cls, "insert", tuple(data)), lambda: cls.insert(
+            {fields[name]: Param(name, fields[name]) for name in data}))
+        new_id = insert.execute(**data)
         if row._pk is None and new_id is not None:
             row._pk = new_id
             row._dirty.discard(key.name)
@@ -87,7 +68,9 @@ class BaseModel(Model):
     @classmethod
     def find(cls, pk):
         """The row with this primary key, or None (its SQL rendered once: app.prepared)."""
-        return _by_id(cls).first(id=pk)
+        key = cls._meta.primary_key
+        return per_shape((cls, "by id"), lambda: cls.select().where(
+            key == Param("id")).limit(1)).first(id=pk)
 
     @classmethod
     def get_by_id(cls, pk):

@@ -14,7 +14,7 @@ The rows, counts and inserted ids come back exactly as peewee's own execute() gi
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from peewee import ColumnBase, Field, Query
@@ -98,3 +98,15 @@ class Prepared:
         if getattr(query, "_returning", None):  # PostgreSQL's INSERT … RETURNING "id"
             cursor = query._get_cursor_wrapper(cursor)
         return query.handle_result(db.obj, cursor)
+
+
+_BY_SHAPE: dict[Hashable, Prepared] = {}
+
+
+def per_shape(key: Hashable, build: Callable[[], Query]) -> Prepared:
+    """The one Prepared for key, for a query whose shape varies (by model, by columns set);
+    build is used only the first time key is seen."""
+    prepared = _BY_SHAPE.get(key)
+    if prepared is None:
+        prepared = _BY_SHAPE.setdefault(key, Prepared(build))
+    return prepared

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from app import clock, events
 from app.models import ACTIVE_APPOINTMENT_STATUSES, Appointment, Ping, Ticket
-from app.prepared import Param, Prepared
+from app.prepared import Param, Prepared, per_shape
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "new": frozenset({"dispatching", "cancelled"}),
@@ -29,17 +29,13 @@ UNBOOKED = ("new", "dispatching")  # the only states an SLA deadline (escalate_a
 STATUS = Prepared(lambda: Ticket.select(Ticket.status).where(Ticket.id == Param("id")))
 FILL_OPEN_OFFERS = Prepared(lambda: Ping.update(outcome=Param("outcome", Ping.outcome)).where(
     Ping.ticket == Param("ticket"), Ping.outcome == "pending"))
-_MOVES: dict[tuple[str, ...], Prepared] = {}
 
 
 def _move(columns: tuple[str, ...]) -> Prepared:
     """UPDATE ticket SET those columns WHERE id and status are still as read."""
-    prepared = _MOVES.get(columns)
-    if prepared is None:
-        prepared = _MOVES[columns] = Prepared(lambda: Ticket.update(
-            {getattr(Ticket, c): Param(c, getattr(Ticket, c)) for c in columns}).where(
-            Ticket.id == Param("ticket_id"), Ticket.status == Param("previous")))
-    return prepared
+    return per_shape(("ticket move", columns), lambda: Ticket.update(
+        {getattr(Ticket, c): Param(c, getattr(Ticket, c)) for c in columns}).where(
+        Ticket.id == Param("ticket_id"), Ticket.status == Param("previous")))
 
 
 class IllegalTransition(Exception):
