@@ -68,13 +68,11 @@ def open_ticket(
     if prop is None:
         raise IntakeError("propertyId", "no such property")
     tenant = Tenant.find(report.tenant_id)
-    if tenant is not None and tenant.property_id != prop.id:
-        if tenant.property.landlord_id != landlord.id:
-            tenant = None
-        else:
-            raise IntakeError("tenantId", "this tenant does not live at that property")
-    if tenant is None:
-        raise IntakeError("tenantId", "no such tenant")
+    elsewhere = tenant is not None and tenant.property_id != prop.id
+    if tenant is None or (elsewhere and tenant.property.landlord_id != landlord.id):
+        raise IntakeError("tenantId", "no such tenant")  # another landlord's is nobody
+    if elsewhere:
+        raise IntakeError("tenantId", "this tenant does not live at that property")
     now = clock.now()
     try:
         with transaction():
