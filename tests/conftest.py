@@ -15,14 +15,9 @@ from app.config import Config
 from app.db import db
 from app.migrate import upgrade
 from app.models import Landlord, Property, Tenant
+from tests.postgres import POSTGRES_URL, fresh_schema
 
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgres"]
-
-
-def _postgres_schema_url(schema: str) -> str:
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
 
 
 @pytest.fixture(params=BACKENDS)
@@ -33,21 +28,12 @@ def database_url(request, tmp_path):
         return
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL not configured: set TEST_DATABASE_URL to run these")
-    import psycopg2
-
-    schema = "t_" + uuid.uuid4().hex[:12]
-    conn = psycopg2.connect(POSTGRES_URL)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield _postgres_schema_url(schema)
-    finally:
-        if not db.is_closed():
-            db.close()
-        with conn.cursor() as cur:
-            cur.execute(f"DROP SCHEMA {schema} CASCADE")
-        conn.close()
+    with fresh_schema("t_") as url:
+        try:
+            yield url
+        finally:
+            if not db.is_closed():
+                db.close()
 
 
 def make_config(database_url: str, instance_path, **overrides) -> Config:

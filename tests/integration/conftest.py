@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
 from tests.integration.stack import RedisServer
+from tests.postgres import POSTGRES_URL, fresh_schema
 
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
 
@@ -19,20 +18,8 @@ def postgres_url() -> Iterator[str]:
     """A URL on a fresh, empty PostgreSQL schema, dropped afterwards (TEST_DATABASE_URL)."""
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL not configured: set TEST_DATABASE_URL to run this")
-    import psycopg2
-
-    schema = "it_" + uuid.uuid4().hex[:12]
-    conn = psycopg2.connect(POSTGRES_URL)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f"CREATE SCHEMA {schema}")
-    try:
-        sep = "&" if "?" in POSTGRES_URL else "?"
-        yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with conn.cursor() as cur:
-            cur.execute(f"DROP SCHEMA {schema} CASCADE")
-        conn.close()
+    with fresh_schema("it_") as url:
+        yield url
 
 
 @pytest.fixture

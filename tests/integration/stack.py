@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 from twilio.request_validator import RequestValidator
 
-from app.supervisor import _die_with_supervisor, redis_server_binary
+from app.supervisor import _die_with_supervisor, redis_answers, redis_server_binary
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -160,18 +160,8 @@ class RedisServer:
             redis_server_binary(), "--port", "0", "--unixsocket", str(self.socket),
             "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
             "--dir", str(self.directory)], os.environ.copy(), self.directory / "redis.log")
-        wait_until(self.answers, 10, "redis-server answering PING", self.proc.tail)
-
-    def answers(self) -> bool:
-        import redis
-
-        client = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=1)
-        try:
-            return bool(client.ping())
-        except redis.RedisError:
-            return False
-        finally:
-            client.close()
+        wait_until(lambda: redis_answers(self.socket), 10, "redis-server answering PING",
+                   self.proc.tail)
 
     def kill(self) -> None:
         """SIGKILL: every queued message is gone with it."""
