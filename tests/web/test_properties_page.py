@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import re
-from html import unescape
 
 import pytest
 
 from app.models import Property
+from tests.web.forms import error_of
 
 
 def submit(client, csrf_token, path: str, data: dict, **headers):
     token = csrf_token(client, "/properties/")
     return client.post(path, data={"csrf_token": token, **data}, headers=headers)
-
-
-def error_of(html: str, field: str) -> str:
-    found = re.search(rf'<span class="error" id="{field}-error"[^>]*>(.*?)</span>', html, re.S)
-    assert found, f"no error element for {field}"
-    return unescape(found.group(1))
 
 
 @pytest.mark.parametrize("path", ["/properties/", "/properties/new", "/properties/1/edit"])

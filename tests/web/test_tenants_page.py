@@ -10,6 +10,7 @@ import pytest
 
 from app.models import Property, Tenant
 from app.web import qr
+from tests.web.forms import error_of
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -17,12 +18,6 @@ SVG = "{http://www.w3.org/2000/svg}"
 def submit(client, csrf_token, path: str, data: dict, **headers):
     token = csrf_token(client, "/tenants/")
     return client.post(path, data={"csrf_token": token, **data}, headers=headers)
-
-
-def error_of(html: str, field: str) -> str:
-    found = re.search(rf'<span class="error" id="{field}-error"[^>]*>(.*?)</span>', html, re.S)
-    assert found, f"no error element for {field}"
-    return unescape(found.group(1))
 
 
 def row_of(html: str, name: str) -> str:
