@@ -156,18 +156,17 @@ def lapse(ping_id: int, outcome: str, config: Config) -> bool:
     return True
 
 
-def _close_query(guard):
+def _close_query(*guard) -> Prepared:
     """Set outcome, and answered_at when given (an answer, not a lapse), on one ping."""
-    def build():
-        query = Ping.update(outcome=Param("outcome", Ping.outcome), answered_at=fn.COALESCE(
-            Param("at", Ping.answered_at), Ping.answered_at)).where(Ping.id == Param("id"))
-        return query.where(guard) if guard is not None else query
-    return Prepared(build)
+    return Prepared(lambda: Ping.update(
+        outcome=Param("outcome", Ping.outcome),
+        answered_at=fn.COALESCE(Param("at", Ping.answered_at), Ping.answered_at),
+    ).where(Ping.id == Param("id"), *guard))
 
 
 CLOSE_PENDING = _close_query(Ping.outcome == "pending")
 CLOSE_ANSWERABLE = _close_query(Ping.outcome.in_(ANSWERABLE))
-CLOSE_ANY = _close_query(None)
+CLOSE_ANY = _close_query()
 
 
 def _close(ping: Ping, outcome: str, *, only_pending: bool = False, force: bool = False) -> bool:
