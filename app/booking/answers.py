@@ -53,6 +53,14 @@ def answerable_ping(number: str, code: str | None, *, settled: bool = False) -> 
     return found
 
 
+def _about(ping: Ping | None, vendors: list[Vendor]) -> dict:
+    """Whose a message to or from a vendor's phone is: landlord, ticket, ping, vendor."""
+    landlord = ping.ticket.landlord_id if ping else (vendors[0].landlord_id if vendors else None)
+    return dict(landlord=landlord, ticket=ping.ticket_id if ping else None, ping=ping,
+                recipient_type="vendor" if vendors else None,
+                recipient_id=vendors[0].id if vendors else None)
+
+
 def _record_inbound(sid: str, from_number: str, to_number: str, body: str,
                     vendors: list[Vendor], ping: Ping | None, channel: str = "sms",
                     dedupe_key: str | None = None) -> bool:
@@ -62,16 +70,12 @@ def _record_inbound(sid: str, from_number: str, to_number: str, body: str,
     the ticket, and two answers each holding that share lock while waiting for loop's FOR
     UPDATE on the same ticket deadlock on PostgreSQL.
     """
-    landlord = ping.ticket.landlord_id if ping else (vendors[0].landlord_id if vendors else None)
     try:
         with transaction():
             Message.create(direction="inbound", channel=channel, to_number=to_number,
                            from_number=from_number, body=body, status="received",
                            provider_id=sid if dedupe_key is None else None,
-                           dedupe_key=dedupe_key, landlord=landlord,
-                           ticket=ping.ticket_id if ping else None, ping=ping,
-                           recipient_type="vendor" if vendors else None,
-                           recipient_id=vendors[0].id if vendors else None)
+                           dedupe_key=dedupe_key, **_about(ping, vendors))
     except IntegrityError:
         return False
     return True
@@ -80,13 +84,8 @@ def _record_inbound(sid: str, from_number: str, to_number: str, body: str,
 def _record_reply(sid: str, to: str, body: str, ping: Ping | None,
                   vendors: list[Vendor]) -> None:
     """Keep the TwiML answer in the message log (it travels in the webhook response)."""
-    landlord = ping.ticket.landlord_id if ping else (vendors[0].landlord_id if vendors else None)
     Message.create(direction="outbound", channel="sms", to_number=to, body=body,
-                   status="replied", landlord=landlord, ping=ping,
-                   ticket=ping.ticket_id if ping else None,
-                   recipient_type="vendor" if vendors else None,
-                   recipient_id=vendors[0].id if vendors else None,
-                   dedupe_key=f"reply:{sid}")
+                   status="replied", dedupe_key=f"reply:{sid}", **_about(ping, vendors))
 
 
 def _first_answer(sid: str) -> str | None:

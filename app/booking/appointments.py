@@ -50,10 +50,14 @@ def book(
         raise AlreadyBooked(ticket.id)
     try:
         with transaction():
-            current = transitions.STATUS.scalar(id=ticket.id)
-            if current == "new":  # booked by hand before dispatch began: walk §6's path
+            try:
+                transitions.change_status(ticket, "scheduled", actor=actor)  # sets booked_at
+            except transitions.IllegalTransition as exc:  # refused before writing anything
+                if exc.current != "new":
+                    raise
+                # booked by hand before dispatch began: walk §6's path
                 transitions.change_status(ticket, "dispatching", actor=actor)
-            transitions.change_status(ticket, "scheduled", actor=actor)  # sets booked_at
+                transitions.change_status(ticket, "scheduled", actor=actor)
             appointment = Appointment.create(
                 ticket=ticket, vendor=vendor, ping=ping, starts_at=starts_at, ends_at=ends_at,
                 status="tentative", confirmation_method=method, created_at=ticket.booked_at,

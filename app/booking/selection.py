@@ -27,14 +27,13 @@ NOT_YET_ASKED = Prepared(lambda: Vendor.select().where(
 ).order_by(Vendor.priority, Vendor.last_offered_at.asc(nulls="first"), Vendor.id))
 
 
-def _works_then(vendor: Vendor, ticket: Ticket, now: datetime, tz: str) -> bool:
-    """Emergencies need a vendor working now; routine jobs one whose hours meet the window."""
+def _works_then(vendor: Vendor, ticket: Ticket, now: datetime, tz: str,
+                window: tuple[datetime, datetime] | None) -> bool:
+    """Emergencies need a vendor working now; routine jobs one whose hours meet the window
+    (None: the tenant's words could not be read, so hours cannot rule anyone out)."""
     if ticket.severity == "emergency":
         return open_at(vendor.schedule, now, tz)
-    window = parse_window(ticket.window, ticket.created_at, tz)
-    if window is None:  # the tenant's words could not be read: hours cannot rule anyone out
-        return True
-    return overlaps(vendor.schedule, window[0], window[1], tz)
+    return window is None or overlaps(vendor.schedule, window[0], window[1], tz)
 
 
 def round_start(ticket: Ticket) -> int:
@@ -51,10 +50,11 @@ def candidates(ticket: Ticket, now: datetime | None = None) -> list[Vendor]:
     """
     now = now or clock.now()
     tz = ticket.property.timezone
+    window = parse_window(ticket.window, ticket.created_at, tz)  # once, not once per vendor
     query = NOT_YET_ASKED.rows(landlord=ticket.landlord_id, ticket=ticket,
                                after=round_start(ticket))
-    return [vendor for vendor in query
-            if ticket.category in vendor.specialties and _works_then(vendor, ticket, now, tz)]
+    return [vendor for vendor in query if ticket.category in vendor.specialties
+            and _works_then(vendor, ticket, now, tz, window)]
 
 
 def next_vendor(ticket: Ticket, now: datetime | None = None) -> Vendor | None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from app.config import Config
 from app.messaging import outbound, templates
-from app.models import Appointment, Event, Ping, Ticket, Vendor
+from app.models import Appointment, Event, Ping, Ticket
 from app.prepared import Param, Prepared
 
-FILLED = Prepared(lambda: Ping.select(Ping, Vendor).join(Vendor).where(
+FILLED = Prepared(lambda: Ping.select().where(
     Ping.ticket == Param("ticket"), Ping.outcome == "filled"))
 
 
@@ -46,6 +46,5 @@ def booked(event: Event, config: Config) -> None:
           templates.booked_landlord(ticket, vendor, appointment, ticket_link(ticket, config)),
           ("landlord", landlord.id))
     for ping in FILLED.rows(ticket=ticket):
-        outbound.queue(landlord=ticket.landlord_id, to=ping.to_number, ticket=ticket,
-                       body=templates.job_filled(ping.code), recipient=("vendor", ping.vendor_id),
-                       dedupe_key=f"event:{event.id}:filled:{ping.id}")
+        _tell(ticket, event, f"filled:{ping.id}", ping.to_number, templates.job_filled(ping.code),
+              ("vendor", ping.vendor_id))
