@@ -9,7 +9,7 @@ from app.booking import loop
 from app.config import Config
 from app.db import transaction
 from app.messaging import outbound, replies, templates, voice
-from app.models import Message, Ping, Vendor, VendorPhone
+from app.models import Message, Ping, Ticket, Vendor, VendorPhone
 from app.prepared import Param, Prepared
 
 FAILED_DELIVERY = ("failed", "undelivered", "busy", "no-answer", "canceled")
@@ -102,19 +102,21 @@ def on_sms(*, sid: str, from_number: str, to_number: str, body: str, config: Con
         wants_ping = reply.kind in ("accept", "decline")
         ping = (answerable_ping(from_number, reply.code, settled=reply.kind == "accept")
                 if wants_ping and vendors else None)
-        if ping is not None:
-            ticket = loop.lock(ping.ticket_id)  # before the inbound row: see _record_inbound
-            if ticket is not None:
-                ping.ticket = ticket
+        ticket = None
+        if ping is not None:  # lock before the inbound row: see _record_inbound
+            fresh, ticket = loop.locked(ping.id, ping.ticket_id)
+            ping = fresh or ping
         if not _record_inbound(sid, from_number, to_number, body, vendors, ping):
             return _first_answer(sid)
-        text = _act(reply, vendors, ping, config)
+        text = _act(reply, vendors, ping, ticket, config)
         if text:
             _record_reply(sid, from_number, text, ping, vendors)
     return text
 
 
-def _act(reply: replies.Reply, vendors: list[Vendor], ping: Ping | None, config: Config) -> str:
+def _act(reply: replies.Reply, vendors: list[Vendor], ping: Ping | None,
+         ticket: Ticket | None, config: Config) -> str:
+    """Carry out a reply; ping and ticket come from loop.locked()."""
     if reply.kind == "stop":
         ids = [v.id for v in vendors]
         Vendor.update(opted_out=True).where(Vendor.id.in_(ids)).execute()
@@ -131,10 +133,10 @@ def _act(reply: replies.Reply, vendors: list[Vendor], ping: Ping | None, config:
     if ping is None:
         return templates.reply_no_job(reply.code)
     if reply.kind == "accept":
-        outcome = loop.accept(ping.id, "sms", config)
+        outcome = loop.accept_locked(ping, ticket, "sms", config)
         return templates.reply_booked(ping) if outcome == "booked" else templates.reply_filled(
             ping.code)
-    loop.decline(ping.id, config)
+    loop.decline_locked(ping, ticket, config)
     return templates.reply_declined(ping.code)
 
 
@@ -158,14 +160,16 @@ def on_keypress(*, call_sid: str, ping_id: int, digits: str, config: Config) -> 
     if reply.kind == "unknown":
         return WRONG_KEY
     with transaction():
-        loop.lock(ping.ticket_id)  # before the inbound row: see _record_inbound
+        # lock before the inbound row: see _record_inbound
+        fresh, ticket = loop.locked(ping.id, ping.ticket_id)
+        ping = fresh or ping
         first = _record_inbound(call_sid, ping.to_number, "", f"pressed {digits}",
                                 [ping.vendor], ping, channel="voice",
                                 dedupe_key=f"keypress:{call_sid}:{ping.id}")
         if first and reply.kind == "accept":
-            loop.accept(ping.id, "voice", config)
+            loop.accept_locked(fresh, ticket, "voice", config)
         elif first:
-            loop.decline(ping.id, config)
+            loop.decline_locked(fresh, ticket, config)
     ping = Ping.get_by_id(ping.id)
     if ping.outcome == "accepted":
         return templates.reply_booked(ping)

@@ -46,11 +46,17 @@ def lock(ticket_id: int) -> Ticket | None:
     return LOCK.first(id=ticket_id)
 
 
-def _locked(ping_id: int) -> tuple[Ping | None, Ticket | None]:
-    """A ping and its locked ticket; the ping is read after the lock, so no answer is stale."""
-    ticket_id = TICKET_OF_PING.scalar(id=ping_id)
+def locked(ping_id: int, ticket_id: int | None = None) -> tuple[Ping | None, Ticket | None]:
+    """A ping and its locked ticket, or (None, None) when either is gone; the ping is read
+    after the lock, so no answer is stale. Pass the ping's ticket_id when it is known."""
+    if ticket_id is None:
+        ticket_id = TICKET_OF_PING.scalar(id=ping_id)
     ticket = lock(ticket_id) if ticket_id is not None else None
-    return (Ping.find(ping_id), ticket) if ticket else (None, None)
+    ping = Ping.find(ping_id) if ticket is not None else None
+    if ping is None:
+        return None, None
+    ping.ticket = ticket
+    return ping, ticket
 
 
 def start(ticket_id: int, config: Config) -> None:
@@ -97,56 +103,66 @@ def _first_response(ticket: Ticket) -> None:
 def accept(ping_id: int, via: str, config: Config) -> str:
     """A vendor said YES: 'booked' for the first YES on an unbooked ticket, else 'filled'."""
     with transaction():
-        ping, ticket = _locked(ping_id)
-        if ping is None or ticket is None:
-            return "unknown"
-        if ping.outcome == "accepted":
-            return "booked"  # the same YES again
-        _first_response(ticket)
-        # A vendor who said NO may change their mind while the job is still unbooked.
-        if ticket.status not in BOOKABLE or ping.outcome not in (*ANSWERABLE, "declined"):
-            if ping.outcome == "pending":
-                _close(ping, "filled")
-            return "filled"
-        _close(ping, "accepted", force=True)
-        vendor = ping.vendor
-        events.emit("vendor.confirmed", ticket=ticket, actor=f"vendor:{vendor.id}",
-                    vendor=vendor.name, vendorId=vendor.id, pingId=ping.id, via=via)
-        window = parse_window(ticket.window, ticket.created_at, ticket.property.timezone)
-        try:
-            book(ticket, vendor, window[0] if window else None, window[1] if window else None,
-                 via, f"vendor:{vendor.id}", ping=ping)
-        except (AlreadyBooked, transitions.IllegalTransition):
-            _close(ping, "filled", force=True)
-            return "filled"
-        # Offers still open were marked filled by the booking; the appointment.confirmed
-        # handler tells those vendors.
+        ping, ticket = locked(ping_id)
+        return accept_locked(ping, ticket, via, config)
+
+
+def accept_locked(ping: Ping | None, ticket: Ticket | None, via: str, config: Config) -> str:
+    """accept() for a caller whose transaction holds the ticket (locked() gave both)."""
+    if ping is None or ticket is None:
+        return "unknown"
+    if ping.outcome == "accepted":
+        return "booked"  # the same YES again
+    _first_response(ticket)
+    # A vendor who said NO may change their mind while the job is still unbooked.
+    if ticket.status not in BOOKABLE or ping.outcome not in (*ANSWERABLE, "declined"):
+        if ping.outcome == "pending":
+            _close(ping, "filled")
+        return "filled"
+    _close(ping, "accepted", force=True)
+    vendor = ping.vendor
+    events.emit("vendor.confirmed", ticket=ticket, actor=f"vendor:{vendor.id}",
+                vendor=vendor.name, vendorId=vendor.id, pingId=ping.id, via=via)
+    window = parse_window(ticket.window, ticket.created_at, ticket.property.timezone)
+    try:
+        book(ticket, vendor, window[0] if window else None, window[1] if window else None,
+             via, f"vendor:{vendor.id}", ping=ping)
+    except (AlreadyBooked, transitions.IllegalTransition):
+        _close(ping, "filled", force=True)
+        return "filled"
+    # Offers still open were marked filled by the booking; the appointment.confirmed
+    # handler tells those vendors.
     return "booked"
 
 
 def decline(ping_id: int, config: Config) -> str:
     """A vendor said NO: record it and, if they held the open offer, ask the next one."""
     with transaction():
-        ping, ticket = _locked(ping_id)
-        if ping is None or ticket is None:
-            return "unknown"
-        _first_response(ticket)
-        if ping.outcome not in ANSWERABLE:
-            return ping.outcome
-        was_pending = ping.outcome == "pending"
-        _close(ping, "declined")
-        vendor = ping.vendor
-        events.emit("vendor.declined", ticket=ticket, actor=f"vendor:{vendor.id}",
-                    vendor=vendor.name, vendorId=vendor.id, pingId=ping.id)
-        if was_pending:
-            ask_next(ticket, config)
+        ping, ticket = locked(ping_id)
+        return decline_locked(ping, ticket, config)
+
+
+def decline_locked(ping: Ping | None, ticket: Ticket | None, config: Config) -> str:
+    """decline() for a caller whose transaction holds the ticket (locked() gave both)."""
+    if ping is None or ticket is None:
+        return "unknown"
+    _first_response(ticket)
+    if ping.outcome not in ANSWERABLE:
+        return ping.outcome
+    was_pending = ping.outcome == "pending"
+    _close(ping, "declined")
+    vendor = ping.vendor
+    events.emit("vendor.declined", ticket=ticket, actor=f"vendor:{vendor.id}",
+                vendor=vendor.name, vendorId=vendor.id, pingId=ping.id)
+    if was_pending:
+        ask_next(ticket, config)
     return "declined"
 
 
 def lapse(ping_id: int, outcome: str, config: Config) -> bool:
     """A pending ping expired ('timed_out') or could not be delivered ('failed'): move on."""
     with transaction():
-        ping, ticket = _locked(ping_id)
+        ping, ticket = locked(ping_id)
         if ping is None or ticket is None or not _close(ping, outcome, only_pending=True):
             return False
         vendor = ping.vendor
