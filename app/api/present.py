@@ -6,13 +6,9 @@ from flask import current_app, request, url_for
 
 from app import events
 from app.api import schemas as s
+from app.booking.appointments import appointments_of
+from app.booking.dispatch import pings_of
 from app.models import Appointment, Event, Landlord, Message, Ping, Property, Tenant, Ticket, Vendor
-from app.prepared import Param, Prepared
-
-APPOINTMENTS = Prepared(lambda: Appointment.select(Appointment, Vendor).join(Vendor).where(
-    Appointment.ticket == Param("ticket")).order_by(Appointment.id))
-PINGS = Prepared(lambda: Ping.select(Ping, Vendor).join(Vendor).where(
-    Ping.ticket == Param("ticket")).order_by(Ping.id))
 
 
 def landlord_out(landlord: Landlord) -> s.LandlordOut:
@@ -76,8 +72,8 @@ def ping_sent(ping: Ping) -> s.PingSent:
 
 def ticket_out(ticket: Ticket) -> s.TicketOut:
     prop = ticket.property
-    appointments = APPOINTMENTS.rows(ticket=ticket)
-    pings = PINGS.rows(ticket=ticket)
+    appointments = appointments_of(ticket)
+    pings = pings_of(ticket)
     return s.TicketOut(
         id=ticket.id, status=ticket.status, category=ticket.category, severity=ticket.severity,
         window=ticket.window, notes=ticket.notes, description=ticket.description,

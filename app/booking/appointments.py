@@ -13,6 +13,8 @@ from app.db import transaction
 from app.models import ACTIVE_APPOINTMENT_STATUSES, Appointment, Ping, Ticket, Vendor
 from app.prepared import Param, Prepared
 
+APPOINTMENTS_OF = Prepared(lambda: Appointment.select(Appointment, Vendor).join(Vendor).where(
+    Appointment.ticket == Param("ticket")).order_by(Appointment.id))
 ACTIVE = Prepared(lambda: Appointment.select().where(
     Appointment.ticket == Param("ticket"),
     Appointment.status.in_(ACTIVE_APPOINTMENT_STATUSES)).limit(1))
@@ -24,6 +26,11 @@ class AlreadyBooked(Exception):
     def __init__(self, ticket_id: int):
         self.ticket_id = ticket_id
         super().__init__(f"ticket {ticket_id} already has an active appointment")
+
+
+def appointments_of(ticket: Ticket) -> list[Appointment]:
+    """Every appointment of a ticket, oldest first, with its vendor loaded."""
+    return APPOINTMENTS_OF.rows(ticket=ticket)
 
 
 def active_appointment(ticket: Ticket) -> Appointment | None:

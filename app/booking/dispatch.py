@@ -17,12 +17,19 @@ CODE_LENGTH = 4
 CLOSED_STATUSES = ("scheduled", "completed", "cancelled")
 OPEN_CODES = Prepared(lambda: Ping.select(Ping.code).where(
     Ping.vendor == Param("vendor"), Ping.outcome == "pending").tuples())
+PINGS_OF = Prepared(lambda: Ping.select(Ping, Vendor).join(Vendor).where(
+    Ping.ticket == Param("ticket")).order_by(Ping.id))
 OFFERED = Prepared(lambda: Vendor.update(last_offered_at=Param("at", Vendor.last_offered_at))
                    .where(Vendor.id == Param("id")))
 
 
 class PingRefused(Exception):
     """The vendor cannot be asked (retired, opted out, no phone) or the job is not open."""
+
+
+def pings_of(ticket: Ticket) -> list[Ping]:
+    """Every offer of a ticket, oldest first, with its vendor loaded."""
+    return PINGS_OF.rows(ticket=ticket)
 
 
 def new_code(vendor: Vendor) -> str:

@@ -6,10 +6,10 @@ from flask import current_app, flash, g, redirect, request, url_for
 
 from app import events
 from app.booking import loop, transitions
-from app.booking.appointments import AlreadyBooked, book
-from app.booking.dispatch import PingRefused
+from app.booking.appointments import AlreadyBooked, appointments_of, book
+from app.booking.dispatch import PingRefused, pings_of
 from app.db import transaction
-from app.models import Appointment, Message, Ping, Ticket, TicketPhoto, Vendor
+from app.models import Message, Ticket, TicketPhoto, Vendor
 from app.web import uploads
 from app.web.forms import AssignForm
 from app.web.scoped import landlord_blueprint, owned_or_404, page_or_fragment, targets
@@ -45,12 +45,10 @@ def _who(event) -> str:
 
 def _live(ticket: Ticket) -> dict:
     """What the polling part of the page shows."""
-    pings = (Ping.select(Ping, Vendor).join(Vendor)
-             .where(Ping.ticket == ticket)
-             .order_by(Ping.id))
+    pings = pings_of(ticket)
     timeline = [(event, events.summarize(event), _who(event))
                 for event in events.timeline(ticket)]
-    return dict(ticket=ticket, pings=list(pings), timeline=timeline,
+    return dict(ticket=ticket, pings=pings, timeline=timeline,
                 tz=ticket.property.timezone, polling=ticket.status not in CLOSED,
                 seen=request.args.get("seen", ticket.status))
 
@@ -58,17 +56,15 @@ def _live(ticket: Ticket) -> dict:
 def _whole_page(ticket: Ticket, form: AssignForm | None) -> dict:
     """What the rest of the page shows (the poll does not need it)."""
     prop = ticket.property
-    appointments = (Appointment.select(Appointment, Vendor).join(Vendor)
-                    .where(Appointment.ticket == ticket)
-                    .order_by(Appointment.id))
+    appointments = appointments_of(ticket)
     messages = (Message.select()
                 .where(Message.ticket == ticket, Message.landlord == g.landlord)
                 .order_by(Message.created_at.desc(), Message.id.desc())
                 .limit(MESSAGES_SHOWN))
-    photos = TicketPhoto.select().where(TicketPhoto.ticket == ticket).order_by(TicketPhoto.id)
+    photos = uploads.photos_of(ticket)
     return dict(
-        tenant=ticket.tenant, property=prop, appointments=list(appointments),
-        messages=list(messages), photos=list(photos),
+        tenant=ticket.tenant, property=prop, appointments=appointments,
+        messages=list(messages), photos=photos,
         form=form or AssignForm(landlord=g.landlord, timezone=prop.timezone, formdata=None),
         can_assign=ticket.status in ASSIGNABLE, can_dispatch=ticket.status in ("new", "escalated"),
         can_complete=ticket.status == "scheduled", can_cancel=ticket.status not in CLOSED,
@@ -97,7 +93,6 @@ def photo(ticket_id: int, photo_id: int):
                                 Ticket.landlord == g.landlord))
     response = uploads.send_photo(found)
     response.headers["Cache-Control"] = "private, no-cache"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
 
 
