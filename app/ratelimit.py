@@ -8,10 +8,6 @@ import time
 import redis
 from flask import current_app
 
-from app.api.errors import ApiError
-
-API_REQUESTS_PER_MINUTE = 1200
-
 _memory: dict[str, tuple[int, int]] = {}
 _lock = threading.Lock()
 _clients: dict[str, redis.Redis] = {}
@@ -45,11 +41,3 @@ def hit(key: str, limit: int, window_seconds: int = 60) -> tuple[bool, int]:
             _memory.clear()
     return count + 1 <= limit, retry_after
 
-
-def limit_api(landlord_id: int) -> None:
-    """Raise 429 when a landlord's keys exceed the per-minute API budget."""
-    limit = current_app.config.get("API_RATE_LIMIT", API_REQUESTS_PER_MINUTE)
-    allowed, retry_after = hit(f"api:{landlord_id}", limit)
-    if not allowed:
-        raise ApiError(429, f"rate limit of {limit} requests a minute exceeded",
-                       headers={"Retry-After": str(retry_after)})

@@ -7,14 +7,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
 
 from app.api.auth import authenticate
 from app.api.errors import ApiError, validation_fields
-from app.ratelimit import limit_api
+from app.ratelimit import hit
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+API_REQUESTS_PER_MINUTE = 1200
+
+
+def limit_api(landlord_id: int) -> None:
+    """Raise 429 when a landlord's keys exceed the per-minute API budget."""
+    limit = current_app.config.get("API_RATE_LIMIT", API_REQUESTS_PER_MINUTE)
+    allowed, retry_after = hit(f"api:{landlord_id}", limit)
+    if not allowed:
+        raise ApiError(429, f"rate limit of {limit} requests a minute exceeded",
+                       headers={"Retry-After": str(retry_after)})
 
 
 @dataclass(frozen=True)

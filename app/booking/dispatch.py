@@ -6,6 +6,7 @@ import secrets
 from datetime import timedelta
 
 from app import clock, events
+from app.booking import transitions
 from app.config import Config
 from app.db import transaction
 from app.messaging import outbound, templates
@@ -14,7 +15,6 @@ from app.prepared import Param, Prepared
 
 CODE_ALPHABET = "ACDEFHJKMNPRTVWXY3479"  # no look-alikes: 0/O, 1/I/L, 2/Z, 5/S, 8/B, 6/G, U/V
 CODE_LENGTH = 4
-CLOSED_STATUSES = ("scheduled", "completed", "cancelled")
 OPEN_CODES = Prepared(lambda: Ping.select(Ping.code).where(
     Ping.vendor == Param("vendor"), Ping.outcome == "pending").tuples())
 PINGS_OF = Prepared(lambda: Ping.select(Ping, Vendor).join(Vendor).where(
@@ -47,7 +47,7 @@ def refusal(ticket: Ticket, vendor: Vendor) -> str | None:
         return f"vendor {vendor.id} is retired (active=false)"
     if vendor.opted_out:
         return f"vendor {vendor.id} has opted out of messages (they can text START)"
-    if ticket.status in CLOSED_STATUSES:
+    if ticket.status in transitions.NO_OFFERS:
         return f"ticket {ticket.id} is {ticket.status}; there is no job to offer"
     return None
 

@@ -6,7 +6,7 @@ import logging
 from datetime import timedelta
 
 from app import clock, events
-from app.booking import loop
+from app.booking import loop, transitions
 from app.config import Config
 from app.db import transaction
 from app.messaging import outbound
@@ -17,7 +17,6 @@ log = logging.getLogger(__name__)
 BATCH = 200
 STALE_QUEUED = timedelta(seconds=30)  # queued but never picked up: the broker lost it
 STALE_SENDING = timedelta(minutes=2)  # claimed by a worker that died mid-send
-UNBOOKED = ("new", "dispatching")
 
 
 def expire_pings(config: Config) -> int:
@@ -42,7 +41,7 @@ def escalate_overdue(config: Config) -> int:
             ticket = loop.lock(row.id)
             if ticket is None or ticket.escalate_at is None or ticket.escalate_at > clock.now():
                 continue
-            if ticket.status not in UNBOOKED:
+            if ticket.status not in transitions.UNBOOKED:
                 Ticket.update(escalate_at=None).where(Ticket.id == ticket.id).execute()
                 continue
             if ticket.status == "new":  # dispatch never started (worker down): start it now

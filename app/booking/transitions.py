@@ -25,6 +25,7 @@ STAMPS = {
     "cancelled": "cancelled_at",
 }
 UNBOOKED = ("new", "dispatching")  # the only states an SLA deadline (escalate_at) runs in
+NO_OFFERS = ("scheduled", "completed", "cancelled")  # booked or closed: no job to offer
 
 STATUS = Prepared(lambda: Ticket.select(Ticket.status).where(Ticket.id == Param("id")))
 FILL_OPEN_OFFERS = Prepared(lambda: Ping.update(outcome=Param("outcome", Ping.outcome)).where(
@@ -107,7 +108,7 @@ def change_status(
 
 def _settle_offers_and_visits(ticket: Ticket, target: str) -> None:
     """Booked or closed: open offers end, and a closed ticket's visit ends with it."""
-    if target in ("scheduled", "completed", "cancelled"):
+    if target in NO_OFFERS:
         outcome = "filled" if target == "scheduled" else "cancelled"
         FILL_OPEN_OFFERS.execute(ticket=ticket, outcome=outcome)
     if target in ("completed", "cancelled"):

@@ -14,6 +14,7 @@ from flask import Blueprint, current_app, g, render_template, request, url_for
 from peewee import Case, fn
 
 from app import clock
+from app.booking import transitions
 from app.booking.metrics import ticket_metrics
 from app.models import Event, Landlord, Property, Tenant, Ticket
 from app.web.auth import login_required
@@ -32,7 +33,6 @@ GROUPS = (
     ("closed", "Recently completed or cancelled", "Nothing closed yet."),
 )
 OPEN_STATUSES = ("escalated", "dispatching", "new", "scheduled")
-UNBOOKED = ("new", "dispatching")
 ROWS_PER_GROUP = 50
 RECENT_CLOSED = 10
 CHART_TICKETS = 30
@@ -118,7 +118,7 @@ def _urgency(ticket: Ticket) -> tuple:
     """Most urgent first: longest escalated, nearest deadline, newest booking, newest closed."""
     if ticket.status == "escalated":
         return (ticket.escalated_at or ticket.updated_at,)
-    if ticket.status in UNBOOKED:
+    if ticket.status in transitions.UNBOOKED:
         return (ticket.escalate_at is None, ticket.escalate_at or ticket.created_at)
     return (-(ticket.booked_at or ticket.updated_at).timestamp(),)
 
