@@ -15,7 +15,7 @@ from peewee import Case, fn
 
 from app import clock
 from app.booking import transitions
-from app.booking.metrics import ticket_metrics
+from app.booking.metrics import spread, ticket_metrics
 from app.models import Event, Landlord, Property, Tenant, Ticket
 from app.web.auth import login_required
 from app.web.charts import Bar, bar_chart, duration
@@ -155,10 +155,9 @@ def time_to_book_chart(landlord: Landlord):
                         title=f"Ticket #{ticket.id}, {ticket.category} ({ticket.severity}): "
                               f"booked in {duration(seconds)}"))
     if bars:
-        ordered = sorted(bar.seconds for bar in bars)
+        times = spread([bar.seconds for bar in bars])
         description = (f"{len(bars)} most recent bookings, oldest on the left. "
-                       f"Median {duration(ordered[(len(ordered) - 1) // 2])}, "
-                       f"longest {duration(ordered[-1])}.")
+                       f"Median {duration(times.p50)}, longest {duration(times.max)}.")
     else:
         description = "No ticket has been booked yet."
     return bar_chart(bars, title=f"Time to book, last {len(bars)} booked tickets",
