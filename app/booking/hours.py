@@ -23,6 +23,13 @@ ALL_DAY = {"24/7", "24x7", "24h", "24hr", "24hrs", "always", "allday"}
 CLOSED = {"closed", "off"}
 NOISE = {"open", "from"}
 HINT = "; write hours like 'Mon-Fri 8AM-5PM' or '24/7'"
+
+
+def shorter_half(bare_start: int, end: int) -> int:
+    """The start minute of '1-5PM': a start without am/pm takes the half of the day that
+    gives the shorter span to an end that has one."""
+    bare_start %= 720
+    return min(bare_start, bare_start + 720, key=lambda s: (end - s) % 1440 or 1440)
 _REWRITES = [
     (re.compile(r"\b(?:all day|24 ?hours|24 ?hrs?|any ?time|(?:a)?round the clock)\b", re.I),
      "24h"),
@@ -92,7 +99,7 @@ def _span(token: str, after: int) -> tuple[int, int]:
     later = start_kind == "bare" and (start < min(after, 420) or (  # '8-12, 1-5' and '1-5'
         end_kind == "bare" and start < 360 and start < end < 720))
     if start_kind == "bare" and end_kind == "ampm":  # '1-5PM': the shorter of 1AM and 1PM
-        start = min(start % 720, start % 720 + 720, key=lambda s: (end - s) % 1440 or 1440)
+        start = shorter_half(start, end)
     elif later:
         start, end = start + 720, end + (720 if end_kind == "bare" and end < 720 else 0)
     elif end_kind == "bare" and end < start < 780 and end < 720:  # '9-5': 5 is 17:00

@@ -6,7 +6,8 @@ import re
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+from app.booking.hours import DAYS, shorter_half
+
 PARTS = {  # part of day → (start hour, end hour)
     "morning": (8, 12), "afternoon": (12, 17), "evening": (17, 21), "tonight": (17, 23),
     "night": (19, 23),
@@ -77,8 +78,7 @@ def _range(first: str, last: str) -> tuple[int, int] | None:
         return None
     b = _hour24(end[0], end[2]) * 60 + end[1]
     if start[2] is None and end[2] is not None and 1 <= start[0] <= 12:
-        bare = start[0] % 12 * 60 + start[1]  # the half of the day giving the shorter window
-        a = min(bare, bare + 12 * 60, key=lambda m: (b - m) % (24 * 60) or 24 * 60)
+        a = shorter_half(start[0] % 12 * 60 + start[1], b)
     else:
         a = _hour24(start[0], start[2]) * 60 + start[1]
         if start[2] is None and end[2] is None and 60 <= a < 6 * 60 and a < b < 12 * 60:
