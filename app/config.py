@@ -78,6 +78,11 @@ class Config:
         return self.instance_path / "redis.sock"
 
     @property
+    def link_base(self) -> str:
+        """Where links in messages point: PUBLIC_BASE_URL, else this host and port."""
+        return self.public_base_url or f"http://{self.host}:{self.port}"
+
+    @property
     def broker_url(self) -> str:
         """REDIS_URL, or the embedded Redis that `make run` starts under instance/."""
         return self.redis_url or f"unix://{self.embedded_redis_socket}"

@@ -7,8 +7,12 @@ from datetime import datetime, timedelta
 from app.config import Config
 
 
+def allowance(severity: str, config: Config) -> float:
+    """Seconds an unbooked ticket may wait: emergencies idle, routine jobs unbooked."""
+    return (config.emergency_idle_escalation if severity == "emergency"
+            else config.routine_booking_escalation)
+
+
 def escalation_deadline(severity: str, created_at: datetime, config: Config) -> datetime:
-    """Emergency tickets escalate when idle this long; routine ones when unbooked this long."""
-    seconds = (config.emergency_idle_escalation if severity == "emergency"
-               else config.routine_booking_escalation)
-    return created_at + timedelta(seconds=seconds)
+    """When a ticket reported at created_at escalates if still unbooked."""
+    return created_at + timedelta(seconds=allowance(severity, config))

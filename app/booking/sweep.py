@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from app import clock, events
 from app.booking import loop, transitions
+from app.booking.sla import allowance
 from app.config import Config
 from app.db import transaction
 from app.messaging import outbound
@@ -55,11 +56,10 @@ def escalate_overdue(config: Config) -> int:
 
 
 def overdue_reason(ticket: Ticket, config: Config) -> str:
+    seconds = allowance(ticket.severity, config)
     if ticket.severity == "emergency":
-        minutes = config.emergency_idle_escalation / 60
-        return f"emergency not booked within {minutes:g} minutes"
-    hours = config.routine_booking_escalation / 3600
-    return f"routine job not booked within {hours:g} hours"
+        return f"emergency not booked within {seconds / 60:g} minutes"
+    return f"routine job not booked within {seconds / 3600:g} hours"
 
 
 def resend_lost_messages() -> int:

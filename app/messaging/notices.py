@@ -13,8 +13,7 @@ FILLED = Prepared(lambda: Ping.select().where(
 
 def ticket_link(ticket: Ticket, config: Config) -> str:
     """Where the landlord sees the ticket (PUBLIC_BASE_URL when set)."""
-    base = config.public_base_url or f"http://{config.host}:{config.port}"
-    return f"{base}/tickets/{ticket.id}"
+    return f"{config.link_base}/tickets/{ticket.id}"
 
 
 def _tell(ticket: Ticket, event: Event, who: str, to: str, body: str,

@@ -11,8 +11,7 @@ NO_ANSWER = "We did not get an answer. Goodbye."
 
 def action_url(ping_id: int, config: Config) -> str:
     """Where Twilio posts the keypress (absolute: inline TwiML has no base URL)."""
-    base = config.public_base_url or f"http://{config.host}:{config.port}"
-    return f"{base}/webhooks/twilio/voice?ping={ping_id}"
+    return f"{config.link_base}/webhooks/twilio/voice?ping={ping_id}"
 
 
 def offer(spoken: str, ping_id: int, config: Config) -> VoiceResponse:
