@@ -25,6 +25,7 @@ from wtforms.validators import DataRequired, Email, Length
 
 from app.models import Landlord
 from app.ratelimit import hit
+from app.web.forms import strip
 
 bp = Blueprint("auth", __name__)
 LOGIN_ATTEMPTS_PER_MINUTE = 10
@@ -33,7 +34,7 @@ _NOBODY_HASH: list[str] = []  # checked against when the email is unknown, so ti
 
 class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)],
-                       filters=[lambda value: value.strip() if isinstance(value, str) else value])
+                       filters=[strip])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
 
 

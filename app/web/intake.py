@@ -16,7 +16,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import HiddenField, MultipleFileField, StringField, TextAreaField
@@ -30,6 +29,7 @@ from app.booking.windows import ANYTIME, parse_window
 from app.models import CATEGORIES, Appointment, Ping, Tenant, Ticket
 from app.ratelimit import hit
 from app.web import uploads
+from app.web.forms import PageForm, strip
 
 bp = Blueprint("intake", __name__, url_prefix="/intake")
 REPORTS_PER_HOUR = 20
@@ -58,11 +58,7 @@ EMERGENCIES = (
 INLINE = ("category", "severity", "description", "window", "notes")
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-class IntakeForm(FlaskForm):
+class IntakeForm(PageForm):
     """What the tenant reports; each message names the field it is about."""
 
     # Radio buttons, drawn by the template from CATEGORY_WORDS and SEVERITY_WORDS.
@@ -75,15 +71,15 @@ class IntakeForm(FlaskForm):
         validators=[DataRequired("Choose how urgent it is: emergency or routine."),
                     AnyOf(tuple(SEVERITY_WORDS), "Choose emergency or routine.")])
     description = TextAreaField(
-        "What is wrong?", filters=[_strip],
+        "What is wrong?", filters=[strip],
         validators=[DataRequired("Describe the problem in a few words."),
                     Length(max=5000, message="Keep the description under 5000 characters.")])
     window = StringField(
-        "When can someone come in?", filters=[_strip],
+        "When can someone come in?", filters=[strip],
         validators=[DataRequired("Tell us when someone can come in, or write \"any time\"."),
                     Length(max=200, message="Say when you are available in under 200 characters.")])
     notes = TextAreaField(
-        "Anything else the vendor should know?", filters=[_strip],
+        "Anything else the vendor should know?", filters=[strip],
         validators=[Optional(),
                     Length(max=5000, message="Keep the notes under 5000 characters.")])
     photos = MultipleFileField("Photos")
@@ -234,10 +230,7 @@ def check(token: str, field: str):
     if field not in INLINE:
         abort(404)
     tenant = tenant_or_404(token)
-    form = make_form(tenant, meta={"csrf": False})
-    bound = form[field]
-    inline = getattr(IntakeForm, f"validate_{field}", None)
-    bound.validate(form, [inline] if inline else [])
+    bound = make_form(tenant, meta={"csrf": False}).check_field(field)
     note = window_note(bound.data, tenant.property.timezone) if field == "window" else ""
     return render_template("intake/_message.html", name=field, errors=bound.errors, note=note)
 
