@@ -102,14 +102,15 @@ def handle(event_id: int, config: Config) -> bool:
     event = Event.find(event_id)
     if event is None or event.type not in HANDLERS:
         return False
-    with transaction():
-        HANDLERS[event.type](event, config)
-        _mark_handled(event.id)
+    _run(event, config)
     return True
 
 
-def _mark_handled(event_id: int) -> None:
-    MARK_HANDLED.execute(id=event_id, at=clock.now())
+def _run(event: Event, config: Config) -> None:
+    """The handler's effects and the handled mark, in one transaction."""
+    with transaction():
+        HANDLERS[event.type](event, config)
+        MARK_HANDLED.execute(id=event.id, at=clock.now())
 
 
 def unhandled(older_than_seconds: float = REPUBLISH_AFTER_SECONDS, limit: int = 500) -> list[int]:
@@ -135,9 +136,7 @@ def replay(config: Config, ticket_id: int | None = None) -> int:
         query = query.where(Event.ticket == ticket_id)
     count = 0
     for event in list(query):
-        with transaction():
-            HANDLERS[event.type](event, config)
-            _mark_handled(event.id)
+        _run(event, config)
         count += 1
     return count
 
