@@ -105,6 +105,7 @@ class Landlord(BaseModel):
     email = CharField(unique=True)
     phone = CharField()
     password_hash = CharField(null=True)
+    session_generation = IntegerField(default=0)  # bumped by logout/password change: ends sessions
     created_at = DateTimeField(default=clock.now)
 
 
@@ -281,6 +282,7 @@ class Message(BaseModel):
     recipient_id = IntegerField(null=True)
     error = TextField(null=True)
     attempts = IntegerField(default=0)
+    capped = BooleanField(default=False)  # sent for /api/notify or a manual ping: counts to the cap
     created_at = DateTimeField(default=clock.now)
     updated_at = DateTimeField(default=clock.now)
 
@@ -327,3 +329,42 @@ class TicketPhoto(BaseModel):
 
 
 MODELS.append(TicketPhoto)
+
+
+class Fault(BaseModel):
+    """A row (ticket, event, message or ping) whose handling failed: retried with backoff
+    until retry_at, and parked (failed_at set) after too many tries, until someone retries it."""
+
+    kind = CharField()  # ticket | event | message | ping
+    row_id = IntegerField()
+    ticket = ForeignKey(Ticket, null=True, backref="faults", on_delete="CASCADE")
+    landlord = ForeignKey(Landlord, null=True, backref="faults", on_delete="CASCADE")
+    attempts = IntegerField(default=0)
+    error = TextField()
+    retry_at = DateTimeField(null=True)  # the next try; null once parked
+    failed_at = DateTimeField(null=True)  # parked: no more automatic tries
+    created_at = DateTimeField(default=clock.now)
+    updated_at = DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = ((("kind", "row_id"), True), (("landlord", "failed_at"), False))
+
+
+class OptOut(BaseModel):
+    """A phone number that texted STOP: nothing is sent to it until it texts START."""
+
+    phone = CharField(unique=True)
+    word = CharField()  # the opt-out word it sent
+    created_at = DateTimeField(default=clock.now)
+
+
+class WebhookReceipt(BaseModel):
+    """A signed webhook seen lately, by its idempotency token or signature, with a digest of
+    its parameters: the same key with other parameters is a replay, not a retry."""
+
+    key = CharField(unique=True)
+    digest = CharField()
+    created_at = DateTimeField(default=clock.now, index=True)
+
+
+MODELS += [Fault, OptOut, WebhookReceipt]

@@ -26,12 +26,12 @@ def test_partial_indexes_exist(app):
 def test_down_then_up_again(app):
     with db.connection_context():
         reverted = runner().down()
-        assert reverted == ["0004_event_handled_at"]
-        for _ in range(3):
+        assert reverted == ["0005_limits"]
+        for _ in range(4):
             reverted += runner().down()
-        assert reverted == ["0004_event_handled_at", "0003_event_landlord_index",
+        assert reverted == ["0005_limits", "0004_event_handled_at", "0003_event_landlord_index",
                             "0002_ticket_photos", "0001_initial"]
         assert not any(db.obj.table_exists(m._meta.table_name) for m in MODELS)
         assert upgrade() == ["0001_initial", "0002_ticket_photos", "0003_event_landlord_index",
-                             "0004_event_handled_at"]
+                             "0004_event_handled_at", "0005_limits"]
         assert not diff_models(db.obj, MODELS)
