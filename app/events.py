@@ -6,10 +6,10 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
-from app import clock
+from app import clock, faults
 from app.config import Config
 from app.db import after_commit, transaction
-from app.models import Event, Landlord, Ticket
+from app.models import Event, Fault, Landlord, Ticket
 from app.prepared import Param, Prepared
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,8 @@ SUMMARIES = {
     "appointment.confirmed": "Tentative appointment with {vendor}",
     "notification.sent": "{channel} to {to}: {preview}",
     "notification.failed": "{channel} to {to} failed: {error}",
+    "fault.parked": "Stopped retrying {kind} {rowId} after {attempts} tries: {error}",
+    "fault.retried": "Trying {kind} {rowId} again",
 }
 
 
@@ -98,12 +100,20 @@ def publish(event_id: int) -> bool:
 
 
 def handle(event_id: int, config: Config) -> bool:
-    """Run the handler for one event (called by the worker); False when there is none."""
+    """Run the handler for one event (called by the worker); False when there is none or it
+    failed (then it is retried with backoff by the sweep, and parked after a few tries)."""
     event = Event.find(event_id)
     if event is None or event.type not in HANDLERS:
         return False
-    _run(event, config)
-    return True
+    # Only an event handed over again (the sweep's retry) can have a fault to forget.
+    again = event.dispatched_at is not None and event.dispatched_at > event.created_at
+    return _attempt(event, config, clear=again)
+
+
+def _attempt(event: Event, config: Config, *, clear: bool) -> bool:
+    done = faults.attempt("event", event.id, lambda: _run(event, config), clear=clear,
+                          ticket=event.ticket_id, landlord=event.landlord_id)
+    return done is not faults.FAILED
 
 
 def _run(event: Event, config: Config) -> None:
@@ -120,8 +130,13 @@ def unhandled(older_than_seconds: float = REPUBLISH_AFTER_SECONDS, limit: int = 
     sweep hands them over again and restarts their clock. Handlers are idempotent.
     """
     cutoff = clock.now() - timedelta(seconds=older_than_seconds)
-    ids = [row.id for row in (Event.select(Event.id)
-                              .where(Event.handled_at.is_null(), Event.dispatched_at <= cutoff)
+    query = faults.due_join(Event.select(Event.id), "event", Event.id)
+    # A failed one goes again once its backoff is over (once per try), or if the broker
+    # lost that hand-over too.
+    ids = [row.id for row in (query
+                              .where(Event.handled_at.is_null(),
+                                     (Event.dispatched_at <= cutoff)
+                                     | (Event.dispatched_at < Fault.retry_at))
                               .order_by(Event.id)
                               .limit(limit))]
     if ids:
@@ -130,13 +145,16 @@ def unhandled(older_than_seconds: float = REPUBLISH_AFTER_SECONDS, limit: int = 
 
 
 def replay(config: Config, ticket_id: int | None = None) -> int:
-    """Re-deliver recorded events of handled types to their handlers, oldest first."""
+    """Re-deliver recorded events of handled types to their handlers, oldest first; parked
+    rows of other kinds get another try from the sweep. A failing event is recorded as a
+    fault (see app.faults) and the replay goes on."""
     query = Event.select().where(Event.type.in_(list(HANDLERS))).order_by(Event.id)
     if ticket_id is not None:
         query = query.where(Event.ticket == ticket_id)
+    faults.retry_all(ticket=ticket_id, actor="system")
     count = 0
     for event in list(query):
-        _run(event, config)
+        _attempt(event, config, clear=True)
         count += 1
     return count
 

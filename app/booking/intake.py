@@ -9,6 +9,7 @@ from peewee import IntegrityError
 
 from app import clock, events
 from app.booking.sla import escalation_deadline
+from app.booking.windows import window_problem
 from app.config import Config
 from app.db import transaction
 from app.models import Landlord, Property, Tenant, Ticket
@@ -74,6 +75,8 @@ def open_ticket(
     if elsewhere:
         raise IntakeError("tenantId", "this tenant does not live at that property")
     now = clock.now()
+    if problem := window_problem(report.window, now, prop.timezone):
+        raise IntakeError("window", problem)
     try:
         with transaction():
             ticket = Ticket.create(

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from app import clock, events
+from app import clock, events, faults
 from app.booking import loop, transitions
 from app.booking.sla import allowance
 from app.config import Config
 from app.db import transaction
 from app.messaging import outbound
-from app.models import Message, Ping, Ticket
+from app.models import Fault, Message, Ping, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -22,37 +22,40 @@ STALE_SENDING = timedelta(minutes=2)  # claimed by a worker that died mid-send
 
 def expire_pings(config: Config) -> int:
     """Pending pings past their expiry time out, and the next vendor is asked."""
-    due = (Ping.select(Ping.id)
-           .where(Ping.outcome == "pending", Ping.expires_at <= clock.now())
-           .order_by(Ping.expires_at)
-           .limit(BATCH))
+    due = faults.due_join(Ping.select(Ping.id, Ping.ticket), "ping", Ping.id).where(
+        Ping.outcome == "pending", Ping.expires_at <= clock.now()).order_by(
+        Ping.expires_at).limit(BATCH)
     # Read the ids first: a cursor left open across writes pins an old SQLite snapshot.
-    return sum(1 for ping in list(due) if loop.lapse(ping.id, "timed_out", config))
+    return sum(1 for ping in list(due) if faults.attempt(
+        "ping", ping.id, lambda ping=ping: loop.lapse(ping.id, "timed_out", config),
+        ticket=ping.ticket_id, clear=ping.fault_id is not None) is True)
 
 
 def escalate_overdue(config: Config) -> int:
     """Unbooked tickets past their SLA deadline go to the landlord."""
-    due = (Ticket.select(Ticket.id)
-           .where(Ticket.escalate_at <= clock.now())
-           .order_by(Ticket.escalate_at)
-           .limit(BATCH))
-    count = 0
-    for row in list(due):
-        with transaction():
-            ticket = loop.lock(row.id)
-            if ticket is None or ticket.escalate_at is None or ticket.escalate_at > clock.now():
-                continue
-            if ticket.status not in transitions.UNBOOKED:
-                Ticket.update(escalate_at=None).where(Ticket.id == ticket.id).execute()
-                continue
-            if ticket.status == "new":  # dispatch never started (worker down): start it now
-                loop.start(ticket.id, config)
-                ticket = loop.lock(row.id)
-                if ticket.status != "dispatching":
-                    continue
-            loop.escalate(ticket, overdue_reason(ticket, config), config)
-            count += 1
-    return count
+    due = faults.due_join(Ticket.select(Ticket.id), "ticket", Ticket.id).where(
+        Ticket.escalate_at <= clock.now()).order_by(Ticket.escalate_at).limit(BATCH)
+    return sum(1 for row in list(due) if faults.attempt(
+        "ticket", row.id, lambda row=row: _escalate_if_due(row.id, config),
+        ticket=row.id, clear=row.fault_id is not None) is True)
+
+
+def _escalate_if_due(ticket_id: int, config: Config) -> bool:
+    """Escalate one ticket whose SLA deadline passed, if it still has; True when it did."""
+    with transaction():
+        ticket = loop.lock(ticket_id)
+        if ticket is None or ticket.escalate_at is None or ticket.escalate_at > clock.now():
+            return False
+        if ticket.status not in transitions.UNBOOKED:
+            Ticket.update(escalate_at=None).where(Ticket.id == ticket.id).execute()
+            return False
+        if ticket.status == "new":  # dispatch never started (worker down): start it now
+            loop.start(ticket.id, config)
+            ticket = loop.lock(ticket_id)
+            if ticket.status != "dispatching":
+                return False
+        loop.escalate(ticket, overdue_reason(ticket, config), config)
+    return True
 
 
 def overdue_reason(ticket: Ticket, config: Config) -> str:
@@ -68,10 +71,11 @@ def resend_lost_messages() -> int:
     (Message.update(status="queued", updated_at=now)
      .where(Message.status == "sending", Message.updated_at <= now - STALE_SENDING)
      .execute())
-    lost = (Message.select(Message.id)
+    lost = (faults.due_join(Message.select(Message.id), "message", Message.id)
             .where(Message.status == "queued", Message.direction == "outbound",
                    Message.provider_id.is_null(),  # Twilio also calls what it accepted queued
-                   Message.updated_at <= now - STALE_QUEUED)
+                   (Message.updated_at <= now - STALE_QUEUED)
+                   | (Message.updated_at < Fault.retry_at))
             .limit(BATCH))
     count = 0
     for message in list(lost):
@@ -81,14 +85,30 @@ def resend_lost_messages() -> int:
     return count
 
 
+def republish_events() -> int:
+    """Hand events whose handler has not run (lost, or failed and due again) to the broker."""
+    return sum(1 for event_id in events.unhandled() if events.publish(event_id))
+
+
 def run(config: Config) -> dict[str, int]:
-    """One pass over everything due; returns counts by kind (for logs and tests)."""
-    counts = {
-        "republished": sum(1 for event_id in events.unhandled() if events.publish(event_id)),
-        "expired": expire_pings(config),
-        "escalated": escalate_overdue(config),
-        "resent": resend_lost_messages(),
+    """One pass over everything due; returns counts by kind (for logs and tests).
+
+    Each part runs on its own: one that raises (a bug, the database gone for a moment) is
+    logged, and the others still run.
+    """
+    parts = {
+        "republished": republish_events,
+        "expired": lambda: expire_pings(config),
+        "escalated": lambda: escalate_overdue(config),
+        "resent": resend_lost_messages,
     }
+    counts = {}
+    for name, part in parts.items():
+        try:
+            counts[name] = part()
+        except Exception:
+            log.exception("sweep: %s failed; the rest of the sweep goes on", name)
+            counts[name] = 0
     if any(counts.values()):
         log.info("sweep: %s", counts)
     return counts

@@ -20,6 +20,9 @@ AFTER = re.compile(rf"\b(after|from)\s+(?P<a>{TIME})")
 ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 BEFORE = re.compile(rf"\b(before|by|until)\s+(?P<b>{TIME})")
 WORD = re.compile(r"[a-z]+")
+HORIZON = timedelta(days=366)  # a window further ahead is refused at intake, ignored if stored
+TOO_FAR = "That is more than a year away: say when someone can come in the coming months."
+PASSED = "That time has already passed: tell us when someone can come from now on."
 
 
 def _clock(text: str) -> tuple[int, int, str | None] | None:
@@ -112,7 +115,37 @@ def _hours(text: str) -> tuple[int, int] | None:
 
 
 def parse_window(text: str, now: datetime, tz: str) -> tuple[datetime, datetime] | None:
-    """The [start, end) the tenant is available, as naive UTC; None when not understood."""
+    """The [start, end) the tenant is available, as naive UTC; None when not understood or
+    further ahead than HORIZON (such a row predates the intake check: read it as no window)."""
+    if _far(_local_day(text, now, tz), now):
+        return None
+    return _parse(text, now, tz)
+
+
+def window_problem(text: str, now: datetime, tz: str) -> str | None:
+    """Why intake refuses these words as a window (a day more than a year away), or None."""
+    day = _local_day(text, now, tz)
+    if not _far(day, now):
+        return None
+    return TOO_FAR if day > now.date() else PASSED
+
+
+def _far(day: date | None, now: datetime) -> bool:
+    """Whether a named day lies more than HORIZON from now, either way (such dates also
+    overflow datetime arithmetic near the years 1 and 9999)."""
+    return day is not None and abs(day - now.date()) > HORIZON
+
+
+def _local_day(text: str, now: datetime, tz: str) -> date | None:
+    """The day the text names, if it names one."""
+    lowered = (text or "").lower()
+    if ANYTIME.search(lowered):
+        return None
+    local_now = now.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(tz))
+    return _day(lowered, local_now.date())[0]
+
+
+def _parse(text: str, now: datetime, tz: str) -> tuple[datetime, datetime] | None:
     text = (text or "").lower()
     if ANYTIME.search(text):
         return None

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, current_app, g, render_template, request, url_for
 from peewee import Case, fn
 
-from app import clock
+from app import clock, faults
 from app.booking import transitions
 from app.booking.metrics import spread, ticket_metrics
 from app.models import Event, Landlord, Property, Tenant, Ticket
@@ -196,6 +196,8 @@ def index():
             groups=board, metrics=ticket_metrics(landlord), chart=chart, charted=charted,
             poll_url=url_for(".index", v=stamp, t=tick), ticket_url=ticket_url,
             announcement=announcement(board) if changed else None,
+            stuck=[(f, faults.describe(f)) for f in faults.parked(landlord=landlord.id)],
+            max_attempts=faults.MAX_ATTEMPTS,
         )
         response = current_app.make_response(html)
     response.vary.add("HX-Request")

@@ -25,7 +25,7 @@ from app import clock
 from app.booking import selection
 from app.booking.appointments import active_appointment
 from app.booking.intake import IntakeError, Report, open_ticket
-from app.booking.windows import ANYTIME, parse_window
+from app.booking.windows import ANYTIME, PASSED, parse_window, window_problem
 from app.models import CATEGORIES, Appointment, Ping, Tenant, Ticket
 from app.ratelimit import hit
 from app.web import uploads
@@ -87,10 +87,11 @@ class IntakeForm(PageForm):
     tenant_timezone = "America/Chicago"  # make_form() sets the property's
 
     def validate_window(self, field) -> None:
+        if problem := window_problem(field.data or "", clock.now(), self.tenant_timezone):
+            raise ValidationError(problem)
         understood = read_window(field.data, self.tenant_timezone)
         if understood is not None and understood[1] <= clock.now():
-            raise ValidationError(
-                "That time has already passed: tell us when someone can come from now on.")
+            raise ValidationError(PASSED)
 
 
 def read_window(text: str | None, tz: str) -> tuple[datetime, datetime] | None:

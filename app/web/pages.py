@@ -13,9 +13,9 @@ def blueprints(*, demo: bool) -> list[Blueprint]:
     from app.web import dashboard
 
     found.append(dashboard.bp)
-    from app.web import messages, properties, tenants, tickets, vendors
+    from app.web import faults, messages, properties, tenants, tickets, vendors
 
-    found += [tickets.bp, vendors.bp, properties.bp, tenants.bp, messages.bp]
+    found += [tickets.bp, vendors.bp, properties.bp, tenants.bp, messages.bp, faults.bp]
     if demo:
         from app.web import simulator
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, flash, g, redirect, request, url_for
 
-from app import events
+from app import events, faults
 from app.booking import loop, transitions
 from app.booking.appointments import AlreadyBooked, appointments_of, book
 from app.booking.dispatch import PingRefused, pings_of
@@ -68,6 +68,8 @@ def _whole_page(ticket: Ticket, form: AssignForm | None) -> dict:
         form=form or AssignForm(landlord=g.landlord, timezone=prop.timezone, formdata=None),
         can_assign=ticket.status in ASSIGNABLE, can_dispatch=ticket.status in ("new", "escalated"),
         can_complete=ticket.status == "scheduled", can_cancel=ticket.status not in CLOSED,
+        stuck=[(f, faults.describe(f)) for f in faults.parked(ticket=ticket.id)],
+        max_attempts=faults.MAX_ATTEMPTS,
     )
 
 

@@ -34,6 +34,8 @@ def test_create_answers_201_with_the_ticket(client, auth, home):
     ({"tenantId": "x", "propertyId": None}, {"tenantId", "propertyId"}),
     ({"tenantId": 99999}, {"tenantId"}),
     ({"propertyId": 99999}, {"propertyId"}),
+    ({"window": "9999-12-31 1-2pm"}, {"window"}),  # once made every sweep crash
+    ({"window": "0001-01-01 1-2pm"}, {"window"}),
 ])
 def test_invalid_report_is_422_naming_fields(client, auth, home, changes, fields):
     response = client.post("/api/tickets", json=report(home, **changes), headers=auth)

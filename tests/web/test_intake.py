@@ -110,6 +110,13 @@ def test_a_window_that_has_already_passed_is_refused(client, tenant):
     assert "That time has already passed" in response.get_data(as_text=True)
 
 
+def test_a_window_more_than_a_year_away_is_refused(client, tenant):
+    response = send(client, tenant, report(window="9999-12-31 1-2pm"))
+    assert response.status_code == 422
+    assert "more than a year away" in response.get_data(as_text=True)
+    assert Ticket.select().count() == 0
+
+
 def test_a_good_report_with_photos_becomes_a_ticket_and_leads_to_its_status(app, client, tenant):
     response = send(client, tenant, report(severity="emergency"),
                     photos=[("leak.jpg", JPEG), ("ceiling.PNG", PNG)])

@@ -21,6 +21,7 @@ from app.api.auth import mint
 from app.booking import loop
 from app.models import (
     Event,
+    Fault,
     Message,
     Property,
     Tenant,
@@ -217,7 +218,10 @@ def world(app, seeded, landlord_client):
     ticket = Ticket.get(Ticket.tenant == tenant_row)
     loop.start(ticket.id, app.extensions["fixline"])  # offers it to the only pest vendor
     assert Message.select().where(Message.to_number == "+15553334444").exists()
+    fault = Fault.create(kind="ticket", row_id=ticket.id, ticket=ticket, landlord=seeded,
+                         attempts=5, error=payload("fault error"), failed_at=ticket.created_at)
     return {
+        "fault_id": fault.id,
         "ticket_id": ticket.id, "token": tenant_row.intake_token,
         "photo_id": TicketPhoto.get(TicketPhoto.ticket == ticket).id,
         "vendor_id": vendor.get_json()["id"], "tenant_id": tenant_row.id,
@@ -233,6 +237,7 @@ SHOWN = {  # field → where its text must appear (escaped) when that page exist
     "description": ["/intake/<token>/tickets/<int:ticket_id>", "/tickets/<int:ticket_id>"],
     "notes": ["/intake/<token>/tickets/<int:ticket_id>", "/tickets/<int:ticket_id>"],
     "window": ["/intake/<token>/tickets/<int:ticket_id>", "/simulator/"],
+    "fault error": ["/tickets/<int:ticket_id>", "/dashboard"],  # a parked row's error
 }
 
 
