@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from werkzeug.security import generate_password_hash
 
 from app import events
+from app.accounts import change_password
 from app.api.auth import mint
 from app.api.schemas import normalize_phone
 from app.db import db, transaction
@@ -80,14 +80,13 @@ def api_key_create(email: str) -> None:
 @click.argument("email")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def set_password(email: str, password: str) -> None:
-    """Set a landlord's dashboard password."""
+    """Set a landlord's dashboard password; every session of theirs ends."""
     if len(password) < 8:
         raise click.BadParameter("use at least 8 characters", param_hint="--password")
     with db.connection_context(), transaction():
         landlord = _landlord(email)
-        landlord.password_hash = generate_password_hash(password)
-        landlord.save()
-    click.echo(f"password set for {landlord.email}")
+        change_password(landlord.id, password)
+    click.echo(f"password set for {landlord.email}; their sessions have ended")
 
 
 @events_cli.command("replay")

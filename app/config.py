@@ -15,9 +15,21 @@ class ConfigError(RuntimeError):
     """The environment does not describe a runnable Fixline."""
 
 
+def private_dir(path: Path) -> Path:
+    """Create path 0700, or take group and other access away from one this process owns.
+
+    A shared directory (sticky bit, like /tmp) or someone else's is left as it is.
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = path.stat()
+    if info.st_uid == os.getuid() and not info.st_mode & 0o1000 and info.st_mode & 0o077:
+        os.chmod(path, info.st_mode & 0o700)
+    return path
+
+
 def _instance_secret(instance: Path, name: str, nbytes: int = 32) -> str:
     """Read a secret from instance/, generating it on first use (development only)."""
-    instance.mkdir(parents=True, exist_ok=True)
+    private_dir(instance)
     path = instance / name
     try:
         return path.read_text().strip()
@@ -57,7 +69,14 @@ class Config:
     port: int = 8000
     host: str = "127.0.0.1"
     max_body_bytes: int = 1 << 20
+    session_idle_seconds: int = 8 * 3600  # a dashboard session unused this long ends
+    metrics_token: str | None = None  # bearer token for /metrics
+    sms_hourly_limit: int = 200  # /api/notify + manual pings per landlord an hour (§14)
     testing: bool = False
+
+    def __post_init__(self) -> None:
+        if self.production and self.demo:  # CONTRACT.md §14: whatever FIXLINE_DEMO says
+            object.__setattr__(self, "demo", False)
 
     @property
     def production(self) -> bool:
@@ -140,6 +159,9 @@ class Config:
             vendor_reply_timeout=seconds("VENDOR_REPLY_TIMEOUT_SECONDS", 30),
             emergency_idle_escalation=seconds("EMERGENCY_IDLE_ESCALATION_SECONDS", 300),
             routine_booking_escalation=seconds("ROUTINE_BOOKING_ESCALATION_SECONDS", 7200),
+            session_idle_seconds=seconds("SESSION_IDLE_SECONDS", 8 * 3600),
+            metrics_token=env.get("METRICS_TOKEN") or None,
+            sms_hourly_limit=seconds("SMS_HOURLY_LIMIT", 200),
             demo=env.get("FIXLINE_DEMO", "0") not in ("", "0", "false", "no"),
             port=port,
             host=env.get("HOST", "127.0.0.1"),

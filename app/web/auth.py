@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -23,12 +24,17 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
+from app import clock
+from app.accounts import end_sessions
 from app.models import Landlord
 from app.ratelimit import hit
 from app.web.forms import strip
 
 bp = Blueprint("auth", __name__)
-LOGIN_ATTEMPTS_PER_MINUTE = 10
+LOGIN_ATTEMPTS_PER_MINUTE = 10  # per address and email: guessing one account's password
+LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE = 30  # per address, any email: spraying one password
+SEEN_EVERY_SECONDS = 60  # how often a session's last activity is rewritten (its cookie too)
+_EPOCH = datetime(1970, 1, 1)
 _NOBODY_HASH: list[str] = []  # checked against when the email is unknown, so timing tells nothing
 
 
@@ -61,9 +67,40 @@ def login_required(view):
 
 
 def _load_landlord() -> None:
+    """The logged-in landlord, if the session is still current and not idle too long.
+
+    A session records the landlord's session generation at login; logout and a password change
+    bump the row's, which ends every older session at once (CONTRACT.md §14). A session unused
+    for SESSION_IDLE_SECONDS ends too. Every request counts as use except a polling element
+    refreshing itself, so a dashboard left open on an unattended screen still expires.
+    """
+    g.landlord = None
     landlord_id = session.get("landlord_id")
-    g.landlord = (Landlord.get_or_none(Landlord.id == landlord_id)
-                  if landlord_id is not None else None)
+    if landlord_id is None:
+        return
+    landlord = Landlord.get_or_none(Landlord.id == landlord_id)
+    idle = current_app.extensions["fixline"].session_idle_seconds
+    now, seen = _seconds(), session.get("seen", 0)
+    if (landlord is None or session.get("generation") != landlord.session_generation
+            or now - seen > idle):
+        session.clear()
+        flash("Your session has ended. Please log in again.", "info")
+        return
+    if not _is_poll() and now - seen >= min(SEEN_EVERY_SECONDS, idle // 4):
+        session["seen"] = now
+    g.landlord = landlord
+
+
+def _seconds() -> int:
+    return int((clock.now() - _EPOCH).total_seconds())
+
+
+def _is_poll() -> bool:
+    """An htmx element refreshing itself (hx-trigger="every …", hx-target="this")."""
+    headers = request.headers
+    trigger = headers.get("HX-Trigger")
+    return (request.method == "GET" and bool(headers.get("HX-Request")) and bool(trigger)
+            and trigger == headers.get("HX-Target"))
 
 
 def _page_path() -> str:
@@ -109,12 +146,11 @@ def _password_matches(landlord: Landlord | None, password: str) -> bool:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Log a landlord in with email and password (rate-limited per address and email)."""
+    """Log a landlord in with email and password (rate-limited per address, and per email)."""
     form = LoginForm()
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
-        allowed, retry_after = hit(f"login:{request.remote_addr}:{email}",
-                                   LOGIN_ATTEMPTS_PER_MINUTE)
+        allowed, retry_after = _attempt_allowed(email)
         if not allowed:
             flash(f"Too many attempts. Try again in {retry_after} seconds.", "error")
             return (render_template("auth/login.html", form=form), 429,
@@ -123,6 +159,8 @@ def login():
         if _password_matches(landlord, form.password.data):
             session.clear()
             session["landlord_id"] = landlord.id
+            session["generation"] = landlord.session_generation
+            session["seen"] = _seconds()
             session.permanent = True
             return redirect(_safe_next(request.args.get("next")), code=303)
         flash("That email and password do not match an account.", "error")
@@ -130,9 +168,20 @@ def login():
     return render_template("auth/login.html", form=form), 422 if form.is_submitted() else 200
 
 
+def _attempt_allowed(email: str) -> tuple[bool, int]:
+    """Count a login attempt against its address, and its address and email."""
+    address = request.remote_addr
+    checks = [hit(f"login:{address}", LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE),
+              hit(f"login:{address}:{email}", LOGIN_ATTEMPTS_PER_MINUTE)]
+    refused = [retry_after for allowed, retry_after in checks if not allowed]
+    return (False, max(refused)) if refused else (True, 0)
+
+
 @bp.post("/logout")
 def logout():
-    """End the session."""
+    """End every session of this landlord, on every browser (CONTRACT.md §14)."""
+    if g.get("landlord") is not None:
+        end_sessions(g.landlord.id)
     session.clear()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"), code=303)

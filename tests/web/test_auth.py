@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from werkzeug.routing import UUIDConverter
 
-from app import create_app
+from app import clock, create_app, ratelimit
+from app.config import Config
 from app.seed import DEMO_EMAIL, DEMO_PASSWORD
-from app.web.auth import LOGIN_ATTEMPTS_PER_MINUTE, is_local_path
+from app.web.auth import (
+    LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE,
+    LOGIN_ATTEMPTS_PER_MINUTE,
+    is_local_path,
+)
 from tests.conftest import make_config
 
 # Blueprints whose every route is a landlord page (tenant intake/status and the demo are not).
@@ -179,3 +186,92 @@ def test_a_malformed_form_is_shown_again_with_its_errors(client, csrf_token):
     html = answer.get_data(as_text=True)
     assert answer.status_code == 422
     assert 'aria-invalid="true"' in html and 'id="email-error"' in html
+
+
+@pytest.fixture
+def frozen_rate_windows(monkeypatch):
+    """Every attempt falls in one rate-limit window, however long the test takes."""
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 1_800_000_000.0))
+
+
+def test_password_spraying_is_limited_per_address(client, seeded, login, frozen_rate_windows):
+    for n in range(LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE):
+        assert login(client, f"user{n}@example.com", "Summer2024!").status_code == 401
+    limited = login(client, DEMO_EMAIL, DEMO_PASSWORD)  # a new email, the right password
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+    assert client.get("/dashboard").status_code == 302
+    client.environ_base["REMOTE_ADDR"] = "192.0.2.7"  # another address is not held back
+    assert login(client, DEMO_EMAIL, DEMO_PASSWORD).status_code == 303
+
+
+def copy_of(app, client):
+    """Another browser holding a copy of client's session cookie."""
+    thief = app.test_client()
+    thief.set_cookie("session", client.get_cookie("session").value)
+    return thief
+
+
+def test_logout_ends_every_session_of_that_landlord(app, landlord_client, other_client, login,
+                                                    csrf_token):
+    copied = copy_of(app, landlord_client)
+    elsewhere = app.test_client()
+    assert login(elsewhere, DEMO_EMAIL, DEMO_PASSWORD).status_code == 303
+    assert copied.get("/dashboard").status_code == 200
+    token = csrf_token(landlord_client, "/dashboard")
+    assert landlord_client.post("/logout", data={"csrf_token": token}).status_code == 303
+    for browser in (landlord_client, copied, elsewhere):
+        assert browser.get("/dashboard").status_code == 302
+    assert other_client.get("/dashboard").status_code == 200  # another landlord's: untouched
+    assert login(elsewhere, DEMO_EMAIL, DEMO_PASSWORD).status_code == 303  # a fresh login works
+    assert elsewhere.get("/dashboard").status_code == 200
+    assert copied.get("/dashboard").status_code == 302
+
+
+def test_a_password_change_ends_every_session(app, landlord_client, runner, login):
+    copied = copy_of(app, landlord_client)
+    assert copied.get("/dashboard").status_code == 200
+    changed = runner.invoke(args=["set-password", DEMO_EMAIL, "--password", "a new password"])
+    assert changed.exit_code == 0, changed.output
+    for browser in (landlord_client, copied):
+        assert browser.get("/dashboard").status_code == 302
+    assert login(copied, DEMO_EMAIL, DEMO_PASSWORD).status_code == 401
+    assert login(copied, DEMO_EMAIL, "a new password").status_code == 303
+    assert copied.get("/dashboard").status_code == 200
+
+
+POLL = {"HX-Request": "true", "HX-Trigger": "board", "HX-Target": "board",
+        "HX-Current-URL": "http://localhost/dashboard"}
+
+
+def test_an_idle_session_ends_and_use_keeps_it_going(app, client, seeded, login):
+    idle = app.extensions["fixline"].session_idle_seconds
+    start = datetime(2031, 3, 4, 9, 0)
+    clock.set_fake(start)
+    assert login(client, DEMO_EMAIL, DEMO_PASSWORD).status_code == 303
+    clock.set_fake(start + timedelta(seconds=idle - 60))
+    assert client.get("/dashboard").status_code == 200
+    clock.set_fake(start + timedelta(seconds=2 * idle - 120))  # idle since the last page
+    assert client.get("/vendors/").status_code == 200
+    clock.set_fake(start + timedelta(seconds=3 * idle))
+    assert client.get("/dashboard").status_code == 302
+    assert "Your session has ended" in client.get("/login").get_data(as_text=True)
+
+
+def test_the_dashboards_own_polls_do_not_keep_a_session_alive(app, client, seeded, login):
+    idle = app.extensions["fixline"].session_idle_seconds
+    start = datetime(2031, 3, 4, 9, 0)
+    clock.set_fake(start)
+    assert login(client, DEMO_EMAIL, DEMO_PASSWORD).status_code == 303
+    for minutes in range(0, idle // 60, 30):  # an open dashboard on an unattended screen
+        clock.set_fake(start + timedelta(minutes=minutes))
+        assert client.get("/dashboard?v=x&t=1", headers=POLL).status_code == 200
+    clock.set_fake(start + timedelta(seconds=idle + 1))
+    ended = client.get("/dashboard?v=x&t=1", headers=POLL)
+    assert ended.status_code == 401 and ended.headers["HX-Redirect"].startswith("/login")
+
+
+def test_the_idle_time_is_configurable(tmp_path):
+    assert Config.from_env({"FIXLINE_INSTANCE_PATH": str(tmp_path)}).session_idle_seconds == 28800
+    config = Config.from_env({"FIXLINE_INSTANCE_PATH": str(tmp_path),
+                              "SESSION_IDLE_SECONDS": "900"})
+    assert config.session_idle_seconds == 900
