@@ -28,13 +28,38 @@ def open_database(url: str, root: Path | None = None):
     """Create the Database a URL names; SQLite gets WAL, a busy timeout and foreign keys."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and root is not None:
         path = root / url[len("sqlite:///"):]
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         url = f"sqlite:///{path}"
     if url.startswith("sqlite"):
         database = connect(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+        _keep_private(database.database)
     else:
         database = connect(url)
     return database
+
+
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal", "-writer")
+
+
+def _keep_private(name: str) -> None:
+    """The SQLite file and its companions readable by their owner only (0600).
+
+    The database file is created 0600 before SQLite opens it; SQLite gives the -wal, -shm and
+    -journal files it creates the database file's mode. Files an older version left readable
+    to others are narrowed.
+    """
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return
+    try:
+        os.close(os.open(name, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600))
+    except FileNotFoundError:  # no such directory: SQLite says so when it connects
+        return
+    for path in [name] + [name + suffix for suffix in SQLITE_COMPANIONS]:
+        try:
+            if os.stat(path).st_mode & 0o077:
+                os.chmod(path, 0o600)
+        except FileNotFoundError:
+            pass
 
 
 def bind(database) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import logging
+import re
 import time
 import uuid
 from contextvars import ContextVar
 
-from flask import Blueprint, Flask, Response, g, jsonify, request
+from flask import Blueprint, Flask, Response, abort, current_app, g, jsonify, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -31,6 +34,12 @@ LATENCY = Histogram(
     "fixline_http_request_duration_seconds", "HTTP request latency", ["method", "route"],
     registry=REGISTRY,
 )
+
+# Paths whose segment after the prefix is a secret link (a tenant's intake, a vendor's job page),
+# matched or not, so a mistyped or retired token is not logged either.
+TOKEN_PATH = re.compile(r"^/(intake|j)/[^/]+")
+REDACTED = "<token>"
+FORWARDING_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
 
 
 def _install_record_factory() -> None:
@@ -71,6 +80,20 @@ def _before() -> None:
     g.started = time.perf_counter()
 
 
+def logged_path() -> str:
+    """The request's path and query for logs, with secret link tokens replaced by <token>.
+
+    The /intake/ and /j/ prefixes are redacted whatever route matched; any other route's
+    view argument named like a token is redacted as well.
+    """
+    path = TOKEN_PATH.sub(lambda m: f"/{m.group(1)}/{REDACTED}", request.path)
+    for name, value in (request.view_args or {}).items():
+        if "token" in name and isinstance(value, str) and value:
+            path = path.replace(value, REDACTED)
+    query = request.query_string.decode("latin-1")
+    return path + (f"?{query}" if query else "")
+
+
 def _after(response: Response) -> Response:
     elapsed = time.perf_counter() - g.get("started", time.perf_counter())
     route = request.url_rule.rule if request.url_rule else "unmatched"
@@ -78,8 +101,7 @@ def _after(response: Response) -> Response:
     LATENCY.labels(request.method, route).observe(elapsed)
     response.headers["X-Request-Id"] = g.get("request_id", "-")
     access_log.info(
-        '%s %s %s %.1fms', request.method, request.full_path.rstrip("?"),
-        response.status_code, elapsed * 1000,
+        '%s %s %s %.1fms', request.method, logged_path(), response.status_code, elapsed * 1000,
     )
     return response
 
@@ -103,8 +125,6 @@ def healthz():
 @bp.get("/readyz")
 def readyz():
     """Database, Redis and a live worker: 503 naming whatever is down."""
-    from flask import current_app
-
     from app.readiness import check
 
     problems = check(current_app.extensions["fixline"])
@@ -113,12 +133,37 @@ def readyz():
     return jsonify(status="ready")
 
 
+def _metrics_allowed() -> bool:
+    """METRICS_TOKEN set: its bearer only. Unset: anyone in development, loopback in production.
+
+    A loopback request carrying a proxy's forwarding header came from elsewhere through a
+    reverse proxy on this machine, so it is not taken as local.
+    """
+    token = current_app.extensions["fixline"].metrics_token
+    if token:
+        given = request.headers.get("Authorization", "")
+        return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+    if not current_app.extensions["fixline"].production:
+        return True
+    if any(name in request.headers for name in FORWARDING_HEADERS):
+        return False
+    try:
+        address = ipaddress.ip_address(request.remote_addr or "")
+    except ValueError:
+        return False
+    return address.is_loopback or bool(getattr(address, "ipv4_mapped", None)
+                                           and address.ipv4_mapped.is_loopback)
+
+
 @bp.get("/metrics")
 def metrics():
     """Prometheus text: this process's request figures plus the shared booking figures."""
-    from flask import current_app
-
     from app.prometheus import BookingCollector
+
+    if not _metrics_allowed():
+        if current_app.extensions["fixline"].metrics_token:
+            return Response("", 401, {"WWW-Authenticate": 'Bearer realm="metrics"'})
+        abort(404)
 
     bookings = CollectorRegistry(auto_describe=False)
     bookings.register(BookingCollector(current_app.extensions["fixline"].broker_url))
