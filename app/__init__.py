@@ -26,6 +26,9 @@ def create_app(config: Config | None = None) -> Flask:
         JSON_SORT_KEYS=False,
     )
     app.extensions["fixline"] = config
+    from app.bounds import Int64Converter
+
+    app.url_map.converters["int"] = Int64Converter  # every <int:id> rule: 64 bits or a 404
 
     from app import db as database
 

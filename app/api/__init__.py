@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from app.api.auth import authenticate
 from app.api.errors import ApiError, validation_fields
+from app.bounds import INT64_MAX, INT64_MIN
 from app.ratelimit import hit
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -49,17 +51,65 @@ class RouteSpec:
 ROUTES: list[RouteSpec] = []
 
 
+MAX_JSON_DEPTH = 32
+_JSON_MARKS = re.compile(r'[\[\]{}"\\]')
+
+
+def json_too_deep(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether JSON text nests arrays and objects deeper than limit; a scan, no recursion."""
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    depth, in_string, escaped = 0, False, -1
+    for mark in _JSON_MARKS.finditer(text):
+        at, char = mark.start(), mark.group()
+        if at == escaped:
+            continue
+        if in_string:
+            if char == "\\":
+                escaped = at + 1
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+def _json_int(digits: str) -> int:
+    """A JSON integer; one too long for 64 bits reads as just past the range, and fails as such."""
+    if len(digits.lstrip("-")) <= len(str(INT64_MAX)):
+        return int(digits)
+    return INT64_MIN - 1 if digits.startswith("-") else INT64_MAX + 1
+
+
 def _parse_json(model: type[BaseModel]) -> BaseModel:
+    """The body as model: 400 unless a JSON object nested at most 32 deep, 422 if invalid."""
     if not request.data:
         raise ApiError(400, "request body must be a JSON object")
-    payload = request.get_json(silent=True)
-    if payload is None:
-        raise ApiError(400, "request body is not valid JSON")
+    if not request.is_json:
+        raise ApiError(400, "request body must be JSON (Content-Type: application/json)")
+    try:
+        text = request.data.decode(json.detect_encoding(request.data), "surrogatepass")
+    except UnicodeDecodeError:
+        raise ApiError(400, "request body is not valid JSON") from None
+    if json_too_deep(text):
+        raise ApiError(400, f"request body nests deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        payload = json.loads(text, parse_int=_json_int)
+    except ValueError:
+        raise ApiError(400, "request body is not valid JSON") from None
     if not isinstance(payload, dict):
         raise ApiError(400, "request body must be a JSON object")
-    try:
-        return model.model_validate(payload)
+    try:  # strict: JSON's own types, as the document states them ("1" is not an integer)
+        return model.model_validate_json(json.dumps(payload), strict=True)
     except ValidationError as exc:
+        if any(error["type"] == "json_invalid" for error in exc.errors()):  # a lone surrogate
+            raise ApiError(400, "request body is not valid JSON") from None
         raise ApiError(422, "some fields are invalid", fields=validation_fields(exc)) from None
 
 

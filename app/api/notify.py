@@ -12,7 +12,7 @@ from app.models import Landlord
 @route("/notify", "POST",
        summary="Queue a message to `to` or to a recipient {type, id} of yours; 202, then "
                "GET /api/messages shows how it went",
-       body=s.NotifyCreate, response=s.Accepted, status=202)
+       body=s.NotifyCreate, response=s.Accepted, status=202, errors=(409,))
 def notify(landlord: Landlord, body: s.NotifyCreate):
     recipient = None
     to = body.to

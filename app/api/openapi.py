@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from app.api import ROUTES, RouteSpec, bp, openapi_path
 from app.api.errors import CODES
+from app.bounds import INT64_MAX
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -27,6 +28,14 @@ ERROR_SCHEMA = {
 }
 
 
+# Path ids are 64-bit and start at 1; anything else matches no route: a 404 (CONTRACT.md §14).
+PATH_ID = {"type": "integer", "format": "int64", "minimum": 1, "maximum": INT64_MAX}
+
+
+RETRY_AFTER = {"description": "seconds until a request may succeed", "required": True,
+               "schema": {"type": "integer", "minimum": 0}}
+
+
 def _schema(model: type[BaseModel], components: dict, mode: str) -> dict:
     """Register model (and its nested models) in components; return a $ref to it."""
     schema = model.model_json_schema(by_alias=True, mode=mode,
@@ -40,8 +49,7 @@ def _schema(model: type[BaseModel], components: dict, mode: str) -> dict:
 def _parameters(spec: RouteSpec) -> list[dict]:
     params = []
     for name in _path_names(spec.rule):
-        params.append({"name": name, "in": "path", "required": True,
-                       "schema": {"type": "integer"}})
+        params.append({"name": name, "in": "path", "required": True, "schema": PATH_ID})
     if spec.query is not None:
         query_schema = spec.query.model_json_schema(by_alias=True)
         required = set(query_schema.get("required", []))
@@ -79,11 +87,14 @@ def document() -> dict:
             statuses |= {400, 413, 422}
         if spec.query is not None:
             statuses.add(422)
+        if _path_names(spec.rule):  # not found, not yours, or not a 64-bit id
+            statuses.add(404)
         for status in sorted(statuses):
             responses[str(status)] = {
                 "description": CODES.get(status, "error").replace("_", " "),
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
             }
+        responses["429"]["headers"] = {"Retry-After": RETRY_AFTER}
         operation["responses"] = responses
         paths.setdefault("/api" + openapi_path(spec.rule), {})[spec.method.lower()] = operation
     return {

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import cache
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import available_timezones
 
 from pydantic import (
     AfterValidator,
@@ -15,11 +16,13 @@ from pydantic import (
     PlainSerializer,
     StringConstraints,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
 
+from app.bounds import INT64_MAX
 from app.clock import isoformat
 
 Category = Literal["plumbing", "electrical", "hvac", "lock", "appliance", "pest", "general"]
@@ -30,13 +33,19 @@ NotifyChannel = Literal["sms", "voice", "email"]
 ConfirmationMethod = Literal["sms", "voice", "manual", "api"]
 RecipientType = Literal["tenant", "landlord", "vendor"]
 
-PHONE_RE = re.compile(r"^\+?[1-9]\d{6,14}$")
+# A phone number as written: + and 7-15 digits (the first not 0), with any spaces, dots, dashes
+# and parentheses between them. The OpenAPI document states exactly this pattern.
+PHONE_SEPARATORS = r"[\s().-]"
+PHONE_PATTERN = (rf"^{PHONE_SEPARATORS}*\+?{PHONE_SEPARATORS}*[1-9]"
+                 rf"(?:{PHONE_SEPARATORS}*[0-9]){{6,14}}{PHONE_SEPARATORS}*$")
+PHONE_MAX_LENGTH = 32
+E164 = re.compile(r"\+?[1-9][0-9]{6,14}")
 
 
 def normalize_phone(value: str) -> str:
     """E.164 (+ and digits) from common ways of writing a number; 10 bare digits are US/Canada."""
-    cleaned = re.sub(r"[\s().-]", "", value)
-    if not PHONE_RE.match(cleaned):
+    cleaned = re.sub(PHONE_SEPARATORS, "", value)
+    if not E164.fullmatch(cleaned):
         raise ValueError("not a phone number; use international form like +13145550100")
     if cleaned.startswith("+"):
         return cleaned
@@ -45,25 +54,75 @@ def normalize_phone(value: str) -> str:
     return "+" + cleaned
 
 
+@cache
+def timezone_names() -> frozenset[str]:
+    """The IANA time zone names this machine's tz database has; the only ones accepted."""
+    return frozenset(available_timezones())
+
+
 def valid_timezone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown timezone {value!r}; use a name like America/Chicago") from None
+    if value not in timezone_names():
+        raise ValueError(f"unknown timezone {value!r}; use a name like America/Chicago")
     return value
 
 
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32),
-                  AfterValidator(normalize_phone)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
-Timezone = Annotated[str, AfterValidator(valid_timezone)]
-Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254)]
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+EMAIL_PATTERN = r"^\s*[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+\s*$"
+NO_NUL = r"^[^\x00]*$"
+NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"  # some character besides whitespace, and no NUL
+
+
+def text(max_length: int, *, required: bool = True):
+    """A string of at most max_length characters as sent, stored with its ends stripped."""
+    checks = [AfterValidator(_no_nul), AfterValidator(str.strip)]
+    if required:
+        checks.append(AfterValidator(_not_blank))
+    return Annotated[str, StringConstraints(max_length=max_length), *checks,
+                     Field(json_schema_extra={"pattern": NOT_BLANK if required else NO_NUL})]
+
+
+Phone = Annotated[
+    str, StringConstraints(max_length=PHONE_MAX_LENGTH), AfterValidator(normalize_phone),
+    Field(json_schema_extra={
+        "pattern": PHONE_PATTERN,
+        "description": "A phone number: + and 7 to 15 digits (E.164); spaces, dots, dashes and "
+                       "parentheses between them are ignored, and 10 digits without a + are a "
+                       "North American number (+1). Stored and answered as + and digits.",
+        "examples": ["+13145550100", "(314) 555-0100"],
+    })]
+Text = text(200)
+LongText = text(5000, required=False)
+Address = text(254)
+Timezone = Annotated[
+    str, AfterValidator(valid_timezone),
+    WithJsonSchema({
+        "type": "string", "enum": sorted(timezone_names()),
+        "description": "An IANA time zone name from the server's tz database "
+                       "(Python's zoneinfo.available_timezones()), like America/Chicago.",
+    })]
+# An id or any integer the database stores: 64 bits (CONTRACT.md §14); ids start at 1.
+Id = Annotated[int, Field(ge=1, le=INT64_MAX)]
+# A page far enough that its offset (page - 1) * perPage would not fit 64 bits is refused.
+MAX_PAGE = INT64_MAX // 100
 
 
 def _to_naive_utc(value: datetime) -> datetime:
     if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
+        try:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:  # 0001-01-01T00:00+01:00 is before the first representable time
+            raise ValueError("out of range") from None
     return value
 
 
@@ -75,14 +134,16 @@ Instant = Annotated[datetime, AfterValidator(_to_naive_utc),
 class Schema(BaseModel):
     """camelCase aliases on the wire, snake_case in Python."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+    # Patterns read as Python reads them, as the validators and the test generators do.
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True,
+                              regex_engine="python-re")
 
 
 # ---- requests -------------------------------------------------------------------------------
 
 class TicketCreate(Schema):
-    tenant_id: int
-    property_id: int
+    tenant_id: Id
+    property_id: Id
     category: Category
     severity: Severity
     window: Text
@@ -93,13 +154,13 @@ class TicketCreate(Schema):
 class TicketListQuery(Schema):
     recent: bool = False
     status: TicketStatus | None = None
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     per_page: int = Field(20, ge=1, le=100)
 
 
 class AppointmentCreate(Schema):
-    ticket_id: int
-    vendor_id: int
+    ticket_id: Id
+    vendor_id: Id
     starts_at: Instant
     ends_at: Instant | None = None
     confirmation_method: ConfirmationMethod
@@ -114,20 +175,20 @@ class AppointmentCreate(Schema):
 
 
 class PingCreate(Schema):
-    ticket_id: int
+    ticket_id: Id
     method: PingMethod = "sms"
 
 
 class Recipient(Schema):
     type: RecipientType
-    id: int
+    id: Id
 
 
 class NotifyCreate(Schema):
     channel: NotifyChannel = "sms"  # declared first: `to` is read according to it
     to: Address | None = None
     recipient: Recipient | None = None
-    message: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1600)]
+    message: text(1600)
 
     @field_validator("to")
     @classmethod
@@ -185,9 +246,9 @@ class VendorUpdate(VendorBase):
 class TenantCreate(Schema):
     name: Text
     phone: Phone
-    property_id: int
-    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254,
-                                            pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    property_id: Id
+    email: Annotated[str, StringConstraints(max_length=254, pattern=EMAIL_PATTERN),
+                     AfterValidator(str.strip)] | None = None
 
 
 class PropertyCreate(Schema):
@@ -196,8 +257,8 @@ class PropertyCreate(Schema):
 
 
 class MessageQuery(Schema):
-    to: str | None = None
-    ticket_id: int | None = None
+    to: text(254, required=False) | None = None
+    ticket_id: Id | None = None
     limit: int = Field(100, ge=1, le=500)
 
 
@@ -279,8 +340,8 @@ class TicketOut(Schema):
     window: str
     notes: str | None
     description: str | None
-    tenant_id: int
-    property_id: int
+    tenant_id: Id
+    property_id: Id
     created_at: Instant
     updated_at: Instant
     first_response_at: Instant | None

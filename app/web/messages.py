@@ -7,6 +7,8 @@ from math import ceil
 from flask import g, request
 from peewee import JOIN
 
+from app.bounds import positive_int
+from app.messaging.senders import visible_to
 from app.models import Message, Property, Ticket
 from app.web.scoped import landlord_blueprint, owned_or_404, page_or_fragment
 
@@ -15,11 +17,11 @@ PER_PAGE = 50
 
 
 def _positive(name: str) -> int | None:
-    """A whole number >= 1 from the query string; None when absent, 0 when not one."""
+    """A whole number >= 1 (64-bit) from the query string; None when absent, 0 when not one."""
     raw = request.args.get(name, "").strip()
     if not raw:
         return None
-    return int(raw) if raw.isdigit() and int(raw) >= 1 else 0
+    return positive_int(raw) or 0
 
 
 @bp.get("/")
@@ -35,7 +37,7 @@ def index():
     query = (Message.select(Message, Ticket, Property)
              .join(Ticket, JOIN.LEFT_OUTER, on=(Message.ticket == Ticket.id))
              .join(Property, JOIN.LEFT_OUTER, on=(Ticket.property == Property.id))
-             .where(Message.landlord == g.landlord))
+             .where(visible_to(g.landlord)))
     if ticket is not None:
         query = query.where(Message.ticket == ticket)
     total = query.count()
