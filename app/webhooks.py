@@ -9,7 +9,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from app.booking import answers
 from app.config import Config
-from app.messaging import replies
+from app.messaging import receipts, replies
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks/twilio")
 
@@ -27,13 +27,23 @@ def signed_url(config: Config) -> str:
 
 
 @bp.before_request
-def verify_signature() -> None:
-    """403 and no change unless X-Twilio-Signature matches the configured token."""
+def verify_signature() -> Response | None:
+    """403 and no change unless X-Twilio-Signature matches the configured token.
+
+    A signed request whose signature (or I-Twilio-Idempotency-Token) came lately with other
+    parameters is a replay with shifted boundaries: 200, empty TwiML, nothing done.
+    """
     config = _config()
     signature = request.headers.get("X-Twilio-Signature", "")
     validator = RequestValidator(config.webhook_auth_token)
-    if not signature or not validator.validate(signed_url(config), request.form, signature):
+    url = signed_url(config)
+    if not signature or not validator.validate(url, request.form, signature):
         abort(403)
+    keys = receipts.keys(signature, request.headers.get("I-Twilio-Idempotency-Token"))
+    if not receipts.admit(keys, receipts.digest(url, request.form.items(multi=True))):
+        current_app.logger.warning("a signed webhook replayed with other parameters: ignored")
+        return _twiml(MessagingResponse())
+    return None
 
 
 def _twiml(document) -> Response:

@@ -12,7 +12,7 @@ from twilio.request_validator import RequestValidator
 
 from app.booking import intake, loop
 from app.booking.vendors import create_vendor
-from app.models import MODELS, Ping, Ticket, Vendor
+from app.models import MODELS, Ping, Ticket, Vendor, WebhookReceipt
 
 SMS = "/webhooks/twilio/sms"
 VOICE = "/webhooks/twilio/voice"
@@ -58,9 +58,12 @@ def said(response) -> str:
 
 
 def snapshot() -> dict[str, list[tuple]]:
-    """Every row of every table: 'nothing changed' is an equal snapshot."""
+    """Every row of every table: 'nothing changed' is an equal snapshot.
+
+    Webhook receipts are left out: every signed request leaves one (app/messaging/receipts.py).
+    """
     return {model.__name__: [tuple(row) for row in model.select().order_by(model.id).tuples()]
-            for model in MODELS}
+            for model in MODELS if model is not WebhookReceipt}
 
 
 @pytest.fixture

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import datetime, timedelta
 
+import pytest
+from twilio.request_validator import RequestValidator
+
+from app import clock
 from app.config import Config
 from app.messaging import outbound
-from app.models import Appointment, Message, Ping, Ticket
+from app.messaging.receipts import RECEIPT_SECONDS, prune_receipts
+from app.models import Appointment, Message, Ping, Ticket, WebhookReceipt
 from tests.conftest import make_config
 from tests.webhooks.conftest import (
     FIXLINE_NUMBER,
@@ -16,8 +21,10 @@ from tests.webhooks.conftest import (
     VOICE,
     new_sid,
     pending,
+    said,
     sign,
     snapshot,
+    twiml,
 )
 
 PUBLIC = "https://fix.example"
@@ -177,3 +184,98 @@ class TestPublicBaseUrl:
                                   "FIXLINE_INSTANCE_PATH": str(tmp_path / "other"),
                                   "PUBLIC_BASE_URL": PUBLIC + "/"})
         assert config.public_base_url == PUBLIC
+
+
+class TestShiftedReplays:
+    """Twilio signs URL + name + value + name + value … with nothing between them, so a captured
+    request re-sent with a boundary moved (here: NumMedia glued onto MessageSid, which makes a
+    new MessageSid and dodges its dedupe) keeps a valid signature. It is answered and ignored."""
+
+    @staticmethod
+    def sms_form(number: str, body: str) -> dict[str, str]:
+        return {"AccountSid": "AC" + "0" * 32, "Body": body, "From": number,
+                "MessageSid": new_sid(), "NumMedia": "0", "To": FIXLINE_NUMBER}
+
+    @staticmethod
+    def shifted(form: dict[str, str]) -> dict[str, str]:
+        variant = dict(form)
+        variant["MessageSid"] += "NumMedia" + variant.pop("NumMedia")
+        return variant
+
+    @staticmethod
+    def send(client, form, signature, token=None):
+        headers = {"X-Twilio-Signature": signature}
+        if token:
+            headers["I-Twilio-Idempotency-Token"] = token
+        return client.post(SMS, data=form, headers=headers)
+
+    def signed(self, config, form) -> str:
+        signature = sign(LOCAL + SMS, form, config.webhook_auth_token)
+        variant = self.shifted(form)
+        assert variant != form and variant["MessageSid"] != form["MessageSid"]
+        assert RequestValidator(config.webhook_auth_token).validate(LOCAL + SMS, variant,
+                                                                    signature)
+        return signature
+
+    @pytest.mark.parametrize("token", [None, "made-up-token"])
+    def test_a_shifted_yes_has_no_second_effect(self, client, config, ticket, token):
+        ping = pending(ticket)
+        form = self.sms_form(ping.to_number, f"YES {ping.code}")
+        signature = self.signed(config, form)
+        assert said(self.send(client, form, signature)).startswith(f"You have job {ping.code}")
+        before = snapshot()
+        replay = self.send(client, self.shifted(form), signature, token)
+        assert list(twiml(replay)) == []  # 200 and an empty <Response/>
+        assert snapshot() == before
+        assert Message.select().where(Message.direction == "inbound").count() == 1
+
+    @pytest.mark.parametrize("token", [None, "made-up-token"])
+    def test_a_shifted_stop_cannot_undo_a_start(self, client, config, office, token):
+        number = office.vendors["Acme Plumbing"].phones[0]
+        stop = self.sms_form(number, "STOP")
+        signature = self.signed(config, stop)
+        assert self.send(client, stop, signature).status_code == 200
+        start = self.sms_form(number, "START")
+        assert self.send(client, start, sign(LOCAL + SMS, start, config.webhook_auth_token))
+        before = snapshot()
+        replay = self.send(client, self.shifted(stop), signature, token)
+        assert list(twiml(replay)) == []
+        assert snapshot() == before  # the vendor is still opted in
+
+    def test_twilios_retry_gets_the_same_answer(self, client, config, ticket):
+        ping = pending(ticket)
+        form = self.sms_form(ping.to_number, f"YES {ping.code}")
+        signature = sign(LOCAL + SMS, form, config.webhook_auth_token)
+        token = "a1b2c3d4-0000-4000-8000-000000000001"
+        answers = [said(self.send(client, form, signature, token)) for _ in range(2)]
+        answers.append(said(self.send(client, form, signature)))  # the header is optional
+        assert answers[0].startswith(f"You have job {ping.code}")
+        assert answers == [answers[0]] * 3
+        assert Appointment.select().count() == 1
+        assert Message.select().where(Message.direction == "inbound").count() == 1
+
+    def test_an_idempotency_token_seen_with_other_parameters_is_a_replay(self, client, config,
+                                                                         ticket):
+        ping = pending(ticket)
+        token = "a1b2c3d4-0000-4000-8000-000000000002"
+        first = self.sms_form(ping.to_number, "HELP")
+        self.send(client, first, sign(LOCAL + SMS, first, config.webhook_auth_token), token)
+        before = snapshot()
+        other = self.sms_form(ping.to_number, f"YES {ping.code}")
+        replay = self.send(client, other, sign(LOCAL + SMS, other, config.webhook_auth_token),
+                           token)
+        assert list(twiml(replay)) == []
+        assert snapshot() == before
+
+    def test_receipts_are_kept_ten_minutes_then_pruned(self, client, config, ticket):
+        start = datetime(2031, 3, 4, 9, 0)
+        clock.set_fake(start)
+        ping = pending(ticket)
+        form = self.sms_form(ping.to_number, f"YES {ping.code}")
+        self.send(client, form, sign(LOCAL + SMS, form, config.webhook_auth_token), "tok-3")
+        assert WebhookReceipt.select().count() == 2  # the signature's and the token's
+        clock.set_fake(start + timedelta(seconds=RECEIPT_SECONDS - 1))
+        assert prune_receipts() == 0
+        clock.set_fake(start + timedelta(seconds=RECEIPT_SECONDS + 1))
+        assert prune_receipts() == 2
+        assert WebhookReceipt.select().count() == 0
