@@ -38,6 +38,16 @@ class ApiError(Exception):
         self.fields, self.headers = fields, headers or {}
 
 
+def refusal(exc: Exception) -> ApiError:
+    """§14's refusals to send: an opted-out number (409) or the hourly SMS cap (429)."""
+    from app.messaging.optouts import OptedOut
+
+    if isinstance(exc, OptedOut):
+        return ApiError(409, str(exc), code="opted_out")
+    return ApiError(429, str(exc), code="sms_limit",
+                    headers={"Retry-After": str(exc.retry_after)})
+
+
 def not_found(what: str = "resource") -> ApiError:
     return ApiError(404, f"{what} not found")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.api import route
 from app.api import schemas as s
 from app.api.present import message_out
+from app.messaging.senders import visible_to
 from app.models import Landlord, Message
 
 
@@ -20,7 +21,7 @@ def _address(text: str) -> str:
        summary="The landlord's messages, newest first; ?to= an address, ?ticketId=, ?limit=",
        query=s.MessageQuery, response=s.MessageOut, many=True)
 def list_messages(landlord: Landlord, query: s.MessageQuery):
-    messages = Message.select().where(Message.landlord == landlord)
+    messages = Message.select().where(visible_to(landlord))
     if query.to:
         messages = messages.where(Message.to_number == _address(query.to))
     if query.ticket_id is not None:

@@ -8,7 +8,8 @@ from twilio.twiml.voice_response import VoiceResponse
 from app.booking import loop
 from app.config import Config
 from app.db import transaction
-from app.messaging import outbound, replies, templates, voice
+from app.messaging import optouts, outbound, replies, senders, templates, voice
+from app.messaging.senders import Sender
 from app.models import Message, Ping, Ticket, Vendor, VendorPhone
 from app.prepared import Param, Prepared
 
@@ -53,16 +54,19 @@ def answerable_ping(number: str, code: str | None, *, settled: bool = False) -> 
     return found
 
 
-def _about(ping: Ping | None, vendors: list[Vendor]) -> dict:
-    """Whose a message to or from a vendor's phone is: landlord, ticket, ping, vendor."""
-    landlord = ping.ticket.landlord_id if ping else (vendors[0].landlord_id if vendors else None)
-    return dict(landlord=landlord, ticket=ping.ticket_id if ping else None, ping=ping,
-                recipient_type="vendor" if vendors else None,
-                recipient_id=vendors[0].id if vendors else None)
+def _about(ping: Ping | None, sender: Sender) -> dict:
+    """Whose a message to or from a phone is: the landlord of the offer it answers; else the
+    one landlord who has that number (a number several share: visible to each, senders.py)."""
+    role = sender.role
+    people = getattr(sender, role + "s", []) if role != "unknown" else []
+    return dict(landlord=ping.ticket.landlord_id if ping else sender.only_landlord,
+                ticket=ping.ticket_id if ping else None, ping=ping,
+                recipient_type=role if people else None,
+                recipient_id=people[0].id if people else None)
 
 
 def _record_inbound(sid: str, from_number: str, to_number: str, body: str,
-                    vendors: list[Vendor], ping: Ping | None, channel: str = "sms",
+                    sender: Sender, ping: Ping | None, channel: str = "sms",
                     dedupe_key: str | None = None) -> bool:
     """Store the inbound message; False when this delivery was already stored (a retry).
 
@@ -75,17 +79,16 @@ def _record_inbound(sid: str, from_number: str, to_number: str, body: str,
             Message.create(direction="inbound", channel=channel, to_number=to_number,
                            from_number=from_number, body=body, status="received",
                            provider_id=sid if dedupe_key is None else None,
-                           dedupe_key=dedupe_key, **_about(ping, vendors))
+                           dedupe_key=dedupe_key, **_about(ping, sender))
     except IntegrityError:
         return False
     return True
 
 
-def _record_reply(sid: str, to: str, body: str, ping: Ping | None,
-                  vendors: list[Vendor]) -> None:
+def _record_reply(sid: str, to: str, body: str, ping: Ping | None, sender: Sender) -> None:
     """Keep the TwiML answer in the message log (it travels in the webhook response)."""
     Message.create(direction="outbound", channel="sms", to_number=to, body=body,
-                   status="replied", dedupe_key=f"reply:{sid}", **_about(ping, vendors))
+                   status="replied", dedupe_key=f"reply:{sid}", **_about(ping, sender))
 
 
 def _first_answer(sid: str) -> str | None:
@@ -106,28 +109,32 @@ def on_sms(*, sid: str, from_number: str, to_number: str, body: str, config: Con
         if ping is not None:  # lock before the inbound row: see _record_inbound
             fresh, ticket = loop.locked(ping.id, ping.ticket_id)
             ping = fresh or ping
-        if not _record_inbound(sid, from_number, to_number, body, vendors, ping):
+        # An answer to an offer needs only its vendors; anything else, everyone at the number.
+        sender = (Sender(vendors, [], []) if ping is not None
+                  else senders.identify(from_number, vendors))
+        if not _record_inbound(sid, from_number, to_number, body, sender, ping):
             return _first_answer(sid)
-        text = _act(reply, vendors, ping, ticket, config)
+        text = _act(reply, body, from_number, sender, ping, ticket, config)
         if text:
-            _record_reply(sid, from_number, text, ping, vendors)
+            _record_reply(sid, from_number, text, ping, sender)
     return text
 
 
-def _act(reply: replies.Reply, vendors: list[Vendor], ping: Ping | None,
+def _act(reply: replies.Reply, body: str, number: str, sender: Sender, ping: Ping | None,
          ticket: Ticket | None, config: Config) -> str:
     """Carry out a reply; ping and ticket come from loop.locked()."""
-    if reply.kind == "stop":
+    vendors = sender.vendors
+    if reply.kind == "stop":  # from anyone: the number is in the opt-out register
+        optouts.stop(number, body.strip().upper())
         ids = [v.id for v in vendors]
-        Vendor.update(opted_out=True).where(Vendor.id.in_(ids)).execute()
         for open_ping in Ping.select().where(Ping.vendor.in_(ids), Ping.outcome == "pending"):
             loop.decline(open_ping.id, config)
-        return templates.reply_stopped()
+        return templates.reply_stopped(sender.role)
     if reply.kind == "start":
-        Vendor.update(opted_out=False).where(Vendor.id.in_([v.id for v in vendors])).execute()
-        return templates.reply_started()
+        optouts.start(number)
+        return templates.reply_started(sender.role)
     if reply.kind == "help" or not vendors:
-        return templates.reply_help()
+        return templates.reply_help(sender.role)
     if reply.kind == "unknown":
         return templates.reply_unknown()
     if ping is None:
@@ -164,7 +171,7 @@ def on_keypress(*, call_sid: str, ping_id: int, digits: str, config: Config) -> 
         fresh, ticket = loop.locked(ping.id, ping.ticket_id)
         ping = fresh or ping
         first = _record_inbound(call_sid, ping.to_number, "", f"pressed {digits}",
-                                [ping.vendor], ping, channel="voice",
+                                Sender([ping.vendor], [], []), ping, channel="voice",
                                 dedupe_key=f"keypress:{call_sid}:{ping.id}")
         if first and reply.kind == "accept":
             loop.accept_locked(fresh, ticket, "voice", config)

@@ -9,7 +9,7 @@ from app import clock, events
 from app.booking import transitions
 from app.config import Config
 from app.db import transaction
-from app.messaging import outbound, templates
+from app.messaging import outbound, spend, templates
 from app.models import Ping, Ticket, Vendor
 from app.prepared import Param, Prepared
 
@@ -19,6 +19,9 @@ OPEN_CODES = Prepared(lambda: Ping.select(Ping.code).where(
     Ping.vendor == Param("vendor"), Ping.outcome == "pending").tuples())
 PINGS_OF = Prepared(lambda: Ping.select(Ping, Vendor).join(Vendor).where(
     Ping.ticket == Param("ticket")).order_by(Ping.id))
+PENDING_FOR = Prepared(lambda: Ping.select(Ping.id).where(
+    Ping.ticket == Param("ticket"), Ping.vendor == Param("vendor"), Ping.outcome == "pending")
+    .limit(1))
 OFFERED = Prepared(lambda: Vendor.update(last_offered_at=Param("at", Vendor.last_offered_at))
                    .where(Vendor.id == Param("id")))
 
@@ -52,11 +55,14 @@ def refusal(ticket: Ticket, vendor: Vendor) -> str | None:
     return None
 
 
-def send_ping(ticket: Ticket, vendor: Vendor, channel: str, config: Config, actor: str) -> Ping:
+def send_ping(ticket: Ticket, vendor: Vendor, channel: str, config: Config, actor: str,
+              *, manual: bool = False) -> Ping:
     """Offer ticket to vendor: ping, outbound message and `vendor.pinged` in one transaction.
 
     The ping expires after config.vendor_reply_timeout seconds. The vendor's specialties are
     not checked (a landlord may ask anyone by hand); raises PingRefused when refusal() says so.
+    A manual ping (a person's, through the API) counts to the landlord's SMS_HOURLY_LIMIT
+    (spend.OverLimit) and is refused while that vendor's ping on the ticket is pending.
     """
     reason = refusal(ticket, vendor)
     phones = vendor.phones
@@ -65,7 +71,13 @@ def send_ping(ticket: Ticket, vendor: Vendor, channel: str, config: Config, acto
     if reason is not None:
         raise PingRefused(reason)
     now = clock.now()
+    cap = config.sms_hourly_limit if manual else None
     with transaction():
+        if cap is not None:
+            spend.reserve(ticket.landlord_id, cap)  # locks the landlord: one at a time
+            if PENDING_FOR.scalar(ticket=ticket, vendor=vendor) is not None:
+                raise PingRefused(f"{vendor.name} still has this job's offer pending; wait "
+                                  "for their answer or for it to time out")
         code = new_code(vendor)
         ping = Ping.create(ticket=ticket, vendor=vendor, channel=channel, code=code,
                            to_number=phones[0], sent_at=now, outcome="pending",
@@ -74,7 +86,7 @@ def send_ping(ticket: Ticket, vendor: Vendor, channel: str, config: Config, acto
                 else templates.vendor_offer(ticket, code))
         message = outbound.queue(landlord=ticket.landlord_id, to=ping.to_number, body=body,
                                  channel=channel, ticket=ticket, ping=ping,
-                                 recipient=("vendor", vendor.id))
+                                 recipient=("vendor", vendor.id), cap=cap)
         OFFERED.execute(id=vendor.id, at=now)
         vendor.last_offered_at = now
         events.emit("vendor.pinged", ticket=ticket, actor=actor, vendor=vendor.name,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 from app import clock, events, faults
@@ -10,7 +11,7 @@ from app.booking import loop, transitions
 from app.booking.sla import allowance
 from app.config import Config
 from app.db import transaction
-from app.messaging import outbound
+from app.messaging import outbound, receipts
 from app.models import Fault, Message, Ping, Ticket
 
 log = logging.getLogger(__name__)
@@ -18,6 +19,8 @@ log = logging.getLogger(__name__)
 BATCH = 200
 STALE_QUEUED = timedelta(seconds=30)  # queued but never picked up: the broker lost it
 STALE_SENDING = timedelta(minutes=2)  # claimed by a worker that died mid-send
+PRUNE_EVERY_SECONDS = 60.0
+_pruned_at = float("-inf")
 
 
 def expire_pings(config: Config) -> int:
@@ -90,6 +93,17 @@ def republish_events() -> int:
     return sum(1 for event_id in events.unhandled() if events.publish(event_id))
 
 
+def prune_receipts() -> int:
+    """Forget webhook receipts past their replay window, at most once a minute per process
+    (housekeeping, not a deadline: a late prune only keeps a few rows longer)."""
+    global _pruned_at
+    now = time.monotonic()
+    if now - _pruned_at < PRUNE_EVERY_SECONDS:
+        return 0
+    _pruned_at = now
+    return receipts.prune_receipts()
+
+
 def run(config: Config) -> dict[str, int]:
     """One pass over everything due; returns counts by kind (for logs and tests).
 
@@ -101,6 +115,7 @@ def run(config: Config) -> dict[str, int]:
         "expired": lambda: expire_pings(config),
         "escalated": lambda: escalate_overdue(config),
         "resent": resend_lost_messages,
+        "pruned": prune_receipts,
     }
     counts = {}
     for name, part in parts.items():

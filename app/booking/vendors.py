@@ -9,6 +9,7 @@ from pydantic.alias_generators import to_camel
 from app import clock
 from app.booking.hours import parse_hours
 from app.db import transaction
+from app.messaging import optouts
 from app.models import Appointment, Landlord, Ping, Vendor, VendorPhone
 
 # Columns a vendor cannot be without; an explicit null for one of them is refused.
@@ -24,10 +25,14 @@ class VendorError(ValueError):
 
 
 def _set_phones(vendor: Vendor, phones: list[str]) -> None:
-    """Replace the vendor's numbers, keeping the given order (the first one is pinged)."""
+    """Replace the vendor's numbers, keeping the given order (the first one is pinged); a
+    first number that texted STOP before (the opt-out register) leaves the vendor opted out."""
     VendorPhone.delete().where(VendorPhone.vendor == vendor).execute()
     for position, number in enumerate(dict.fromkeys(phones)):  # a repeated number counts once
         VendorPhone.create(vendor=vendor, number=number, position=position)
+    if phones and not vendor.opted_out and optouts.opted_out(phones[0]):
+        vendor.opted_out = True
+        Vendor.update(opted_out=True).where(Vendor.id == vendor.id).execute()
 
 
 def _apply(vendor: Vendor, changes: dict[str, Any]) -> list[str] | None:

@@ -10,8 +10,9 @@ from peewee import JOIN
 from app import clock, events, faults
 from app.config import Config
 from app.db import after_commit, transaction
+from app.messaging import optouts, spend
 from app.messaging.channels import SendError, channel_for
-from app.models import Fault, Landlord, Message, Ping, Tenant, Ticket, Vendor
+from app.models import Fault, Landlord, Message, OptOut, Ping, Tenant, Ticket, Vendor
 from app.prepared import Param, Prepared
 
 log = logging.getLogger(__name__)
@@ -22,10 +23,14 @@ RETRY_DELAYS_MS = (500, 2000)  # after the 1st and 2nd failed attempt
 Sender = Callable[[int, int], None]  # (message_id, delay_ms)
 _sender: Sender | None = None
 
-# With the message's fault, if it has one (the same statement: nothing extra per message).
+# With the message's fault, if it has one, and whether its number opted out since it was
+# queued (one statement: nothing extra per message).
 ROUTING = Prepared(lambda: Message.select(
-    Message.id, Message.channel, Message.ticket, Message.landlord, Fault.id.alias("fault_id"))
+    Message.id, Message.channel, Message.ticket, Message.landlord, Fault.id.alias("fault_id"),
+    OptOut.id.alias("opt_out_id"))
     .join(Fault, JOIN.LEFT_OUTER, on=(Fault.kind == "message") & (Fault.row_id == Message.id))
+    .switch(Message)
+    .join(OptOut, JOIN.LEFT_OUTER, on=(OptOut.phone == Message.to_number))
     .where(Message.id == Param("id")).objects())
 BY_DEDUPE_KEY = Prepared(lambda: Message.select().where(Message.dedupe_key == Param("key"))
                          .limit(1))
@@ -74,16 +79,24 @@ def queue(
     recipient: tuple[str, int] | None = None,
     from_number: str | None = None,
     dedupe_key: str | None = None,
+    cap: int | None = None,
 ) -> Message:
     """Record an outbound message (queued) and hand it to a worker after commit.
 
-    With a dedupe_key, queueing the same key again returns the first message instead.
+    With a dedupe_key, queueing the same key again returns the first message instead. With
+    cap (the landlord's hourly limit, for messages a person sends by hand) it is refused up
+    front: optouts.OptedOut for a number that opted out, spend.OverLimit past the cap. Every
+    other message meets the opt-out register in deliver(), which every message goes through.
     """
     if dedupe_key is not None:
         existing = BY_DEDUPE_KEY.first(key=dedupe_key)
         if existing is not None:
             return existing
+    if cap is not None:
+        optouts.check(to, channel)
     with transaction():
+        if cap is not None:
+            spend.reserve(landlord if isinstance(landlord, int) else landlord.id, cap)
         message = Message.create(
             landlord=landlord,
             ticket=ticket,
@@ -97,6 +110,7 @@ def queue(
             recipient_type=recipient[0] if recipient else None,
             recipient_id=recipient[1] if recipient else None,
             dedupe_key=dedupe_key,
+            capped=cap is not None,
         )
         after_commit(lambda: enqueue(message.id))
     return message
@@ -146,16 +160,19 @@ def deliver(message_id: int, config: Config) -> str:
 
 
 def _send(row: Message, config: Config) -> str:
-    if not channel_for(config, row.channel).remote:
+    stopped = row.opt_out_id is not None and row.channel in optouts.PHONE_CHANNELS
+    if stopped or not channel_for(config, row.channel).remote:
         with transaction():  # a local channel: claim, keep and record in one write
-            return _deliver(row.id, config)
+            return _deliver(row.id, config, stopped=stopped)
     return _deliver(row.id, config)
 
 
-def _deliver(message_id: int, config: Config) -> str:
+def _deliver(message_id: int, config: Config, *, stopped: bool = False) -> str:
     if CLAIM.execute(id=message_id, at=clock.now()) != 1:
         return "skipped"
     message = Message.get_by_id(message_id)
+    if stopped:  # texted STOP after this was queued: an offer then goes to the next vendor
+        return _failed(message, "not sent: the number opted out (texted STOP)", retry=False)
     if not message.from_number:
         message.from_number = config.twilio_from_number
     try:

@@ -87,18 +87,42 @@ def reply_no_job(code: str | None) -> str:
     return "Fixline has no open job for you right now."
 
 
-def reply_help() -> str:
-    return ("Fixline sends maintenance jobs. Reply YES <code> to take one, NO <code> to pass, "
-            "STOP to stop messages, START to resume.")
+HELP = {  # by who texted: vendor, tenant, landlord, or a number Fixline does not know
+    "vendor": "Fixline sends maintenance jobs. Reply YES <code> to take one, NO <code> to pass, "
+              "STOP to stop messages, START to resume.",
+    "tenant": "Fixline texts you about repairs at your home. To report a problem, use the link "
+              "your landlord gave you. Reply STOP to stop these texts.",
+    "landlord": "Fixline texts you when a repair needs you; the dashboard has the details. "
+                "Reply STOP to stop these texts.",
+    "unknown": "This is Fixline, a maintenance dispatch service. We do not know this number: "
+               "vendors, answer from the phone our offers reach. Reply STOP for no messages.",
+}
+STOPPED = {
+    "vendor": "You will get no more Fixline jobs. Reply START to receive them again.",
+    "tenant": "You will get no more texts from Fixline about your repairs. Reply START to get "
+              "them again.",
+    "landlord": "You will get no more Fixline alerts by text. Reply START to get them again.",
+    "unknown": "You will get no more messages from Fixline. Reply START to get them again.",
+}
+STARTED = {
+    "vendor": "Welcome back: you will get Fixline jobs again. Reply HELP for help.",
+    "tenant": "Welcome back: Fixline will text you about your repairs again.",
+    "landlord": "Welcome back: Fixline will text you alerts again.",
+    "unknown": "Welcome back: you will get Fixline messages again.",
+}
+
+
+def reply_help(role: str = "vendor") -> str:
+    return HELP[role]
 
 
 def reply_unknown() -> str:
     return "Sorry, we did not understand. Reply YES <code> to take the job or NO <code> to pass."
 
 
-def reply_stopped() -> str:
-    return "You will get no more Fixline jobs. Reply START to receive them again."
+def reply_stopped(role: str = "vendor") -> str:
+    return STOPPED[role]
 
 
-def reply_started() -> str:
-    return "Welcome back: you will get Fixline jobs again. Reply HELP for help."
+def reply_started(role: str = "vendor") -> str:
+    return STARTED[role]

@@ -16,6 +16,7 @@ from peewee import Case, fn
 from app import clock, faults
 from app.booking import transitions
 from app.booking.metrics import spread, ticket_metrics
+from app.messaging import spend
 from app.models import Event, Landlord, Property, Tenant, Ticket
 from app.web.auth import login_required
 from app.web.charts import Bar, bar_chart, duration
@@ -197,6 +198,8 @@ def index():
             poll_url=url_for(".index", v=stamp, t=tick), ticket_url=ticket_url,
             announcement=announcement(board) if changed else None,
             stuck=[(f, faults.describe(f)) for f in faults.parked(landlord=landlord.id)],
+            hourly=spend.hourly_use(landlord.id,
+                                    current_app.extensions["fixline"].sms_hourly_limit),
             max_attempts=faults.MAX_ATTEMPTS,
         )
         response = current_app.make_response(html)

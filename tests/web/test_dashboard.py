@@ -285,3 +285,18 @@ def test_an_empty_chart_says_so():
 ])
 def test_duration(seconds, shown):
     assert duration(seconds) == shown
+
+
+def test_the_dashboard_shows_what_was_sent_this_hour(landlord_client, seeded):
+    from datetime import timedelta
+
+    from app import clock
+    from app.models import Message
+
+    for capped, age in [(True, 0), (True, 10), (False, 20), (True, 4000)]:  # the last: too old
+        Message.create(landlord=seeded, direction="outbound", channel="sms", to_number="+1555",
+                       body="x", status="stored", capped=capped,
+                       created_at=clock.now() - timedelta(seconds=age))
+    page = landlord_client.get("/dashboard").get_data(as_text=True)
+    assert "Texts and calls in the last hour: <strong>3</strong>" in page
+    assert "sent by hand through the API: 2 of your limit of 200 an hour" in page

@@ -141,7 +141,7 @@ def test_unknown_words_get_a_hint(office, ticket, text, subtests):
 
 def test_an_unknown_number_gets_the_help_text(office, ticket, text):
     response = text("+15559999999", "YES")
-    assert "Fixline sends maintenance jobs" in said(response)
+    assert "We do not know this number" in said(response) and "STOP" in said(response)
     assert Ticket.get_by_id(ticket.id).status == "dispatching"
 
 
