@@ -101,7 +101,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        from app.observability import logged_path  # tokens in paths never reach the log
+
+        log.exception("unhandled error on %s %s", request.method, logged_path())
         if _wants_json():
             return body(500, "internal error; the request id in X-Request-Id identifies it")
         return "Internal Server Error", 500
