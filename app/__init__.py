@@ -57,6 +57,8 @@ def create_app(config: Config | None = None) -> Flask:
     from app import web
 
     web.init_app(app, demo=config.demo)
+    if config.production:  # every response, API and webhooks too (CONTRACT.md §14)
+        app.after_request(_strict_transport_security)
 
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer keys, not cookies: nothing for a forged form to ride on
@@ -68,6 +70,14 @@ def create_app(config: Config | None = None) -> Flask:
 
     cli.init_app(app)
     return app
+
+
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def _strict_transport_security(response):
+    response.headers.setdefault("Strict-Transport-Security", HSTS)
+    return response
 
 
 def fixline_config(app: Flask) -> Config:

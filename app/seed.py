@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 
+import click
+from flask import current_app, has_app_context
 from werkzeug.security import generate_password_hash
 
 from app.booking.hours import parse_hours
@@ -30,8 +32,15 @@ VENDORS = [
 ]
 
 
+class NoDemoInProduction(click.ClickException):
+    """FIXLINE_ENV=production never loads the demo data (CONTRACT.md §14)."""
+
+
 def load() -> Landlord:
     """Create whatever of the demo data is missing; running it twice changes nothing."""
+    if has_app_context() and current_app.extensions["fixline"].production:
+        raise NoDemoInProduction("FIXLINE_ENV=production never loads the demo data, whose "
+                                 "password is published; add landlords with `landlord create`")
     with transaction():
         landlord, created = Landlord.get_or_create(
             email=DEMO_EMAIL, defaults={"name": "John Smith", "phone": "+1234567890"}

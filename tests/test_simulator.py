@@ -1,7 +1,10 @@
-"""The demo vendor phone simulator answers offers through the real, signed SMS webhook."""
+"""The demo vendor phone simulator answers offers through the real, signed SMS webhook,
+posted to Fixline's configured address whatever Host the page was asked with."""
 
+import contextlib
 import re
 import threading
+from collections.abc import Iterator
 
 import pytest
 import requests
@@ -12,48 +15,75 @@ from app.api.auth import mint
 from app.db import db
 from app.migrate import upgrade
 from app.models import Appointment, Ping, Ticket
-from app.seed import load
+from app.seed import DEMO_EMAIL, DEMO_PASSWORD, load
 from tests.conftest import make_config
+from tests.test_make_run import free_port
+
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
-@pytest.fixture
-def live(database_url, tmp_path, broker):
-    """A demo-mode app served over real HTTP on a free port."""
-    app = create_app(make_config(database_url, tmp_path / "inst", demo=True))
-    with app.app_context(), db.connection_context():
-        upgrade()
-    from actors import runtime
-
-    runtime.use(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+@contextlib.contextmanager
+def serving(app, port: int = 0) -> Iterator[str]:
+    """A WSGI app over real HTTP on 127.0.0.1; its base URL."""
+    server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield app, f"http://127.0.0.1:{server.server_port}"
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         server.server_close()
         thread.join()
 
 
-def test_accept_button_books_the_job(live, worker, broker):
-    app, base = live
+@pytest.fixture
+def live(database_url, tmp_path, broker):
+    """A demo-mode app served over real HTTP on the port its configuration names."""
+    port = free_port()
+    app = create_app(make_config(database_url, tmp_path / "inst", demo=True, port=port))
+    with app.app_context(), db.connection_context():
+        upgrade()
+    from actors import runtime
+
+    runtime.use(app)
+    with serving(app, port) as base:
+        yield app, base
+
+
+def logged_in(base: str) -> requests.Session:
+    """A browser session of the demo landlord."""
+    session = requests.Session()
+    token = CSRF.search(session.get(f"{base}/login").text).group(1)
+    answer = session.post(f"{base}/login", allow_redirects=False, data={
+        "email": DEMO_EMAIL, "password": DEMO_PASSWORD, "csrf_token": token})
+    assert answer.status_code == 303
+    return session
+
+
+def offered(app, base: str, broker, worker) -> Ping:
+    """An emergency plumbing ticket of the demo landlord, offered to its first vendor."""
     with app.app_context(), db.connection_context():
         landlord = load()
         key = mint(landlord)
         tenant = landlord.properties[0].tenants[0]
-    session = requests.Session()
-    created = session.post(f"{base}/api/tickets", headers={"Authorization": f"Bearer {key}"},
-                           json={"tenantId": tenant.id, "propertyId": tenant.property_id,
-                                 "category": "plumbing", "severity": "emergency",
-                                 "window": "now"}).json()
+    created = requests.post(f"{base}/api/tickets", headers={"Authorization": f"Bearer {key}"},
+                            json={"tenantId": tenant.id, "propertyId": tenant.property_id,
+                                  "category": "plumbing", "severity": "emergency",
+                                  "window": "now"}).json()
     broker.join("default")
     worker.join()
     with app.app_context(), db.connection_context():
-        ping = Ping.get(Ping.ticket == created["id"])
+        return Ping.get(Ping.ticket == created["id"])
+
+
+def test_accept_button_books_the_job(live, worker, broker):
+    app, base = live
+    ping = offered(app, base, broker, worker)
+    created = {"id": ping.ticket_id}
+    session = logged_in(base)
     page = session.get(f"{base}/simulator/")
     assert page.status_code == 200 and f"YES {ping.code}" in page.text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    token = CSRF.search(page.text).group(1)
     refused = session.post(f"{base}/simulator/vendors/{ping.vendor_id}/reply",
                            data={"body": f"YES {ping.code}"}, allow_redirects=False)
     assert refused.status_code == 400  # no CSRF token
@@ -73,3 +103,28 @@ def test_accept_button_books_the_job(live, worker, broker):
 
 def test_simulator_is_absent_outside_demo_mode(client):
     assert client.get("/simulator/").status_code == 404
+
+
+def test_a_forged_host_header_cannot_send_the_signed_webhook_elsewhere(live, worker, broker):
+    """The webhook goes to the configured address; the Host the page was asked with is ignored."""
+    app, base = live
+    ping = offered(app, base, broker, worker)
+    session = logged_in(base)
+    token = CSRF.search(session.get(f"{base}/simulator/").text).group(1)
+    caught: list[str] = []
+
+    def elsewhere(environ, start_response):
+        caught.append(environ["PATH_INFO"])
+        start_response("200 OK", [("Content-Type", "text/xml")])
+        return [b"<Response/>"]
+
+    with serving(elsewhere) as evil:
+        answered = session.post(f"{base}/simulator/vendors/{ping.vendor_id}/reply",
+                                headers={"Host": evil.removeprefix("http://")},
+                                data={"body": f"YES {ping.code}", "csrf_token": token},
+                                allow_redirects=False)
+    assert answered.status_code == 303
+    assert caught == []
+    with app.app_context(), db.connection_context():
+        assert Ticket.get_by_id(ping.ticket_id).status == "scheduled"
+    session.close()

@@ -22,6 +22,7 @@ def accept_in_simulator(open_page, live, ticket_id: int) -> dict:
         time.sleep(0.2)
     assert ping is not None, "nobody was offered the job"
     phones, _ = open_page()
+    log_in(phones, live)  # the simulator shows the logged-in landlord's vendors only
     phones.goto(live.url("/simulator/"))
     phones.locator(".offer", has_text=ping["code"]).get_by_role("button", name="Accept").click()
     expect(phones.locator(".phone", has_text=ping["vendorName"])).to_contain_text(
@@ -105,6 +106,7 @@ def test_a_vendor_added_on_the_vendors_page_gets_the_next_ping(live, open_page):
 
     ticket = live.report("Alice Johnson", "appliance", description="Fridge is warm")
     phones, _ = open_page()
+    log_in(phones, live)  # the simulator shows the logged-in landlord's vendors only
     phones.goto(live.url("/simulator/"))
     card = phones.locator(".phone", has=phones.get_by_role("heading", name="Appliance Angels"))
     expect(card.locator(".offer")).to_be_visible(timeout=WAIT)

@@ -1,0 +1,130 @@
+"""The vendor phone simulator (demo mode): behind login, one landlord's vendors only, and its
+signed webhook goes to Fixline's configured address, never to one a request named."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import pytest
+from twilio.request_validator import RequestValidator
+
+from app.booking import loop
+from app.booking.vendors import create_vendor
+from app.models import Message, Ping, Ticket, Vendor
+from app.web import simulator
+from tests.conftest import make_config
+
+ACME_PHONE = "+1234567893"  # the demo data's Acme Plumbing
+
+
+@pytest.fixture
+def config(database_url, tmp_path):
+    """Demo mode: the simulator is registered."""
+    return make_config(database_url, tmp_path / "instance", demo=True)
+
+
+@dataclass
+class Posted:
+    url: str
+    data: dict
+    headers: dict
+    status_code: int = 200
+
+
+@pytest.fixture
+def posted(monkeypatch) -> list[Posted]:
+    """Every webhook the simulator posts, caught before it leaves (each answered 200)."""
+    calls: list[Posted] = []
+
+    def post(url, data, headers, **_):
+        calls.append(Posted(url, data, headers))
+        return calls[-1]
+
+    monkeypatch.setattr(simulator.requests, "post", post)
+    return calls
+
+
+@pytest.fixture
+def pending(app, seeded, make_ticket) -> Ping:
+    """An emergency plumbing ticket of the demo landlord, offered to one of its vendors."""
+    ticket = make_ticket(seeded)
+    loop.start(ticket.id, app.extensions["fixline"])
+    return Ping.get(Ping.ticket == ticket)
+
+
+@pytest.fixture
+def theirs(other_landlord) -> Vendor:
+    return create_vendor(other_landlord, dict(name="Their Secret Plumber", phones=["+15550009000"],
+                                              specialties=["plumbing"], hours="24/7", priority=1))
+
+
+def reply(client, csrf_token, vendor_id: int, body: str, **kwargs):
+    token = csrf_token(client, "/simulator/")
+    return client.post(f"/simulator/vendors/{vendor_id}/reply",
+                       data={"body": body, "csrf_token": token}, **kwargs)
+
+
+def test_the_simulator_needs_a_login(client, csrf_token, pending, posted):
+    page = client.get("/simulator/")
+    assert page.status_code == 302 and page.headers["Location"].startswith("/login?next=")
+    assert client.get("/simulator/", headers={"HX-Request": "true"}).status_code == 401
+    token = csrf_token(client, "/login")
+    answer = client.post(f"/simulator/vendors/{pending.vendor_id}/reply",
+                         data={"body": f"YES {pending.code}", "csrf_token": token})
+    assert answer.status_code == 302 and "/login" in answer.headers["Location"]
+    assert posted == [] and Ticket.get_by_id(pending.ticket_id).status == "dispatching"
+
+
+def test_each_landlord_sees_only_their_own_vendors_and_offers(
+        landlord_client, other_client, pending, theirs):
+    mine = landlord_client.get("/simulator/").get_data(as_text=True)
+    assert "Acme Plumbing" in mine and f"YES {pending.code}" in mine
+    assert theirs.name not in mine
+    other = other_client.get("/simulator/").get_data(as_text=True)
+    assert theirs.name in other
+    assert "Acme Plumbing" not in other and pending.code not in other
+
+
+def test_another_landlords_vendor_cannot_be_answered_for(other_client, csrf_token, pending,
+                                                         posted):
+    answer = reply(other_client, csrf_token, pending.vendor_id, f"YES {pending.code}")
+    assert answer.status_code == 404
+    assert posted == [] and Ticket.get_by_id(pending.ticket_id).status == "dispatching"
+    assert not Message.select().where(Message.direction == "inbound").exists()
+
+
+def test_a_number_another_landlord_also_has_is_not_answered_for(
+        other_client, other_landlord, csrf_token, pending, posted):
+    """A reply from a shared number could reach the other landlord's offer: none is sent."""
+    copy = create_vendor(other_landlord, dict(name="Copycat", phones=[ACME_PHONE],
+                                              specialties=["plumbing"], hours="24/7",
+                                              priority=1))
+    answer = reply(other_client, csrf_token, copy.id, "YES", follow_redirects=True)
+    assert "Another account has a vendor at this number" in answer.get_data(as_text=True)
+    assert posted == [] and Ticket.get_by_id(pending.ticket_id).status == "dispatching"
+
+
+def test_the_webhook_goes_to_the_configured_address_whatever_the_host(
+        app, landlord_client, csrf_token, pending, posted):
+    config = app.extensions["fixline"]
+    vendor = Vendor.get_by_id(pending.vendor_id)
+    token = csrf_token(landlord_client, "/simulator/")
+    session = landlord_client.get_cookie("session").value
+    landlord_client.set_cookie("session", session, domain="evil.example")  # a forging browser
+    answer = landlord_client.post(f"/simulator/vendors/{vendor.id}/reply",
+                                  data={"body": f"YES {pending.code}", "csrf_token": token},
+                                  headers={"Host": "evil.example:6666"})
+    assert answer.status_code == 303
+    [sent] = posted
+    assert sent.url == f"{config.link_base}/webhooks/twilio/sms" == (
+        f"http://127.0.0.1:{config.port}/webhooks/twilio/sms")
+    assert sent.data["From"] == vendor.phones[0] and sent.data["Body"] == f"YES {pending.code}"
+    assert RequestValidator(config.webhook_auth_token).validate(
+        sent.url, sent.data, sent.headers["X-Twilio-Signature"])
+
+
+def test_with_a_public_base_url_the_webhook_goes_there(app, config, posted):
+    public = replace(config, public_base_url="https://fixline.example")
+    with app.test_request_context("/", base_url="http://evil.example"):
+        simulator.post_signed_sms(public, ACME_PHONE, "HELP")
+    assert [p.url for p in posted] == ["https://fixline.example/webhooks/twilio/sms"]
