@@ -1,4 +1,5 @@
-"""`make run`: migrate, seed, start Redis, web, worker and scheduler; stop them all on Ctrl-C."""
+"""`make run`: migrate, seed, start Redis, web, worker and scheduler; restart whichever dies;
+stop them all on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import peewee
@@ -25,6 +26,10 @@ GRACE_SECONDS = 10.0  # SIGTERM, then SIGKILL after this long
 STARTUP_SECONDS = 30.0
 POLL_SECONDS = 0.2
 PR_SET_PDEATHSIG = 1
+FIRST_RESTART_DELAY = 0.5  # seconds; doubles with each death right after a start
+MAX_RESTART_DELAY = 8.0
+STARTED_SECONDS = 10.0  # a child that dies sooner than this after starting failed to start
+MAX_FAILED_STARTS = 5  # this many in a row and the supervisor gives up
 
 
 class StartupError(RuntimeError):
@@ -37,6 +42,7 @@ class Child:
 
     name: str
     proc: subprocess.Popen
+    started: float = field(default_factory=time.monotonic)
 
 
 def redis_server_binary() -> str:
@@ -101,8 +107,11 @@ def http_ok(url: str) -> bool:
         return False
 
 
-def prepare(config: Config) -> tuple[str, list[tuple[str, str]]]:
-    """Migrate, load the demo data and mint a demo API key; returns it and (tenant, token)s."""
+def prepare(config: Config) -> tuple[str | None, list[tuple[str, str]]]:
+    """Migrate; outside production also load the demo data and mint a demo API key.
+
+    Returns the key (None in production) and the demo tenants' (name, intake token)s.
+    """
     from app import db as database
     from app.api.auth import mint
     from app.migrate import upgrade
@@ -110,30 +119,35 @@ def prepare(config: Config) -> tuple[str, list[tuple[str, str]]]:
     from app.seed import load
 
     database.bind(database.open_database(config.database_url, ROOT))
+    key, tenants = None, []
     try:
         with database.db.connection_context():
             applied = upgrade()
-            landlord = load()
-            with database.transaction():
-                key = mint(landlord)
-            tenants = [(t.name, t.intake_token) for t in Tenant.select().join(Property)
-                       .where(Property.landlord == landlord).order_by(Tenant.id)]
+            if not config.production:  # CONTRACT.md §14: no demo data, no demo password
+                landlord = load()
+                with database.transaction():
+                    key = mint(landlord)
+                tenants = [(t.name, t.intake_token) for t in Tenant.select().join(Property)
+                           .where(Property.landlord == landlord).order_by(Tenant.id)]
     except peewee.DatabaseError as exc:
         raise StartupError(f"cannot prepare the database: {type(exc).__name__}: {exc}") from None
-    print(f"fixline: database ready ({len(applied)} migration(s) applied), demo data loaded",
-          flush=True)
+    print(f"fixline: database ready ({len(applied)} migration(s) applied)"
+          + ("" if config.production else ", demo data loaded"), flush=True)
     return key, tenants
 
 
-def banner(config: Config, api_key: str, tenants: list[tuple[str, str]]) -> str:
-    """What a developer needs once everything is up."""
+def banner(config: Config, api_key: str | None, tenants: list[tuple[str, str]]) -> str:
+    """What a developer needs once everything is up; in production, only where it listens."""
     from app.seed import DEMO_EMAIL, DEMO_PASSWORD
 
     base = f"http://{url_host(config.host)}:{config.port}"
-    lines = ["", "Fixline is running.", f"  Dashboard:    {base}/",
-             f"  Demo login:   {DEMO_EMAIL} / {DEMO_PASSWORD}", f"  Demo API key: {api_key}",
-             "  Tenant intake links:"]
-    lines += [f"    {name}: {base}/intake/{token}" for name, token in tenants]
+    lines = ["", "Fixline is running.", f"  Dashboard:    {base}/"]
+    if config.production:
+        lines += [f"  Public URL:   {config.public_base_url}/"]
+    else:
+        lines += [f"  Demo login:   {DEMO_EMAIL} / {DEMO_PASSWORD}",
+                  f"  Demo API key: {api_key}", "  Tenant intake links:"]
+        lines += [f"    {name}: {base}/intake/{token}" for name, token in tenants]
     lines += ["Press Ctrl-C to stop.", ""]
     return "\n".join(lines) + "\n"
 
@@ -157,10 +171,14 @@ class Supervisor:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.children: list[Child] = []
+        self.failed_starts: dict[str, int] = {}  # name → deaths right after a start, in a row
         self.stop_signal: int | None = None
         self.env = dict(os.environ, REDIS_URL=config.broker_url, PYTHONUNBUFFERED="1",
                         FIXLINE_INSTANCE_PATH=str(config.instance_path.resolve()))
-        self.env.setdefault("FIXLINE_DEMO", "1")
+        if config.production:
+            self.env["FIXLINE_DEMO"] = "0"  # and Config ignores it there anyway
+        else:
+            self.env.setdefault("FIXLINE_DEMO", "1")
         # An idle Dramatiq consumer backs off up to this many ms between polls of Redis;
         # the default (1000) would add up to a second to a booking after a quiet spell.
         self.env.setdefault("dramatiq_worker_timeout", "50")
@@ -224,15 +242,46 @@ class Supervisor:
         return self.wait_until(lambda: http_ok(health), f"the web server on {bind}")
 
     def watch(self) -> int:
-        """Sleep until a stop signal (0) or an unexpected child exit (1)."""
+        """Restart whichever child dies, with backoff, until a stop signal (0); give up (1)
+        when one keeps dying right after it starts."""
+        due: list[tuple[float, Child]] = []  # (when, dead child) to start again
         while self.stop_signal is None:
-            if (child := self.dead_child()) is not None:
-                print(f"fixline: {child.name} (pid {child.proc.pid}) exited unexpectedly with "
-                      f"code {child.proc.returncode}; stopping everything", file=sys.stderr,
-                      flush=True)
-                return 1
+            while (child := self.dead_child()) is not None:
+                delay = self.bury(child)
+                if delay is None:
+                    return 1
+                due.append((time.monotonic() + delay, child))
+            now = time.monotonic()
+            for entry in [entry for entry in due if entry[0] <= now]:
+                due.remove(entry)
+                self.restart(entry[1])
             time.sleep(POLL_SECONDS)
         return 0
+
+    def bury(self, child: Child) -> float | None:
+        """Forget a dead child and kill what it left; seconds until its restart, None to give
+        up."""
+        self.children.remove(child)
+        signal_group(child.proc.pid, signal.SIGKILL)  # a dramatiq or gunicorn worker it forked
+        code, pid = child.proc.returncode, child.proc.pid
+        quick = time.monotonic() - child.started < STARTED_SECONDS
+        failed = self.failed_starts[child.name] = (
+            self.failed_starts.get(child.name, 0) + 1 if quick else 0)
+        if failed >= MAX_FAILED_STARTS:
+            print(f"fixline: {child.name} (pid {pid}) exited with code {code}; it died within "
+                  f"{STARTED_SECONDS:g} s of starting {failed} times in a row, so stopping "
+                  "everything", file=sys.stderr, flush=True)
+            return None
+        delay = min(MAX_RESTART_DELAY, FIRST_RESTART_DELAY * 2 ** failed)
+        print(f"fixline: {child.name} (pid {pid}) exited unexpectedly with code {code}; "
+              f"restarting it in {delay:g} s", file=sys.stderr, flush=True)
+        return delay
+
+    def restart(self, child: Child) -> None:
+        """Start a dead child again with the very command line it had."""
+        self.spawn(child.name, list(child.proc.args))
+        print(f"fixline: {child.name} restarted (pid {self.children[-1].proc.pid})",
+              file=sys.stderr, flush=True)
 
     def stop_all(self) -> None:
         """Stop the services, then Redis: SIGTERM, then SIGKILL whatever is left of each group."""
@@ -267,7 +316,8 @@ class Supervisor:
 
 
 def main() -> int:
-    """Run Fixline until Ctrl-C or SIGTERM; non-zero when it cannot start or a child dies."""
+    """Run Fixline until Ctrl-C or SIGTERM; non-zero when it cannot start or a child keeps
+    dying right after it starts."""
     try:
         config = Config.from_env()
         check_port_free(config.host, config.port)

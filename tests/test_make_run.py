@@ -1,12 +1,15 @@
-"""`make run` (python -m app.supervisor): the stack starts, serves, and stops leaving nothing."""
+"""`make run` (python -m app.supervisor): the stack starts, serves, restarts a child that dies,
+and stops leaving nothing; in production without any demo extra."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -145,7 +148,7 @@ def wait_ready(base: str, timeout: float = 30) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "child dies", "external Redis"])
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "a child dies", "external Redis"])
 def test_run_serves_the_stack_and_stops_it_entirely(tmp_path, how):
     external = os.environ.get("TEST_REDIS_URL") if how == "external Redis" else None
     if how == "external Redis" and not external:
@@ -174,17 +177,67 @@ def test_run_serves_the_stack_and_stops_it_entirely(tmp_path, how):
             assert part in commands, commands
         assert ("redis-server" in commands) != bool(external) and "6379" not in commands
 
-        if how == "child dies":
+        if how == "a child dies":  # it is started again, and the rest keep running
             victim = next(pid for pid, (_, cmd) in procs.items() if "actors.scheduler" in cmd)
             os.kill(victim, signal.SIGKILL)
-            assert stack.proc.wait(20) != 0
-            assert "scheduler" in stack.wait_for(r"fixline: (\w+) .*exited unexpectedly", 5)[1]
-        else:
-            stack.proc.send_signal(signal.SIGINT if how == "SIGINT" else signal.SIGTERM)
-            assert stack.proc.wait(20) == 0, stack.output
+            stack.wait_for(rf"fixline: scheduler \(pid {victim}\) exited unexpectedly with code "
+                           r"-9; restarting it in [\d.]+ s", 10)
+            again = int(stack.wait_for(r"fixline: scheduler restarted \(pid (\d+)\)", 10)[1])
+            procs |= descendants(stack.proc.pid)
+            assert "actors.scheduler" in procs[again][1] and alive(again, procs[again][0])
+            assert stack.proc.poll() is None and "stopping everything" not in stack.output
+            wait_ready(base)
+        stack.proc.send_signal(signal.SIGINT if how == "SIGINT" else signal.SIGTERM)
+        assert stack.proc.wait(20) == 0, stack.output
         survivors = [cmd for pid, (start, cmd) in procs.items() if alive(pid, start)]
         assert survivors == []
         assert not sock.exists()
+        assert "Traceback" not in stack.output
+    finally:
+        stack.close(procs)
+
+
+PRODUCTION = dict(FIXLINE_ENV="production", FIXLINE_DEMO="1", SECRET_KEY="not-a-demo-secret",
+                  PUBLIC_BASE_URL="https://fixline.example", TWILIO_ACCOUNT_SID="AC" + "1" * 32,
+                  TWILIO_AUTH_TOKEN="t" * 32, TWILIO_FROM_NUMBER="+15005550006",
+                  TWILIO_API_BASE="http://127.0.0.1:9")  # nothing would leave the machine
+
+
+def answer(url: str) -> tuple[int, dict[str, str]]:
+    """(status, headers) of GET url."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, dict(response.headers)
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, dict(exc.headers)
+
+
+@pytest.mark.slow
+def test_production_runs_no_demo_extras_whatever_fixline_demo_says(tmp_path):
+    """No demo data, password, API key or simulator; HSTS on every answer (CONTRACT.md §14)."""
+    env = supervisor_env(tmp_path, **PRODUCTION)
+    stack = Stack(env)
+    procs: dict[int, tuple[str, str]] = {}
+    try:
+        base = stack.wait_for(r"Dashboard:\s+(\S+)", 60)[1]
+        wait_ready(base)
+        procs = descendants(stack.proc.pid)
+        stack.wait_for(r"Press Ctrl-C to stop", 5)
+        for secret in ("fixline-demo", "john.smith", "API key", "/intake/", "Demo"):
+            assert secret not in stack.output
+        assert "https://fixline.example/" in stack.output
+        with contextlib.closing(sqlite3.connect(tmp_path / "fixline.db")) as db:
+            assert db.execute("SELECT count(*) FROM landlord").fetchone() == (0,)
+            assert db.execute("SELECT count(*) FROM api_key").fetchone() == (0,)
+        for path, status in (("simulator/", 404), ("login", 200), ("healthz", 200),
+                             ("api/tickets", 401), ("no-such-page", 404)):
+            got, headers = answer(base + path)
+            assert got == status, path
+            assert headers.get("Strict-Transport-Security", "").startswith("max-age="), path
+        stack.proc.send_signal(signal.SIGTERM)
+        assert stack.proc.wait(20) == 0, stack.output
+        assert [cmd for pid, (start, cmd) in procs.items() if alive(pid, start)] == []
         assert "Traceback" not in stack.output
     finally:
         stack.close(procs)
