@@ -66,6 +66,19 @@ def _path_names(rule: str) -> list[str]:
     return re.findall(r"<(?:\w+:)?(\w+)>", rule)
 
 
+def _links(spec: RouteSpec) -> dict:
+    """What a 201 leads to: every route under the created object's path, its id filled in."""
+    if spec.status != 201:
+        return {}
+    links = {}
+    for other in ROUTES:
+        names = _path_names(other.rule)
+        if len(names) == 1 and other.rule.startswith(f"{spec.rule}/<int:{names[0]}>"):
+            links[other.endpoint] = {"operationId": other.endpoint,
+                                     "parameters": {names[0]: "$response.body#/id"}}
+    return links
+
+
 def document() -> dict:
     """The OpenAPI 3.1 document for every declared route."""
     components: dict = {"Error": ERROR_SCHEMA}
@@ -77,6 +90,8 @@ def document() -> dict:
             operation["requestBody"] = {"required": True, "content": {
                 "application/json": {"schema": _schema(spec.body, components, "validation")}}}
         answer: dict = {"description": "success"}
+        if links := _links(spec):
+            answer["links"] = links
         if spec.response is not None:
             ref = _schema(spec.response, components, "serialization")
             answer["content"] = {"application/json": {

@@ -11,6 +11,7 @@ from zoneinfo import available_timezones
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
@@ -33,9 +34,13 @@ NotifyChannel = Literal["sms", "voice", "email"]
 ConfirmationMethod = Literal["sms", "voice", "manual", "api"]
 RecipientType = Literal["tenant", "landlord", "vendor"]
 
+# Whitespace as Python reads it (str.strip, re's \s), spelled out: the patterns below go into
+# the OpenAPI document, where \s would mean ECMAScript's slightly different set.
+SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+
 # A phone number as written: + and 7-15 digits (the first not 0), with any spaces, dots, dashes
 # and parentheses between them. The OpenAPI document states exactly this pattern.
-PHONE_SEPARATORS = r"[\s().-]"
+PHONE_SEPARATORS = rf"[{SPACE}().-]"
 PHONE_PATTERN = (rf"^{PHONE_SEPARATORS}*\+?{PHONE_SEPARATORS}*[1-9]"
                  rf"(?:{PHONE_SEPARATORS}*[0-9]){{6,14}}{PHONE_SEPARATORS}*$")
 PHONE_MAX_LENGTH = 32
@@ -78,9 +83,10 @@ def _not_blank(value: str) -> str:
     return value
 
 
-EMAIL_PATTERN = r"^\s*[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+\s*$"
+_EMAIL_PART = rf"[^@{SPACE}\x00]+"
+EMAIL_PATTERN = rf"^[{SPACE}]*{_EMAIL_PART}@{_EMAIL_PART}\.{_EMAIL_PART}[{SPACE}]*$"
 NO_NUL = r"^[^\x00]*$"
-NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"  # some character besides whitespace, and no NUL
+NOT_BLANK = rf"^[^\x00]*[^{SPACE}\x00][^\x00]*$"  # some character besides whitespace, no NUL
 
 
 def text(max_length: int, *, required: bool = True):
@@ -111,8 +117,27 @@ Timezone = Annotated[
         "description": "An IANA time zone name from the server's tz database "
                        "(Python's zoneinfo.available_timezones()), like America/Chicago.",
     })]
+def _whole(value):
+    """JSON Schema counts 3.0 as an integer, so the API does too; 3.5 stays refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 # An id or any integer the database stores: 64 bits (CONTRACT.md §14); ids start at 1.
-Id = Annotated[int, Field(ge=1, le=INT64_MAX)]
+Id = Annotated[int, Field(ge=1, le=INT64_MAX), BeforeValidator(_whole)]
+Priority = Annotated[int, Field(ge=1, le=100), BeforeValidator(_whole)]
+
+
+def omittable(**constraints):
+    """A field that may be left out (it then stays as it is) but, when sent, is not null."""
+    return Field(default_factory=lambda: None, **constraints)  # a factory: no "default": null
+
+
+def reference(what: str):
+    """An id that must name one of the key's landlord's objects: else a 422 naming it."""
+    return Field(description=f"the id of one of your {what}; another id is a 422 naming "
+                             "this field")
 # A page far enough that its offset (page - 1) * perPage would not fit 64 bits is refused.
 MAX_PAGE = INT64_MAX // 100
 
@@ -142,11 +167,13 @@ class Schema(BaseModel):
 # ---- requests -------------------------------------------------------------------------------
 
 class TicketCreate(Schema):
-    tenant_id: Id
-    property_id: Id
+    tenant_id: Id = reference("tenants, living at propertyId")
+    property_id: Id = reference("properties")
     category: Category
     severity: Severity
-    window: Text
+    window: Text = Field(description="when someone can come, in the tenant's words: 'today "
+                                     "2-5pm', 'any time'; a day it names more than a year "
+                                     "away is a 422 saying so")
     notes: LongText | None = None
     description: LongText | None = None
 
@@ -159,10 +186,10 @@ class TicketListQuery(Schema):
 
 
 class AppointmentCreate(Schema):
-    ticket_id: Id
-    vendor_id: Id
+    ticket_id: Id = reference("tickets")
+    vendor_id: Id = reference("vendors")
     starts_at: Instant
-    ends_at: Instant | None = None
+    ends_at: Instant | None = Field(None, description="after startsAt, else a 422")
     confirmation_method: ConfirmationMethod
 
     @field_validator("ends_at")
@@ -175,19 +202,31 @@ class AppointmentCreate(Schema):
 
 
 class PingCreate(Schema):
-    ticket_id: Id
+    ticket_id: Id = reference("tickets")
     method: PingMethod = "sms"
 
 
 class Recipient(Schema):
+    """One of your tenants, vendors, or yourself; someone else, or nobody, is a 422."""
+
     type: RecipientType
     id: Id
 
 
 class NotifyCreate(Schema):
+    """Exactly one of `to` (a phone number, or an email address for channel email) or
+    `recipient`."""
+
+    model_config = ConfigDict(json_schema_extra={
+        "oneOf": [{"required": ["to"]}, {"required": ["recipient"]}],
+        "if": {"properties": {"channel": {"const": "email"}}, "required": ["channel"]},
+        "then": {"properties": {"to": {"pattern": EMAIL_PATTERN}}},
+        "else": {"properties": {"to": {"pattern": PHONE_PATTERN}}},
+    })
+
     channel: NotifyChannel = "sms"  # declared first: `to` is read according to it
-    to: Address | None = None
-    recipient: Recipient | None = None
+    to: Address = omittable()
+    recipient: Recipient = omittable()
     message: text(1600)
 
     @field_validator("to")
@@ -198,7 +237,7 @@ class NotifyCreate(Schema):
             return value
         if channel != "email":
             return normalize_phone(value)
-        if not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", value):
+        if not re.match(EMAIL_PATTERN, value):
             raise ValueError("'to' must be an email address for channel email")
         return value
 
@@ -223,30 +262,34 @@ class VendorBase(Schema):
         return value
 
 
+HOURS = ("working hours as a person writes them: 'Mon-Fri 8AM-5PM', '9AM-6PM', '24/7'; "
+         "hours that cannot be read are a 422 saying which part")
+
+
 class VendorCreate(VendorBase):
     name: Text
     phones: list[Phone] = Field(min_length=1, max_length=5)
     specialties: list[Category] = Field(min_length=1)
-    hours: Text = "24/7"
-    priority: int = Field(1, ge=1, le=100)
+    hours: Text = Field("24/7", description=HOURS)
+    priority: Priority = 1
     active: bool = True
     preferred_channel: PingMethod = "sms"
 
 
 class VendorUpdate(VendorBase):
-    name: Text | None = None
-    phones: list[Phone] | None = Field(None, min_length=1, max_length=5)
-    specialties: list[Category] | None = Field(None, min_length=1)
-    hours: Text | None = None
-    priority: int | None = Field(None, ge=1, le=100)
-    active: bool | None = None
-    preferred_channel: PingMethod | None = None
+    name: Text = omittable()
+    phones: list[Phone] = omittable(min_length=1, max_length=5)
+    specialties: list[Category] = omittable(min_length=1)
+    hours: Text = omittable(description=HOURS)
+    priority: Priority = omittable()
+    active: bool = omittable()
+    preferred_channel: PingMethod = omittable()
 
 
 class TenantCreate(Schema):
     name: Text
     phone: Phone
-    property_id: Id
+    property_id: Id = reference("properties")
     email: Annotated[str, StringConstraints(max_length=254, pattern=EMAIL_PATTERN),
                      AfterValidator(str.strip)] | None = None
 

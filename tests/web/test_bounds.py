@@ -47,3 +47,19 @@ def test_a_ticket_filter_past_64_bits_is_a_422_page(landlord_client, ticket):
 
 def test_the_largest_64_bit_ticket_filter_is_not_found(landlord_client):
     assert landlord_client.get(f"/messages/?ticket={INT64_MAX}").status_code == 404
+
+
+@pytest.mark.parametrize("number", HUGE)
+def test_huge_numbers_in_forms_are_form_errors(landlord_client, seeded, make_ticket, csrf_token,
+                                               number):
+    ticket = make_ticket(seeded)
+    token = csrf_token(landlord_client, "/vendors/new")
+    posts = {
+        "/vendors/new": {"name": "V", "phones": "+13145550100", "specialties": "plumbing",
+                         "hours": "24/7", "priority": number, "preferred_channel": "sms"},
+        "/tenants/new": {"name": "T", "phone": "+13145550100", "property": number},
+        f"/tickets/{ticket.id}/assign": {"vendor": number},
+    }
+    for path, form in posts.items():
+        response = landlord_client.post(path, data={**form, "csrf_token": token})
+        assert response.status_code == 422, (path, response.status_code)
