@@ -133,7 +133,8 @@ def test_session_cookie_is_secure_in_production(app, database_url, tmp_path):
     assert {"secure", "httponly", "samesite=lax"} <= set(flags)
 
 
-def test_login_attempts_are_rate_limited_per_address_and_email(client, seeded, login):
+def test_login_attempts_are_rate_limited_per_address_and_email(client, seeded, login,
+                                                              frozen_rate_windows):
     for _ in range(LOGIN_ATTEMPTS_PER_MINUTE):
         assert login(client, DEMO_EMAIL, "guess").status_code == 401
     limited = login(client, DEMO_EMAIL, DEMO_PASSWORD)  # even the right password now waits
