@@ -117,6 +117,8 @@ Timezone = Annotated[
         "description": "An IANA time zone name from the server's tz database "
                        "(Python's zoneinfo.available_timezones()), like America/Chicago.",
     })]
+
+
 def _whole(value):
     """JSON Schema counts 3.0 as an integer, so the API does too; 3.5 stays refused."""
     if isinstance(value, float) and value.is_integer():
@@ -138,6 +140,8 @@ def reference(what: str):
     """An id that must name one of the key's landlord's objects: else a 422 naming it."""
     return Field(description=f"the id of one of your {what}; another id is a 422 naming "
                              "this field")
+
+
 # A page far enough that its offset (page - 1) * perPage would not fit 64 bits is refused.
 MAX_PAGE = INT64_MAX // 100
 
