@@ -8,6 +8,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
 from app.booking import answers
+from app.bounds import positive_int
 from app.config import Config
 from app.messaging import receipts, replies
 
@@ -69,7 +70,7 @@ def sms():
 def voice():
     """A vendor's keypress on an offer call (1 accepts, 2 declines), or any other call."""
     form = request.form
-    ping_id = request.args.get("ping", type=int)
+    ping_id = positive_int(request.args.get("ping"))
     call_sid = form.get("CallSid", "")
     response = VoiceResponse()
     if ping_id is None or not call_sid:

@@ -107,9 +107,10 @@ def test_the_same_call_posted_twice_has_one_effect(offer, call, digits):
     assert Ping.select().count() == (1 if digits == "1" else 2)  # one next vendor, not two
 
 
-def test_a_call_without_a_ping_is_told_how_jobs_are_offered(signed_post):
-    response = signed_post(VOICE, {"CallSid": new_sid("CA"), "From": "+15550004001",
-                                   "To": FIXLINE_NUMBER})
+@pytest.mark.parametrize("query", ["", "?ping=abc", f"?ping={2**64}", "?ping=-1"])
+def test_a_call_without_a_ping_is_told_how_jobs_are_offered(signed_post, query):
+    response = signed_post(VOICE + query, {"CallSid": new_sid("CA"), "From": "+15550004001",
+                                           "To": FIXLINE_NUMBER, "Digits": "1"})
     assert "Jobs are offered" in said(response)
     assert not Message.select().exists()
 
