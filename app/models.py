@@ -205,6 +205,9 @@ class Ticket(BaseModel):
     cancelled_at = DateTimeField(null=True)
     escalate_at = DateTimeField(null=True)  # SLA deadline while unbooked
     escalation_reason = CharField(null=True)
+    alert_due_at = DateTimeField(null=True)  # an emergency escalation's next repeated alert
+    alert_repeats = IntegerField(default=0)  # repeats of this escalation's alert sent so far
+    acknowledged_at = DateTimeField(null=True)  # the landlord acknowledged this escalation
 
     class Meta:
         indexes = (
@@ -261,6 +264,10 @@ Ping.add_index(
 Ticket.add_index(
     Ticket.index(Ticket.escalate_at, name="ticket_escalate_at_open")
     .where(SQL("escalate_at IS NOT NULL"))
+)
+Ticket.add_index(
+    Ticket.index(Ticket.alert_due_at, name="ticket_alert_due_at_open")
+    .where(SQL("alert_due_at IS NOT NULL"))
 )
 
 
@@ -335,7 +342,7 @@ class Fault(BaseModel):
     """A row (ticket, event, message or ping) whose handling failed: retried with backoff
     until retry_at, and parked (failed_at set) after too many tries, until someone retries it."""
 
-    kind = CharField()  # ticket | event | message | ping
+    kind = CharField()  # ticket | event | message | ping | alert (a ticket's repeated alert)
     row_id = IntegerField()
     ticket = ForeignKey(Ticket, null=True, backref="faults", on_delete="CASCADE")
     landlord = ForeignKey(Landlord, null=True, backref="faults", on_delete="CASCADE")
