@@ -136,8 +136,12 @@ def prepare(config: Config) -> tuple[str | None, list[tuple[str, str]]]:
     return key, tenants
 
 
-def banner(config: Config, api_key: str | None, tenants: list[tuple[str, str]]) -> str:
-    """What a developer needs once everything is up; in production, only where it listens."""
+def banner(config: Config, api_key: str | None, tenants: list[tuple[str, str]],
+           simulator: bool = False) -> str:
+    """What a developer needs once everything is up; in production, only where it listens.
+
+    simulator: whether the web processes run the vendor phone simulator (never in production).
+    """
     from app.seed import DEMO_EMAIL, DEMO_PASSWORD
 
     base = f"http://{url_host(config.host)}:{config.port}"
@@ -145,6 +149,8 @@ def banner(config: Config, api_key: str | None, tenants: list[tuple[str, str]]) 
     if config.production:
         lines += [f"  Public URL:   {config.public_base_url}/"]
     else:
+        if simulator:
+            lines += [f"  Vendor phones: {base}/simulator/ (after logging in)"]
         lines += [f"  Demo login:   {DEMO_EMAIL} / {DEMO_PASSWORD}",
                   f"  Demo API key: {api_key}", "  Tenant intake links:"]
         lines += [f"    {name}: {base}/intake/{token}" for name, token in tenants]
@@ -310,7 +316,8 @@ class Supervisor:
             return 0
         if self.stop_signal is not None or not self.start_services():
             return 0
-        sys.stdout.write(banner(self.config, api_key, tenants))
+        simulator = Config.from_env(self.env).demo  # as the web processes will read it
+        sys.stdout.write(banner(self.config, api_key, tenants, simulator))
         sys.stdout.flush()
         return self.watch()
 

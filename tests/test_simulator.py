@@ -94,9 +94,9 @@ def test_accept_button_books_the_job(live, worker, broker):
     with app.app_context(), db.connection_context():
         assert Ticket.get_by_id(created["id"]).status == "scheduled"
         assert Appointment.select().where(Appointment.ticket == created["id"]).count() == 1
-    fragment = session.get(f"{base}/simulator/", headers={"HX-Request": "true",
-                                                          "HX-Target": "phones"})
-    assert fragment.text.lstrip().startswith("<section id=\"phones\"")
+    fragment = session.get(f"{base}/simulator/vendors/{ping.vendor_id}/screen",
+                           headers={"HX-Request": "true"})
+    assert fragment.text.lstrip().startswith(f'<div id="screen-{ping.vendor_id}"')
     assert "You have job" in fragment.text
     session.close()
 

@@ -113,3 +113,29 @@ def test_a_child_that_ran_a_while_starts_its_count_afresh(supervisor, monkeypatc
     finally:
         assert watching.stop() == 0
     assert supervisor.failed_starts["worker"] == 0
+
+
+@pytest.mark.parametrize("demo, shown", [
+    (None, True),  # make run: FIXLINE_DEMO defaults to 1 for the web processes
+    ("0", False),
+])
+def test_the_banner_names_the_simulator_when_the_web_processes_run_it(
+        tmp_path, monkeypatch, demo, shown):
+    if demo is None:
+        monkeypatch.delenv("FIXLINE_DEMO", raising=False)
+    else:
+        monkeypatch.setenv("FIXLINE_DEMO", demo)
+    running = sup.Supervisor(Config.from_env({"FIXLINE_INSTANCE_PATH": str(tmp_path)}))
+    simulator = Config.from_env(running.env).demo
+    text = sup.banner(running.config, "fx_key", [("Alice", "tok")], simulator)
+    assert ("Vendor phones: http://127.0.0.1:8000/simulator/" in text) is shown
+    assert "Demo login:" in text
+
+
+def test_a_production_banner_never_names_the_simulator():
+    config = Config.from_env({"FIXLINE_ENV": "production", "SECRET_KEY": "s",
+                              "PUBLIC_BASE_URL": "https://fixline.example",
+                              "TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "t",
+                              "TWILIO_FROM_NUMBER": "+15005550006"})
+    text = sup.banner(config, None, [], simulator=True)
+    assert "simulator" not in text and "https://fixline.example/" in text

@@ -116,9 +116,10 @@ def _tickets(landlord: Landlord):
 
 
 def _urgency(ticket: Ticket) -> tuple:
-    """Most urgent first: longest escalated, nearest deadline, newest booking, newest closed."""
+    """Most urgent first: escalated emergencies, then escalations by how long the tenant has
+    waited; unbooked by nearest deadline; newest booking first."""
     if ticket.status == "escalated":
-        return (ticket.escalated_at or ticket.updated_at,)
+        return (ticket.severity != "emergency", ticket.created_at, ticket.id)
     if ticket.status in transitions.UNBOOKED:
         return (ticket.escalate_at is None, ticket.escalate_at or ticket.created_at)
     return (-(ticket.booked_at or ticket.updated_at).timestamp(),)

@@ -25,9 +25,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from app.api.schemas import normalize_phone, valid_timezone
+from app import phones
+from app.api.schemas import valid_timezone
 from app.booking.hours import describe, parse_hours
-from app.models import CATEGORIES, Landlord, Property, Vendor
+from app.models import CATEGORIES, Landlord, Property, Vendor, VendorPhone
 
 MAX_PHONES = 5
 CATEGORY_LABELS = {"hvac": "HVAC (heating and cooling)", "pest": "Pest control"}
@@ -45,14 +46,8 @@ def strip(value):
 
 
 def _phones(text: str) -> list[str]:
-    """The numbers in a comma- or line-separated list, normalised (ValueError names the bad one)."""
-    numbers = []
-    for part in re.split(r"[,;\n]+", text or ""):
-        if part.strip():
-            try:
-                numbers.append(normalize_phone(part.strip()))
-            except ValueError as exc:
-                raise ValueError(f"{part.strip()!r} is {exc}") from None
+    """The numbers in a comma- or line-separated list, in E.164 (ValueError names the bad one)."""
+    numbers = [phones.parse(part) for part in re.split(r"[,;\n]+", text or "") if part.strip()]
     return list(dict.fromkeys(numbers))
 
 
@@ -72,7 +67,9 @@ class PageForm(FlaskForm):
 class VendorForm(PageForm):
     name = StringField("Name", filters=[strip], validators=[DataRequired(), Length(max=200)])
     phones = StringField("Phone numbers", filters=[strip], validators=[DataRequired()],
-                         description="Separate numbers with commas; the first one is called.")
+                         description="Separate numbers with commas; the first one is called. "
+                                     "With area codes; one from another country with + and "
+                                     "its country code.")
     specialties = CheckboxesField("Specialties",
                                   choices=[SelectChoice(c, CATEGORY_LABELS.get(c, c.capitalize()))
                                            for c in CATEGORIES],
@@ -155,7 +152,8 @@ class PropertyForm(PageForm):
 class TenantForm(PageForm):
     name = StringField("Name", filters=[strip], validators=[DataRequired(), Length(max=200)])
     phone = StringField("Phone", filters=[strip], validators=[DataRequired(), Length(max=32)],
-                        description="International form, like +13145550100.")
+                        description="With the area code; a number from another country "
+                                    "with + and its country code.")
     email = EmailField("Email (optional)", filters=[strip, lambda v: v or None],
                        validators=[Optional(), Email(), Length(max=254)])
     property = SelectField("Property", coerce=int,
@@ -168,24 +166,48 @@ class TenantForm(PageForm):
 
     def validate_phone(self, field: Field) -> None:
         try:
-            field.data = normalize_phone(field.data or "")
+            field.data = phones.parse(field.data or "")
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
 
 
+def _vendor_id(value) -> int | None:
+    """A vendor choice's id; None for the placeholder (nothing chosen)."""
+    return None if value in ("", None) else int(value)
+
+
+def _vendor_choice(vendor: Vendor, phone: str | None, group: str) -> SelectChoice:
+    label = " · ".join([vendor.name, phone or "no phone", vendor.hours])
+    return SelectChoice(vendor.id, label, optgroup=group)
+
+
 class AssignForm(PageForm):
-    vendor = SelectField("Vendor", coerce=int, validators=[InputRequired("Pick a vendor.")])
+    vendor = SelectField("Vendor", coerce=_vendor_id, validators=[InputRequired("Pick a vendor.")],
+                         invalid_choice_message="Pick one of your active vendors.")
     starts_at = DateTimeLocalField("Starts at (optional)", format="%Y-%m-%dT%H:%M",
                                    validators=[Optional()])
 
-    def __init__(self, *args, landlord: Landlord, timezone: str, **kwargs):
+    def __init__(self, *args, landlord: Landlord, timezone: str, category: str | None = None,
+                 **kwargs):
         super().__init__(*args, **kwargs)
         self.timezone = timezone
         self.starts_at.description = f"Local time at the property ({timezone})."
-        self.vendor.choices = [SelectChoice(v.id, v.name) for v in (
-            Vendor.select()
-            .where(Vendor.landlord == landlord, Vendor.active == True)  # noqa: E712
-            .order_by(Vendor.priority, Vendor.name))]
+        vendors = list(Vendor.select()
+                       .where(Vendor.landlord == landlord, Vendor.active == True)  # noqa: E712
+                       .order_by(Vendor.priority, Vendor.name))
+        first_phones = {}
+        for vendor_id, number in (VendorPhone.select(VendorPhone.vendor, VendorPhone.number)
+                                  .where(VendorPhone.vendor.in_([v.id for v in vendors]))
+                                  .order_by(VendorPhone.position.desc()).tuples()):
+            first_phones[vendor_id] = number  # the lowest position wins
+        matching = [v for v in vendors if category in v.specialties]
+        others = [v for v in vendors if category not in v.specialties]
+        match_group = f"For {category} jobs" if category else "Vendors"
+        self.has_vendors = bool(vendors)
+        self.vendor.choices = (
+            [SelectChoice("", "Choose a vendor")]
+            + [_vendor_choice(v, first_phones.get(v.id), match_group) for v in matching]
+            + [_vendor_choice(v, first_phones.get(v.id), "Other vendors") for v in others])
 
     def starts_at_utc(self) -> datetime | None:
         """The start time as stored: naive UTC, read from the property's local time."""

@@ -10,6 +10,7 @@ from peewee import JOIN
 from app.bounds import positive_int
 from app.messaging.senders import visible_to
 from app.models import Message, Property, Ticket
+from app.web import names
 from app.web.scoped import landlord_blueprint, owned_or_404, page_or_fragment
 
 bp = landlord_blueprint("messages", __name__, url_prefix="/messages")
@@ -43,14 +44,16 @@ def index():
     total = query.count()
     pages = max(1, ceil(total / PER_PAGE))
     page = min(page, pages)
-    messages = query.order_by(Message.created_at.desc(), Message.id.desc()).paginate(page, PER_PAGE)
+    messages = list(query.order_by(Message.created_at.desc(), Message.id.desc())
+                    .paginate(page, PER_PAGE))
     home = (Property.select(Property.timezone)
             .where(Property.landlord == g.landlord)
             .order_by(Property.id)
             .first())
     return page_or_fragment(
         "messages/index.html", "messages/_log.html", "message-log", 422 if problem else 200,
-        messages=list(messages), ticket=ticket, problem=problem, page=page, pages=pages,
+        messages=messages, names=names.of_messages(g.landlord, messages), ticket=ticket,
+        problem=problem, page=page, pages=pages,
         total=total, default_tz=home.timezone if home else "UTC",
         ticket_arg=request.args.get("ticket", ""),
     )

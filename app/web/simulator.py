@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
+from dataclasses import dataclass
 
 import requests
 from flask import (
@@ -70,15 +72,52 @@ def _shared(number: str, landlord: Landlord) -> bool:
     return any(vendor.landlord_id != landlord.id for vendor in vendors_with(number))
 
 
+@dataclass(frozen=True)
+class Screen:
+    """What one phone shows that changes: its open offers and its inbox, and their stamp."""
+
+    vendor: Vendor
+    offers: list[Ping]
+    messages: list[Message]
+
+    @property
+    def stamp(self) -> str:
+        """Changes whenever the screen would: a message, a status, an offer, an opt-out."""
+        raw = repr(([(m.id, m.status) for m in self.messages], [p.id for p in self.offers],
+                    self.vendor.opted_out))
+        return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def screen(vendor: Vendor) -> Screen:
+    return Screen(vendor, open_offers(vendor), inbox(vendor))
+
+
 @bp.get("/")
 @login_required
 def index():
-    """The logged-in landlord's vendor phones."""
-    phones = [(vendor, inbox(vendor), open_offers(vendor)) for vendor in _vendors(g.landlord)]
-    template = ("simulator/_phones.html" if request.headers.get("HX-Target") == "phones"
-                else "simulator/index.html")
-    response = current_app.make_response(render_template(template, phones=phones))
+    """The logged-in landlord's vendor phones; each screen polls for itself (screen_of)."""
+    screens = [screen(vendor) for vendor in _vendors(g.landlord)]
+    response = current_app.make_response(render_template("simulator/index.html",
+                                                          screens=screens))
     response.headers["Vary"] = "HX-Request"
+    return response
+
+
+@bp.get("/vendors/<int:vendor_id>/screen")
+@login_required
+def screen_of(vendor_id: int):
+    """One phone's offers and inbox; 204 (nothing swapped) while its stamp is unchanged, so
+    the text being typed and the focused button elsewhere on the page are left alone."""
+    vendor = Vendor.get_or_none(Vendor.id == vendor_id, Vendor.landlord == g.landlord)
+    if vendor is None:
+        abort(404)
+    shown = screen(vendor)
+    if request.args.get("v") == shown.stamp:
+        response = current_app.make_response(("", 204))
+    else:
+        response = current_app.make_response(
+            render_template("simulator/_screen.html", screen=shown))
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -10,8 +10,9 @@ from app.booking.appointments import AlreadyBooked, appointments_of, book
 from app.booking.dispatch import PingRefused, pings_of
 from app.db import transaction
 from app.models import Message, Ticket, TicketPhoto, Vendor
-from app.web import uploads
+from app.web import names, uploads
 from app.web.forms import AssignForm
+from app.web.intake import local_span
 from app.web.scoped import landlord_blueprint, owned_or_404, page_or_fragment, targets
 
 bp = landlord_blueprint("tickets", __name__, url_prefix="/tickets")
@@ -62,10 +63,13 @@ def _whole_page(ticket: Ticket, form: AssignForm | None) -> dict:
                 .order_by(Message.created_at.desc(), Message.id.desc())
                 .limit(MESSAGES_SHOWN))
     photos = uploads.photos_of(ticket)
+    messages = list(messages)
     return dict(
         tenant=ticket.tenant, property=prop, appointments=appointments,
-        messages=list(messages), photos=photos,
-        form=form or AssignForm(landlord=g.landlord, timezone=prop.timezone, formdata=None),
+        messages=messages, photos=photos, names=names.of_messages(g.landlord, messages),
+        local_span=local_span,
+        form=form or AssignForm(landlord=g.landlord, timezone=prop.timezone,
+                                category=ticket.category, formdata=None),
         can_assign=ticket.status in ASSIGNABLE, can_dispatch=ticket.status in ("new", "escalated"),
         can_complete=ticket.status == "scheduled", can_cancel=ticket.status not in CLOSED,
         stuck=[(f, faults.describe(f)) for f in faults.parked(ticket=ticket.id)],
@@ -102,7 +106,8 @@ def photo(ticket_id: int, photo_id: int):
 def assign(ticket_id: int):
     """Book a vendor by hand (a tentative appointment, method manual)."""
     ticket = owned_ticket(ticket_id)
-    form = AssignForm(landlord=g.landlord, timezone=ticket.property.timezone)
+    form = AssignForm(landlord=g.landlord, timezone=ticket.property.timezone,
+                      category=ticket.category)
     if not form.validate():
         return _render(ticket, form, 422)
     vendor = Vendor.get_by_id(form.vendor.data)  # a choice: active and the landlord's

@@ -85,6 +85,23 @@ def test_escalations_come_first_then_dispatching_new_scheduled_closed(
     assert where["escalated"] < headings[1]  # under its own heading, before the next group
 
 
+def test_escalated_emergencies_come_first_then_the_longest_waiting_with_their_reason(
+        frozen, landlord_client, seeded, make_ticket):
+    hour = timedelta(hours=1)
+    old_routine = make_ticket(seeded, "escalated", severity="routine", category="pest",
+                              created_at=NOW - 9 * hour)
+    new_routine = make_ticket(seeded, "escalated", severity="routine", created_at=NOW - 5 * hour)
+    # Reported last and escalated last: still the first thing the landlord sees.
+    emergency = make_ticket(seeded, "escalated", severity="emergency", created_at=NOW - hour)
+    Ticket.update(escalation_reason="no vendor matches this job's category and hours").where(
+        Ticket.id == emergency.id).execute()
+    page = text(landlord_client.get("/dashboard"))
+    where = [page.index(f'id="ticket-link-{t.id}"') for t in (emergency, old_routine, new_routine)]
+    assert where == sorted(where)
+    assert "no vendor matches this job&#39;s category and hours" in row(page, emergency)
+    assert 'class="escalation-reason">test<' in row(page, old_routine)
+
+
 def test_sla_clocks(frozen, landlord_client, seeded, make_ticket):
     minute = timedelta(minutes=1)
     running = make_ticket(seeded, "dispatching", created_at=NOW - 2 * minute)  # 300 s SLA

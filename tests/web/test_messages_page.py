@@ -109,3 +109,39 @@ def test_page_links_replace_only_the_log(landlord_client, seeded, make_ticket):
     boosted = landlord_client.get("/messages/?page=2",
                                   headers={"HX-Request": "true", "HX-Boosted": "true"})
     assert "<html" in boosted.get_data(as_text=True)
+
+
+def to_and_from(html: str) -> list[tuple[str, str]]:
+    """Each row's To and From cells, tags removed."""
+    rows = re.findall(r"<tr>\s*<td><time.*?</td>\s*<td>.*?</td>\s*<td>.*?</td>\s*<td>(.*?)</td>"
+                      r"\s*<td>(.*?)</td>", html, re.S)
+    return [tuple(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", cell)).strip() for cell in row)
+            for row in rows]
+
+
+def test_numbers_are_named_when_they_are_the_landlords_people(
+        landlord_client, seeded, other_landlord):
+    from app.booking.vendors import create_vendor
+
+    create_vendor(other_landlord, dict(name="Their Secret Plumber", phones=["+13145550199"],
+                                       specialties=["plumbing"], hours="24/7", priority=1))
+    message(seeded, 1, to_number="+1234567891", body="to a tenant")
+    message(seeded, 2, direction="inbound", to_number="+15005550006",
+            from_number="+1234567893", body="from a vendor", status="received")
+    message(seeded, 3, direction="inbound", to_number="+15005550006",
+            from_number="+1234567890", body="from the landlord", status="received")
+    message(seeded, 4, to_number="+13145550199", body="to a stranger")
+    rows = to_and_from(landlord_client.get("/messages/").get_data(as_text=True))
+    assert rows == [
+        ("+13145550199", "Fixline +15005550006"),  # another landlord's vendor stays a number
+        ("Fixline +15005550006", "You +1234567890"),
+        ("Fixline +15005550006", "Acme Plumbing vendor · +1234567893"),
+        ("Alice Johnson tenant · +1234567891", "Fixline +15005550006"),
+    ]
+
+
+def test_the_log_scrolls_in_a_focusable_named_region(landlord_client, seeded):
+    html = landlord_client.get("/messages/").get_data(as_text=True)
+    scrollers = re.findall(r'<div class="scroll"[^>]*>', html)
+    assert scrollers and all('tabindex="0"' in tag and 'role="region"' in tag
+                             and "aria-label=" in tag for tag in scrollers)

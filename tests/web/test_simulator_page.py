@@ -3,6 +3,8 @@ signed webhook goes to Fixline's configured address, never to one a request name
 
 from __future__ import annotations
 
+import html as html_module
+import re
 from dataclasses import dataclass, replace
 
 import pytest
@@ -128,3 +130,32 @@ def test_with_a_public_base_url_the_webhook_goes_there(app, config, posted):
     with app.test_request_context("/", base_url="http://evil.example"):
         simulator.post_signed_sms(public, ACME_PHONE, "HELP")
     assert [p.url for p in posted] == ["https://fixline.example/webhooks/twilio/sms"]
+
+
+def screen_url(html: str, vendor_id: int) -> str:
+    """The URL a phone's screen polls, as htmx reads it."""
+    found = re.search(rf'<div id="screen-{vendor_id}"[^>]*hx-get="([^"]+)"', html)
+    return html_module.unescape(found.group(1))
+
+
+def test_a_screen_refreshes_only_when_it_changed_and_never_the_text_being_typed(
+        landlord_client, other_client, pending):
+    page = landlord_client.get("/simulator/").get_data(as_text=True)
+    article = re.search(rf'<article[^>]*aria-labelledby="vendor-{pending.vendor_id}".*?</article>',
+                        page, re.S).group(0)
+    screen = re.search(r'<div id="screen-.*</div>', article, re.S).group(0)
+    assert 'name="body" value="YES' in screen  # the offer's buttons refresh with it
+    assert 'id="body-' not in screen and 'id="body-' in article  # the typed text does not
+    url = screen_url(page, pending.vendor_id)
+    assert landlord_client.get(url, headers={"HX-Request": "true"}).status_code == 204
+
+    vendor = Vendor.get_by_id(pending.vendor_id)
+    Message.create(landlord=vendor.landlord, direction="outbound", channel="sms",
+                   to_number=vendor.phones[0], from_number="+15005550006", body="Hello again",
+                   status="sent")
+    changed = landlord_client.get(url, headers={"HX-Request": "true"})
+    assert changed.status_code == 200
+    fresh = changed.get_data(as_text=True)
+    assert fresh.lstrip().startswith(f'<div id="screen-{pending.vendor_id}"')
+    assert "Hello again" in fresh and screen_url(fresh, pending.vendor_id) != url
+    assert other_client.get(url, headers={"HX-Request": "true"}).status_code == 404

@@ -3,6 +3,7 @@ each through the state machine with a readable refusal."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -318,3 +319,52 @@ def test_a_photo_whose_file_is_gone_is_not_found(landlord_client, seeded, make_t
     photo = TicketPhoto.create(ticket=ticket, filename="missing.jpg", content_type="image/jpeg",
                                size=10)
     assert landlord_client.get(f"/tickets/{ticket.id}/photos/{photo.id}").status_code == 404
+
+
+def options(html: str) -> list[tuple[str, str, bool]]:
+    """The vendor select's options: (value, text, selected), in order."""
+    select = re.search(r'<select[^>]*id="vendor".*?</select>', html, re.S).group(0)
+    return [(value, text, "selected" in attrs) for attrs, value, text in re.findall(
+        r'<option([^>]*?)value="([^"]*)"[^>]*>([^<]*)</option>', select)]
+
+
+def test_assign_lists_the_vendors_for_the_job_first_with_phone_and_hours_none_chosen(
+        landlord_client, csrf_token, seeded, make_ticket):
+    ticket = make_ticket(seeded, "escalated", category="lock")
+    html = page(landlord_client, ticket)
+    found = options(html)
+    assert found[0][:2] == ("", "Choose a vendor")  # a placeholder first, never a vendor
+    assert not any(selected for value, _, selected in found if value)
+    texts = [text for value, text, _ in found if value]
+    assert texts[:2] == ["Emergency Handyman · +1234567897 · 24/7",
+                         "Lock &amp; Key Pro · +1234567896 · 9AM-5PM"]
+    assert "Acme Plumbing · +1234567893 · 9AM-6PM" in texts[2:]
+    assert '<optgroup label="For lock jobs">' in html and '<optgroup label="Other vendors">' in html
+
+    response = post(landlord_client, csrf_token, ticket, "assign", {"vendor": ""})
+    assert response.status_code == 422 and "Pick a vendor." in response.get_data(as_text=True)
+    assert not Appointment.select().where(Appointment.ticket == ticket).exists()
+
+
+def test_the_visit_is_shown_as_a_range_and_numbers_by_name(
+        landlord_client, csrf_token, seeded, make_ticket, morning):
+    ticket = make_ticket(seeded, "escalated", window="tomorrow 9-11am")
+    plumber = vendor_named(seeded, "Acme Plumbing")
+    follow(landlord_client, post(landlord_client, csrf_token, ticket, "assign",
+                                 {"vendor": plumber.id, "starts_at": "2024-07-03T09:30"}))
+    Appointment.update(ends_at=datetime(2024, 7, 3, 16, 30)).where(
+        Appointment.ticket == ticket).execute()  # as a vendor's "YES K7Q2 9:30am" would set it
+    outbound.queue(landlord=seeded, to="+1234567891", body="Booked", ticket=ticket)
+    html = page(landlord_client, ticket)
+    assert "Wed Jul 3, 9:30 AM – 11:30 AM CDT</time>" in html  # what the tenant's page says
+    assert 'Alice Johnson <span class="number">tenant · +1234567891</span>' in html
+
+
+def test_actions_come_before_details_and_tables_scroll_in_named_focusable_regions(
+        landlord_client, seeded, make_ticket):
+    html = page(landlord_client, make_ticket(seeded, "escalated"))
+    assert html.index('id="actions-heading"') < html.index('id="details-heading"')
+    scrollers = re.findall(r'<div class="scroll"[^>]*>', html)
+    assert len(scrollers) >= 2
+    assert all('tabindex="0"' in tag and 'role="region"' in tag and "aria-label=" in tag
+               for tag in scrollers)
