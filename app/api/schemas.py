@@ -292,7 +292,9 @@ class VendorUpdate(VendorBase):
 
 class TenantCreate(Schema):
     name: Text
-    phone: Phone
+    phone: Annotated[Phone, Field(json_schema_extra={
+        "description": "A phone number, read as every phone number here is; one that another "
+                       "tenant of that property already has is a 422 naming this field"})]
     property_id: Id = reference("properties")
     email: Annotated[str, StringConstraints(max_length=254, pattern=EMAIL_PATTERN),
                      AfterValidator(str.strip)] | None = None

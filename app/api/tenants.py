@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import secrets
-
-from app import clock
 from app.api import route
 from app.api import schemas as s
 from app.api.errors import ApiError, not_found
 from app.api.present import tenant_out
-from app.db import transaction
+from app.booking import tenancy
 from app.models import Landlord, Property, Tenant
 
 
@@ -40,9 +37,10 @@ def add_tenant(landlord: Landlord, body: s.TenantCreate):
     prop = Property.get_or_none(Property.id == body.property_id, Property.landlord == landlord)
     if prop is None:
         raise ApiError(422, "some fields are invalid", fields={"propertyId": "no such property"})
-    with transaction():
-        tenant = Tenant.create(property=prop, name=body.name, phone=body.phone, email=body.email,
-                               intake_token=secrets.token_urlsafe(24), created_at=clock.now())
+    try:
+        tenant = tenancy.add_tenant(prop, name=body.name, phone=body.phone, email=body.email)
+    except tenancy.DuplicateTenant as exc:
+        raise ApiError(422, "some fields are invalid", fields={"phone": str(exc)}) from None
     return tenant_out(tenant), 201
 
 

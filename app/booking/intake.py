@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from peewee import IntegrityError
 
@@ -11,7 +12,7 @@ from app import clock, events
 from app.booking.sla import escalation_deadline
 from app.booking.windows import window_problem
 from app.config import Config
-from app.db import transaction
+from app.db import is_postgres, transaction
 from app.models import Landlord, Property, Tenant, Ticket
 from app.prepared import Param, Prepared
 
@@ -19,6 +20,7 @@ BY_KEY = Prepared(lambda: Ticket.select().where(
     Ticket.landlord == Param("landlord"), Ticket.idempotency_key == Param("key")).limit(1))
 PROPERTY = Prepared(lambda: Property.select().where(
     Property.id == Param("id"), Property.landlord == Param("landlord")).limit(1))
+SAME_REPORT_WITHIN = timedelta(minutes=10)
 
 
 class IntakeError(ValueError):
@@ -48,6 +50,38 @@ def _existing(landlord: Landlord, key: str | None) -> Ticket | None:
     return BY_KEY.first(landlord=landlord, key=key)
 
 
+def _same(column, value: str | None):
+    return column.is_null() if value is None else column == value
+
+
+def same_recent_report(landlord: Landlord, tenant: Tenant, report: Report,
+                       now: datetime) -> Ticket | None:
+    """The tenant's own identical report (every field alike) filed within SAME_REPORT_WITHIN.
+
+    A cancelled one does not count: reporting it again then means it again.
+    """
+    return (Ticket.select()
+            .where(Ticket.landlord == landlord,
+                   Ticket.created_at >= now - SAME_REPORT_WITHIN,
+                   Ticket.tenant == tenant,
+                   Ticket.property == report.property_id,
+                   Ticket.status != "cancelled",
+                   Ticket.category == report.category,
+                   Ticket.severity == report.severity,
+                   Ticket.window == report.window,
+                   _same(Ticket.notes, report.notes),
+                   _same(Ticket.description, report.description))
+            .order_by(Ticket.id)
+            .first())
+
+
+def _lock_tenant(tenant: Tenant) -> None:
+    """Serialise a tenant's reports (PostgreSQL; SQLite has one writer at a time anyway)."""
+    if is_postgres():
+        (Tenant.select(Tenant.id).where(Tenant.id == tenant.id)
+         .for_update("FOR NO KEY UPDATE").execute())
+
+
 def open_ticket(
     landlord: Landlord,
     report: Report,
@@ -56,11 +90,14 @@ def open_ticket(
     idempotency_key: str | None = None,
     actor: str = "api",
     attach: Callable[[Ticket], None] | None = None,
+    once_per_report: bool = False,
 ) -> tuple[Ticket, bool]:
     """Create the ticket and `intake.completed` in one transaction; (ticket, created).
 
     The same idempotency key again returns the first ticket, even under a race. attach, when
     given, writes rows that belong to the new ticket (the tenant's photos) in that transaction.
+    once_per_report: the tenant's identical report from the last ten minutes, if there is one,
+    is returned instead of a new ticket (decided under a lock on the tenant's row).
     """
     found = _existing(landlord, idempotency_key)
     if found is not None:
@@ -79,6 +116,10 @@ def open_ticket(
         raise IntakeError("window", problem)
     try:
         with transaction():
+            if once_per_report:
+                _lock_tenant(tenant)
+                if (same := same_recent_report(landlord, tenant, report, now)) is not None:
+                    return same, False
             ticket = Ticket.create(
                 landlord=landlord, property=prop, tenant=tenant, status="new",
                 category=report.category, severity=report.severity, window=report.window,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -11,6 +10,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    flash,
     redirect,
     render_template,
     request,
@@ -22,14 +22,14 @@ from wtforms import HiddenField, MultipleFileField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp, ValidationError
 
 from app import clock
-from app.booking import selection
-from app.booking.appointments import active_appointment
 from app.booking.intake import IntakeError, Report, open_ticket
+from app.booking.tenancy import replaced_by
 from app.booking.windows import ANYTIME, PASSED, parse_window, window_problem
-from app.models import CATEGORIES, Appointment, Ping, Tenant, Ticket
+from app.models import CATEGORIES, Tenant, Ticket
 from app.ratelimit import hit
 from app.web import uploads
 from app.web.forms import PageForm, strip
+from app.web.report_progress import progress
 
 bp = Blueprint("intake", __name__, url_prefix="/intake")
 REPORTS_PER_HOUR = 20
@@ -127,9 +127,11 @@ def window_note(text: str | None, tz: str) -> str:
 
 
 def tenant_or_404(token: str) -> Tenant:
+    """The link's tenant; else a 404 page that says to ask the landlord for a new link."""
     tenant = Tenant.get_or_none(Tenant.intake_token == token)
     if tenant is None:
-        abort(404)
+        page = render_template("intake/missing.html", landlord=replaced_by(token), tenant=None)
+        abort(_private(current_app.make_response((page, 404))))
     return tenant
 
 
@@ -146,9 +148,13 @@ def _private(response):
     return response
 
 
-def render_form(tenant: Tenant, form: IntakeForm, status: int = 200, problem: str | None = None):
-    """The report page; problems (all fields' errors) are listed first, naming each field."""
-    if not form.submission.data:
+def render_form(tenant: Tenant, form: IntakeForm, status: int = 200, problem: str | None = None,
+                kept: list[uploads.Held] = ()):
+    """The report page; problems (all fields' errors) are listed first, naming each field.
+
+    kept: photos of a refused try, held for this form (their checkboxes send them again).
+    """
+    if not form.submission.data or form.submission.errors:
         form.submission.data = secrets.token_urlsafe(16)
     recent = (Ticket.select().where(Ticket.tenant == tenant)
               .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(5))
@@ -158,7 +164,7 @@ def render_form(tenant: Tenant, form: IntakeForm, status: int = 200, problem: st
         "intake/form.html", tenant=tenant, form=form, problem=problem, recent=list(recent),
         categories=CATEGORY_WORDS, severities=SEVERITY_WORDS, emergencies=EMERGENCIES,
         window_hint=window_hint, local=local, max_photos=uploads.MAX_PHOTOS,
-        max_photo_mb=uploads.MAX_PHOTO_BYTES // (1024 * 1024))
+        max_photo_mb=uploads.MAX_PHOTO_BYTES // (1024 * 1024), kept=kept)
     return _private(current_app.make_response((page, status)))
 
 
@@ -181,27 +187,50 @@ def form(token: str):
     if not form.is_submitted():
         return render_form(tenant, form)
     valid = form.validate()
-    photos, form.photos.errors = uploads.check(request.files.getlist(form.photos.name))
+    submission = None if form.submission.errors else form.submission.data
+    wanted = set(request.form.getlist("keep"))
+    kept = [item for item in uploads.held(tenant.id, submission) if item.file in wanted]
+    photos, form.photos.errors = uploads.check(request.files.getlist(form.photos.name),
+                                               kept=len(kept))
     if not valid or form.photos.errors:
-        again = ("Choose your photos again: for safety, browsers forget them when a form "
-                 "comes back." if uploads.chosen(request.files.getlist("photos")) else None)
-        return render_form(tenant, form, 422, again)
+        return _refused(tenant, form, kept, photos, 422)
     allowed, retry_after = hit(f"intake:{tenant.id}", REPORTS_PER_HOUR, 3600)
     if not allowed:
-        return render_form(tenant, form, 429, "You have sent a lot of reports in the last hour. "
-                           f"Try again in {retry_after // 60 + 1} minutes, or call your landlord.")
-    ticket = create_ticket(tenant, form, photos)
-    if ticket is None:
-        return render_form(tenant, form, 422, "This report could not be filed for your home. "
-                                              "Please call your landlord.")
+        return _refused(tenant, form, kept, photos, 429, "You have sent a lot of reports in the "
+                        f"last hour. Try again in {retry_after // 60 + 1} minutes, or call your "
+                        "landlord.")
+    filed = create_ticket(tenant, form, uploads.load(tenant.id, submission, kept) + photos)
+    if filed is None:
+        return _refused(tenant, form, kept, photos, 422, "This report could not be filed for "
+                                                         "your home. Please call your landlord.")
+    ticket, created = filed
+    uploads.release(tenant.id, submission)
+    if not created:
+        flash("You already sent this report, so we did not file it twice. "
+              "This is its status.", "info")
     return redirect(url_for(".status", token=token, ticket_id=ticket.id), code=303)
 
 
-def create_ticket(tenant: Tenant, form: IntakeForm, photos: list[uploads.Photo]) -> Ticket | None:
+def _refused(tenant: Tenant, form: IntakeForm, kept: list[uploads.Held],
+             photos: list[uploads.Photo], status: int, problem: str | None = None):
+    """The form again, holding every photo that passed its checks for the next try."""
+    if not form.submission.data or form.submission.errors:
+        form.submission.data, form.submission.errors = secrets.token_urlsafe(16), []
+    if kept or photos:
+        kept = uploads.hold(tenant.id, form.submission.data, kept, photos)
+    if kept and not problem:
+        problem = (f"We kept the {len(kept)} photo{'s' if len(kept) != 1 else ''} that "
+                   "passed our checks: you do not need to choose them again.")
+    return render_form(tenant, form, status, problem, kept)
+
+
+def create_ticket(tenant: Tenant, form: IntakeForm,
+                  photos: list[uploads.Photo]) -> tuple[Ticket, bool] | None:
     """Files first, then ticket, event and photo rows in one transaction (files go if it fails).
 
     The form's one-time submission id is the idempotency key: a double submit finds the
-    ticket the first one made.
+    ticket the first one made. So does the same report sent again from a fresh form within
+    ten minutes (the back button, then Send): (ticket, created), None if it cannot be filed.
     """
     report = Report(tenant_id=tenant.id, property_id=tenant.property_id,
                     category=form.category.data, severity=form.severity.data,
@@ -212,7 +241,7 @@ def create_ticket(tenant: Tenant, form: IntakeForm, photos: list[uploads.Photo])
     try:
         ticket, created = open_ticket(
             tenant.property.landlord, report, current_app.extensions["fixline"],
-            idempotency_key=key, actor="tenant",
+            idempotency_key=key, actor="tenant", once_per_report=True,
             attach=lambda new: uploads.record(new, written))
     except IntakeError:
         uploads.discard(written)
@@ -222,7 +251,7 @@ def create_ticket(tenant: Tenant, form: IntakeForm, photos: list[uploads.Photo])
         raise
     if not created:
         uploads.discard(written)
-    return ticket
+    return ticket, created
 
 
 @bp.post("/<token>/check/<field>")
@@ -234,51 +263,6 @@ def check(token: str, field: str):
     bound = make_form(tenant, meta={"csrf": False}).check_field(field)
     note = window_note(bound.data, tenant.property.timezone) if field == "window" else ""
     return render_template("intake/_message.html", name=field, errors=bound.errors, note=note)
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Where a ticket is, in the tenant's terms."""
-
-    state: str  # received | contacting | booked | escalated | completed | cancelled
-    asking: int = 0  # which vendor is being asked now (1-based), 0 when none
-    of: int = 0  # how many vendors in all, as far as is known now
-    appointment: Appointment | None = None
-
-    @property
-    def final(self) -> bool:
-        return self.state in ("booked", "completed", "cancelled")
-
-    @property
-    def poll_seconds(self) -> int | None:
-        """How often the page asks again; escalated tickets may still be booked, slowly."""
-        if self.final:
-            return None
-        return 10 if self.state == "escalated" else 2
-
-    @property
-    def key(self) -> str:
-        """Changes whenever what the tenant sees changes (the poll answers 204 otherwise)."""
-        visit = self.appointment.id if self.appointment else 0
-        return f"{self.state}:{self.asking}:{self.of}:{visit}"
-
-
-def progress(ticket: Ticket) -> Progress:
-    status = ticket.status
-    if status in ("scheduled", "completed"):
-        return Progress("booked" if status == "scheduled" else "completed",
-                        appointment=active_appointment(ticket))
-    if status == "cancelled":
-        return Progress("cancelled")
-    if status == "escalated":
-        return Progress("escalated")
-    if status == "new":
-        return Progress("received")
-    asked = Ping.select().where(Ping.ticket == ticket).count()
-    pending = Ping.select().where(Ping.ticket == ticket, Ping.outcome == "pending").exists()
-    if not pending:
-        return Progress("contacting")
-    return Progress("contacting", asking=asked, of=asked + len(selection.candidates(ticket)))
 
 
 @bp.get("/<token>/tickets/<int:ticket_id>")
@@ -310,6 +294,15 @@ def photo(token: str, ticket_id: int, photo_id: int):
     if not found:
         abort(404)
     return _private(uploads.send_photo(found))
+
+
+@bp.errorhandler(404)
+def _not_found(_exc):
+    """A report or photo this (working) link does not have: a page in the tenant's terms."""
+    token = (request.view_args or {}).get("token")
+    tenant = Tenant.get_or_none(Tenant.intake_token == token) if token else None
+    page = render_template("intake/missing.html", landlord=None, tenant=tenant)
+    return _private(current_app.make_response((page, 404)))
 
 
 @bp.errorhandler(CSRFError)

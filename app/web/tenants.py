@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import secrets
-
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 
-from app import clock
 from app.api.present import intake_url
-from app.db import transaction
+from app.booking.tenancy import DuplicateTenant, add_tenant, change_tenant, replace_intake_link
 from app.models import Property, Tenant
 from app.web import qr
 from app.web.forms import TenantForm
@@ -22,17 +19,17 @@ def owned_tenant(tenant_id: int) -> Tenant:
                         .where(Tenant.id == tenant_id, Property.landlord == g.landlord))
 
 
-def new_intake_token() -> str:
-    return secrets.token_urlsafe(24)
-
-
 def _form_page(form: TenantForm, tenant: Tenant | None, status: int = 200):
     return render_template("tenants/form.html", form=form, tenant=tenant), status
 
 
 def _fields(form: TenantForm) -> dict:
     prop = Property.get_by_id(form.property.data)  # a choice: one of the landlord's
-    return dict(name=form.name.data, phone=form.phone.data, email=form.email.data, property=prop)
+    return dict(name=form.name.data, phone=form.phone.data, email=form.email.data, prop=prop)
+
+
+def _taken(exc: DuplicateTenant) -> str:
+    return f"{exc.existing.name} already lives there with this phone number."
 
 
 @bp.get("/")
@@ -53,9 +50,11 @@ def new():
         return _form_page(form, None)
     if not form.validate():
         return _form_page(form, None, 422)
-    with transaction():
-        tenant = Tenant.create(**_fields(form), intake_token=new_intake_token(),
-                               created_at=clock.now())
+    try:
+        tenant = add_tenant(**_fields(form))
+    except DuplicateTenant as exc:
+        form.phone.errors.append(_taken(exc))
+        return _form_page(form, None, 422)
     flash(f"Added {tenant.name}. Their intake link is below.", "info")
     return redirect(url_for(".index"), code=303)
 
@@ -71,8 +70,11 @@ def edit(tenant_id: int):
     form = TenantForm(landlord=g.landlord)
     if not form.validate():
         return _form_page(form, tenant, 422)
-    with transaction():
-        Tenant.update(**_fields(form)).where(Tenant.id == tenant.id).execute()
+    try:
+        change_tenant(tenant, **_fields(form))
+    except DuplicateTenant as exc:
+        form.phone.errors.append(_taken(exc))
+        return _form_page(form, tenant, 422)
     flash(f"Saved {form.name.data}.", "info")
     return redirect(url_for(".index"), code=303)
 
@@ -81,8 +83,7 @@ def edit(tenant_id: int):
 def new_link(tenant_id: int):
     """Replace a tenant's intake link (the old one stops working at once)."""
     tenant = owned_tenant(tenant_id)
-    with transaction():
-        Tenant.update(intake_token=new_intake_token()).where(Tenant.id == tenant.id).execute()
+    replace_intake_link(tenant, actor=f"landlord:{g.landlord.id}")
     flash(f"{tenant.name} has a new intake link; the old one no longer works.", "info")
     return redirect(url_for(".index"), code=303)
 

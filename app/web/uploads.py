@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import secrets
+import shutil
+import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from flask import Response, abort, current_app, send_file
@@ -24,6 +29,8 @@ BROWSER_SHOWS = ("image/jpeg", "image/png", "image/webp")
 HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"}
 HEIF_BRANDS = {b"mif1", b"msf1"}
 PHOTO_CSP = "default-src 'none'; sandbox"  # an image opened on its own runs nothing
+SUBMISSION_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")  # the intake form's one-time id
+HOLD_SECONDS = 3600  # photos kept for a refused report's next try are dropped after this
 
 
 @dataclass(frozen=True)
@@ -32,10 +39,21 @@ class Photo:
 
     data: bytes
     content_type: str
+    name: str = ""  # what the tenant's file was called; shown back to them only
 
     @property
     def extension(self) -> str:
         return EXTENSIONS[self.content_type]
+
+
+@dataclass(frozen=True)
+class Held:
+    """A checked photo of a refused report, kept on disk for the same form's next try."""
+
+    file: str  # its random name in the form's folder under held/
+    name: str
+    content_type: str
+    size: int
 
 
 def sniff(head: bytes) -> str | None:
@@ -60,13 +78,24 @@ def chosen(files: Iterable[FileStorage]) -> list[FileStorage]:
     return [f for f in files if f is not None and (f.filename or "").strip()]
 
 
-def check(files: Iterable[FileStorage]) -> tuple[list[Photo], list[str]]:
-    """Read and check the uploads: (photos, errors), each error naming the photo."""
+def too_many(count: int) -> str | None:
+    """The count rule (static/js/photos.js says the same words before the form is sent)."""
+    if count <= MAX_PHOTOS:
+        return None
+    return f"Attach at most {MAX_PHOTOS} photos (you chose {count})."
+
+
+def check(files: Iterable[FileStorage], kept: int = 0) -> tuple[list[Photo], list[str]]:
+    """Read and check the uploads: (photos, errors), each error naming the photo.
+
+    kept photos (held from an earlier try) count towards MAX_PHOTOS; every file is still
+    checked, so that the good ones can be held while the tenant chooses which to drop.
+    """
     files = chosen(files)
-    if len(files) > MAX_PHOTOS:
-        return [], [f"Photos: attach at most {MAX_PHOTOS} (you chose {len(files)})."]
     photos, errors = [], []
-    for number, upload in enumerate(files, start=1):
+    if problem := too_many(kept + len(files)):
+        errors.append(problem)
+    for number, upload in enumerate(files, start=kept + 1):
         name = f"Photo {number} ({upload.filename[:80]})"
         data = upload.stream.read(MAX_PHOTO_BYTES + 1)
         if not data:
@@ -76,7 +105,7 @@ def check(files: Iterable[FileStorage]) -> tuple[list[Photo], list[str]]:
         elif (kind := sniff(data[:64])) is None:
             errors.append(f"{name} is not a {KINDS} image.")
         else:
-            photos.append(Photo(data, kind))
+            photos.append(Photo(data, kind, upload.filename[:80]))
     return photos, errors
 
 
@@ -114,6 +143,73 @@ def discard(written: list[tuple[Photo, Path]]) -> None:
     """Remove files whose ticket was never written (or was an earlier, duplicate submit)."""
     for _photo, path in written:
         path.unlink(missing_ok=True)
+
+
+def _held_dir(tenant_id: int, submission: str) -> Path:
+    """The folder of one form's held photos (submission: the form's one-time id)."""
+    if not SUBMISSION_ID.fullmatch(submission):
+        raise ValueError("not a submission id")
+    return upload_dir() / "held" / f"{tenant_id}-{submission}"
+
+
+def held(tenant_id: int, submission: str | None) -> list[Held]:
+    """The photos held for this tenant's form, oldest first ([] when none or expired)."""
+    if not submission or not SUBMISSION_ID.fullmatch(submission):
+        return []
+    try:
+        listed = json.loads((_held_dir(tenant_id, submission) / "held.json").read_text())
+        return [Held(**item) for item in listed]
+    except (OSError, ValueError, TypeError):
+        return []
+
+
+def hold(tenant_id: int, submission: str, keep: list[Held], photos: list[Photo]) -> list[Held]:
+    """Keep `keep` (already held) and the new photos for the next try; drop the rest."""
+    _sweep()
+    folder = _held_dir(tenant_id, submission)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    now_held = list(keep)
+    for photo in photos:
+        path = folder / f"{secrets.token_urlsafe(24)}.{photo.extension}"
+        with path.open("xb") as out:
+            out.write(photo.data)
+        now_held.append(Held(path.name, photo.name, photo.content_type, len(photo.data)))
+    names = {item.file for item in now_held}
+    for path in folder.iterdir():
+        if path.name != "held.json" and path.name not in names:
+            path.unlink(missing_ok=True)
+    (folder / "held.json").write_text(json.dumps([asdict(item) for item in now_held]))
+    os.utime(folder)  # the sweep counts HOLD_SECONDS from the last try
+    return now_held
+
+
+def load(tenant_id: int, submission: str, items: list[Held]) -> list[Photo]:
+    """The held photos' bytes, to be written with the ticket like fresh ones."""
+    folder, photos = _held_dir(tenant_id, submission), []
+    for item in items:
+        try:
+            photos.append(Photo((folder / item.file).read_bytes(), item.content_type, item.name))
+        except OSError:  # swept meanwhile: the report goes without it
+            continue
+    return photos
+
+
+def release(tenant_id: int, submission: str | None) -> None:
+    """Forget a form's held photos (its report was filed)."""
+    if submission and SUBMISSION_ID.fullmatch(submission):
+        shutil.rmtree(_held_dir(tenant_id, submission), ignore_errors=True)
+
+
+def _sweep() -> None:
+    """Drop the held photos of forms nobody sent again within HOLD_SECONDS."""
+    cutoff = time.time() - HOLD_SECONDS
+    for folder in (upload_dir() / "held").glob("*"):
+        try:
+            stale = folder.stat().st_mtime < cutoff
+        except OSError:
+            continue
+        if stale:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def photos_of(ticket: Ticket) -> list[TicketPhoto]:

@@ -23,7 +23,7 @@ def test_create_answers_201_with_an_intake_url(client, auth, home):
 
 def test_intake_tokens_differ(client, auth, home):
     prop, _ = home
-    urls = {client.post("/api/tenants", json={"name": f"T{i}", "phone": "+15550000100",
+    urls = {client.post("/api/tenants", json={"name": f"T{i}", "phone": f"+1555000010{i}",
                                               "propertyId": prop.id}, headers=auth)
             .json["intakeUrl"] for i in range(3)}
     assert len(urls) == 3
@@ -64,3 +64,32 @@ def test_list_and_get_only_mine(client, auth, home, other_landlord):
     one = client.get(f"/api/tenants/{tenant.id}", headers=auth)
     assert one.status_code == 200 and one.json["name"] == "Tenant of Lana Lord"
     assert client.get("/api/tenants/999", headers=auth).status_code == 404
+
+
+def test_a_second_tenant_with_the_same_phone_at_the_same_property_is_422(client, auth, home):
+    prop, tenant = home
+    before = snapshot()
+    response = client.post("/api/tenants", json={
+        "name": "Someone Else", "phone": tenant.phone, "propertyId": prop.id}, headers=auth)
+    assert response.status_code == 422
+    assert error_of(response)["fields"] == {
+        "phone": "A tenant with this phone number already lives at that property."}
+    assert snapshot() == before
+    spaced = tenant.phone[:2] + " " + tenant.phone[2:]  # read as the same number
+    again = client.post("/api/tenants", json={
+        "name": "Someone Else", "phone": spaced, "propertyId": prop.id}, headers=auth)
+    assert again.status_code == 422 and Tenant.select().count() == 1
+
+
+def test_the_same_phone_at_another_property_is_a_tenant_there(client, auth, home):
+    prop, tenant = home
+    other = client.post("/api/properties", json={"address": "9 Elm St"}, headers=auth).json
+    response = client.post("/api/tenants", json={
+        "name": "Moved Out", "phone": tenant.phone, "propertyId": other["id"]}, headers=auth)
+    assert response.status_code == 201
+
+
+def test_the_phone_rule_is_in_the_document(client, auth):
+    document = client.get("/api/openapi.json", headers=auth).json
+    phone = document["components"]["schemas"]["TenantCreate"]["properties"]["phone"]
+    assert "another tenant of that property already has is a 422" in phone["description"]

@@ -158,3 +158,37 @@ def test_phone_validates_inline(landlord_client, csrf_token, seeded):
     good = submit(landlord_client, csrf_token, "/tenants/validate/phone",
                   {"phone": "+1 314 555 0100"})
     assert error_of(good.get_data(as_text=True), "phone") == ""
+
+
+def test_the_same_phone_cannot_be_added_twice_at_one_property(landlord_client, csrf_token,
+                                                              seeded, alice):
+    """Same phone and property is the same tenant: a 422 naming who has it, no second row."""
+    before = Tenant.select().count()
+    response = submit(landlord_client, csrf_token, "/tenants/new",
+                      {"name": "Alice Again", "phone": alice.phone,
+                       "email": "", "property": alice.property_id})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Alice Johnson already lives there with this phone number." in error_of(html, "phone")
+    assert Tenant.select().count() == before
+    elsewhere = Property.get(Property.address == "7304 Lindell Blvd Unit 1B")
+    moved = submit(landlord_client, csrf_token, "/tenants/new",
+                   {"name": "Alice Again", "phone": alice.phone, "email": "",
+                    "property": elsewhere.id})
+    assert moved.status_code == 303
+
+
+def test_an_edit_cannot_give_a_tenant_a_housemates_phone(landlord_client, csrf_token, seeded,
+                                                         alice):
+    bob = Tenant.get(Tenant.name == "Bob Williams")
+    response = submit(landlord_client, csrf_token, f"/tenants/{bob.id}/edit",
+                      {"name": bob.name, "phone": alice.phone, "email": "",
+                       "property": alice.property_id})
+    assert response.status_code == 422
+    assert "Alice Johnson already lives there" in error_of(response.get_data(as_text=True),
+                                                           "phone")
+    assert Tenant.get_by_id(bob.id).property_id == bob.property_id
+    same = submit(landlord_client, csrf_token, f"/tenants/{alice.id}/edit",
+                  {"name": "Alice J.", "phone": alice.phone, "email": "",
+                   "property": alice.property_id})
+    assert same.status_code == 303  # keeping one's own phone is no clash

@@ -1,0 +1,77 @@
+"""Where a tenant's report is, in their terms: what the status page shows and how often it asks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.booking import selection
+from app.booking.appointments import active_appointment
+from app.models import Appointment, Event, Ping, Ticket
+
+FINAL = ("completed", "cancelled")  # nothing more can happen: the page stops asking
+POLL_SECONDS = {"received": 2, "contacting": 2, "escalated": 10, "booked": 30}
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a ticket is, in the tenant's terms."""
+
+    state: str  # received | contacting | booked | escalated | completed | cancelled
+    asking: int = 0  # which vendor is being asked now (1-based), 0 when none
+    of: int = 0  # how many vendors in all, as far as is known now
+    appointment: Appointment | None = None  # the visit booked (or done)
+    reason: str | None = None  # why it was cancelled, when the landlord said
+
+    @property
+    def final(self) -> bool:
+        return self.state in FINAL
+
+    @property
+    def poll_seconds(self) -> int | None:
+        """How often the page asks again: a booked visit may still be done or cancelled, and
+        an escalated ticket still booked, so only a final state stops it."""
+        return None if self.final else POLL_SECONDS[self.state]
+
+    @property
+    def key(self) -> str:
+        """Changes whenever what the tenant sees changes (the poll answers 204 otherwise)."""
+        visit = self.appointment
+        when = visit.starts_at.isoformat() if visit and visit.starts_at else ""
+        return f"{self.state}:{self.asking}:{self.of}:{visit.id if visit else 0}:{when}"
+
+
+def _visit_done(ticket: Ticket) -> Appointment | None:
+    return (Appointment.select()
+            .where(Appointment.ticket == ticket, Appointment.status == "completed")
+            .order_by(Appointment.id.desc())
+            .first())
+
+
+def cancel_reason(ticket: Ticket) -> str | None:
+    """The reason on the newest ticket.cancelled event, when it carries a usable one."""
+    event = (Event.select()
+             .where(Event.ticket == ticket, Event.type == "ticket.cancelled")
+             .order_by(Event.id.desc())
+             .first())
+    reason = event.data.get("reason") if event is not None and isinstance(event.data, dict) \
+        else None
+    return reason.strip() or None if isinstance(reason, str) else None
+
+
+def progress(ticket: Ticket) -> Progress:
+    status = ticket.status
+    if status == "scheduled":
+        return Progress("booked", appointment=active_appointment(ticket))
+    if status == "completed":
+        return Progress("completed", appointment=_visit_done(ticket))
+    if status == "cancelled":
+        return Progress("cancelled", reason=cancel_reason(ticket))
+    if status == "escalated":
+        return Progress("escalated")
+    if status == "new":
+        return Progress("received")
+    asked = Ping.select().where(Ping.ticket == ticket).count()
+    pending = Ping.select().where(Ping.ticket == ticket, Ping.outcome == "pending").exists()
+    if not pending:
+        return Progress("contacting")
+    return Progress("contacting", asking=asked, of=asked + len(selection.candidates(ticket)))
