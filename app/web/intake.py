@@ -24,7 +24,7 @@ from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp, Va
 from app import clock
 from app.booking.intake import IntakeError, Report, open_ticket
 from app.booking.tenancy import replaced_by
-from app.booking.windows import ANYTIME, PASSED, parse_window, window_problem
+from app.booking.windows import ANYTIME, PASSED, Window, interpret, window_problem
 from app.models import CATEGORIES, Tenant, Ticket
 from app.ratelimit import hit
 from app.web import uploads
@@ -90,12 +90,13 @@ class IntakeForm(PageForm):
         if problem := window_problem(field.data or "", clock.now(), self.tenant_timezone):
             raise ValidationError(problem)
         understood = read_window(field.data, self.tenant_timezone)
-        if understood is not None and understood[1] <= clock.now():
+        if understood is not None and understood.end <= clock.now():
             raise ValidationError(PASSED)
 
 
-def read_window(text: str | None, tz: str) -> tuple[datetime, datetime] | None:
-    return parse_window(text or "", clock.now(), tz) if text else None
+def read_window(text: str | None, tz: str) -> Window | None:
+    """The window the engine will use for these words if the ticket is made now."""
+    return interpret(text or "", clock.now(), tz) if text else None
 
 
 def local(moment: datetime | None, tz: str, fmt: str = "%a %b %-d, %-I:%M %p %Z") -> str:
@@ -118,12 +119,12 @@ def window_note(text: str | None, tz: str) -> str:
     """How Fixline reads the tenant's words, shown under the field once they are valid."""
     if not text:
         return ""
+    understood = read_window(text, tz)
+    if understood is not None:  # in the zone the engine reads it in: the tenant's, if named
+        return f"We read this as {local_span(understood.start, understood.end, understood.zone)}."
     if ANYTIME.search(text.lower()):
         return "Any time: the vendor will call you to agree a time."
-    understood = read_window(text, tz)
-    if understood is None:
-        return "We will pass this on to the vendor exactly as you wrote it."
-    return f"We read this as {local_span(understood[0], understood[1], tz)}."
+    return "We will pass this on to the vendor exactly as you wrote it."
 
 
 def tenant_or_404(token: str) -> Tenant:

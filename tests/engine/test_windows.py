@@ -42,7 +42,7 @@ def utc(month: int, day: int, hour: int, minute: int = 0) -> datetime:
     ("Wednesday 1-3pm", (utc(3, 4, 19), utc(3, 4, 21))),  # still ahead today
     ("anytime", None),
     ("whenever suits", None),
-    ("ASAP please", None),
+    ("ASAP please", (utc(3, 4, 15), utc(3, 4, 19))),  # from now for four hours
     ("blorp fizzle", None),
     ("sometime this month", None),  # 'month' is not Monday
     ("when the fridge is fixed", None),  # nor 'fridge' Friday
