@@ -40,6 +40,10 @@ SUMMARIES = {
 }
 
 
+# A field whose value, when an event carries one, is added to its summary (": <value>").
+DETAILS = {"ticket.cancelled": "reason"}
+
+
 def handles(event_type: str) -> Callable[[Handler], Handler]:
     """Register the handler that acts on events of one type (one per type)."""
 
@@ -169,9 +173,11 @@ def summarize(event: Event) -> str:
         body = str(fields["body"])
         fields["preview"] = body if len(body) <= 60 else body[:57] + "…"
     try:
-        return template.format(**fields)
+        summary = template.format(**fields)
     except (KeyError, IndexError, ValueError):
         return event.type
+    detail = event.data.get(DETAILS.get(event.type, ""))
+    return f"{summary}: {detail}" if detail else summary
 
 
 def timeline(ticket: Ticket) -> list[Event]:

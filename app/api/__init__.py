@@ -46,6 +46,7 @@ class RouteSpec:
     many: bool
     errors: tuple[int, ...]
     headers: tuple[str, ...]
+    body_required: bool = True
 
 
 ROUTES: list[RouteSpec] = []
@@ -142,8 +143,12 @@ def route(
     many: bool = False,
     errors: tuple[int, ...] = (),
     headers: tuple[str, ...] = (),
+    body_required: bool = True,
 ) -> Callable:
-    """Declare an API route: fn(landlord, [body], [query], **path) returns a schema."""
+    """Declare an API route: fn(landlord, [body], [query], **path) returns a schema.
+
+    With body_required=False an empty body reads as the body model's defaults.
+    """
 
     def decorator(fn: Callable) -> Callable:
         @wraps(fn)
@@ -152,7 +157,8 @@ def route(
             limit_api(landlord.id)
             kwargs = dict(path)
             if body is not None:
-                kwargs["body"] = _parse_json(body)
+                kwargs["body"] = (_parse_json(body) if body_required or request.data
+                                  else body())
             if query is not None:
                 kwargs["query"] = _parse_query(query)
             result = fn(landlord, **kwargs)
@@ -165,7 +171,7 @@ def route(
 
         bp.add_url_rule(rule, endpoint=fn.__name__, view_func=view, methods=[method])
         ROUTES.append(RouteSpec(fn.__name__, rule, method, summary, body, query, response,
-                                status, many, errors, headers))
+                                status, many, errors, headers, body_required))
         return fn
 
     return decorator

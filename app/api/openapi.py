@@ -87,7 +87,7 @@ def document() -> dict:
         operation: dict = {"summary": spec.summary, "operationId": spec.endpoint,
                            "security": [{"bearer": []}], "parameters": _parameters(spec)}
         if spec.body is not None:
-            operation["requestBody"] = {"required": True, "content": {
+            operation["requestBody"] = {"required": spec.body_required, "content": {
                 "application/json": {"schema": _schema(spec.body, components, "validation")}}}
         answer: dict = {"description": "success"}
         if links := _links(spec):

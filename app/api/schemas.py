@@ -210,6 +210,12 @@ class PingCreate(Schema):
     method: PingMethod = "sms"
 
 
+class TicketCancel(Schema):
+    reason: text(500, required=False) = omittable(
+        description="why, told to the tenant and the vendors involved, and kept in the "
+                    "ticket.cancelled event; optional, as is the whole body")
+
+
 class Recipient(Schema):
     """One of your tenants, vendors, or yourself; someone else, or nobody, is a 422."""
 

@@ -9,9 +9,8 @@ from app.api import route
 from app.api import schemas as s
 from app.api.errors import ApiError, not_found
 from app.api.present import ticket_out, timeline_entry
-from app.booking import transitions
+from app.booking import closing
 from app.booking.intake import IntakeError, Report, open_ticket
-from app.db import transaction
 from app.models import Landlord, Ticket
 
 IDEMPOTENCY_KEY_MAX = 255
@@ -67,20 +66,20 @@ def ticket_timeline(landlord: Landlord, ticket_id: int):
     return [timeline_entry(event) for event in events.timeline(ticket)]
 
 
-def _move(landlord: Landlord, ticket_id: int, target: str):
+@route("/tickets/<int:ticket_id>/cancel", "POST",
+       summary="Cancel a ticket (not once completed), with an optional reason; the tenant and "
+               "the vendors involved are told",
+       body=s.TicketCancel, body_required=False, response=s.TicketOut, errors=(404, 409))
+def cancel_ticket(landlord: Landlord, ticket_id: int, body: s.TicketCancel):
     ticket = owned_ticket(landlord, ticket_id)
-    with transaction():
-        transitions.change_status(ticket, target, actor=f"landlord:{landlord.id}")
+    closing.cancel(ticket, actor=f"landlord:{landlord.id}", reason=body.reason)
     return ticket_out(ticket)
 
 
-@route("/tickets/<int:ticket_id>/cancel", "POST", summary="Cancel a ticket (not once completed)",
-       response=s.TicketOut, errors=(404, 409))
-def cancel_ticket(landlord: Landlord, ticket_id: int):
-    return _move(landlord, ticket_id, "cancelled")
-
-
-@route("/tickets/<int:ticket_id>/complete", "POST", summary="Mark a scheduled job completed",
+@route("/tickets/<int:ticket_id>/complete", "POST",
+       summary="Mark a scheduled job completed; the tenant is told",
        response=s.TicketOut, errors=(404, 409))
 def complete_ticket(landlord: Landlord, ticket_id: int):
-    return _move(landlord, ticket_id, "completed")
+    ticket = owned_ticket(landlord, ticket_id)
+    closing.complete(ticket, actor=f"landlord:{landlord.id}")
+    return ticket_out(ticket)

@@ -6,6 +6,7 @@ from peewee import IntegrityError
 from twilio.twiml.voice_response import VoiceResponse
 
 from app.booking import loop
+from app.booking.appointments import active_appointment
 from app.config import Config
 from app.db import transaction
 from app.messaging import optouts, outbound, replies, senders, templates, voice
@@ -44,7 +45,8 @@ def answerable_ping(number: str, code: str | None, *, settled: bool = False) -> 
     newest open one of the vendors at that number.
 
     With settled, a vendor without an open ping gets their newest filled or accepted one, so
-    a YES after booking is answered "already filled" (or "you have the job"), not "no job".
+    a YES or NO after booking is answered "already filled" (or "you have the job"), not
+    "no job".
     """
     if code:
         return WITH_CODE.first(number=number, code=code)
@@ -103,7 +105,7 @@ def on_sms(*, sid: str, from_number: str, to_number: str, body: str, config: Con
     with transaction():  # the stored message and its effect commit together, or neither
         vendors = vendors_with(from_number)
         wants_ping = reply.kind in ("accept", "decline")
-        ping = (answerable_ping(from_number, reply.code, settled=reply.kind == "accept")
+        ping = (answerable_ping(from_number, reply.code, settled=True)
                 if wants_ping and vendors else None)
         ticket = None
         if ping is not None:  # lock before the inbound row: see _record_inbound
@@ -140,11 +142,31 @@ def _act(reply: replies.Reply, body: str, number: str, sender: Sender, ping: Pin
     if ping is None:
         return templates.reply_no_job(reply.code)
     if reply.kind == "accept":
-        outcome = loop.accept_locked(ping, ticket, "sms", config)
-        return templates.reply_booked(ping) if outcome == "booked" else templates.reply_filled(
-            ping.code)
-    loop.decline_locked(ping, ticket, config)
-    return templates.reply_declined(ping.code)
+        loop.accept_locked(ping, ticket, "sms", config)
+    else:
+        loop.decline_locked(ping, ticket, config)
+    return answer(reply.kind, ping.id)
+
+
+def answer(kind: str, ping_id: int) -> str:
+    """What a YES ("accept") or NO ("decline") is told, read from the ping and its ticket as
+    they are after it was carried out: it never claims an effect that did not happen."""
+    ping = Ping.get_by_id(ping_id)
+    ticket = Ticket.get_by_id(ping.ticket_id)
+    if ticket.status == "cancelled":
+        return templates.reply_job_cancelled(ping.code)
+    if ticket.status == "completed":
+        return templates.reply_job_done(ping.code)
+    held = active_appointment(ticket) if ticket.status == "scheduled" else None
+    if held is not None and held.vendor_id == ping.vendor_id:
+        if kind == "accept":
+            return templates.reply_booked(ping)
+        return templates.reply_holding(ping.code, ticket.landlord)
+    if kind == "decline" and ping.outcome == "declined":
+        return templates.reply_declined(ping.code)
+    if ticket.status == "scheduled":
+        return templates.reply_filled(ping.code)
+    return templates.reply_not_open(ping.code)
 
 
 def offer_gather(response: VoiceResponse, ping_id: int, config: Config) -> None:
@@ -177,12 +199,7 @@ def on_keypress(*, call_sid: str, ping_id: int, digits: str, config: Config) -> 
             loop.accept_locked(fresh, ticket, "voice", config)
         elif first:
             loop.decline_locked(fresh, ticket, config)
-    ping = Ping.get_by_id(ping.id)
-    if ping.outcome == "accepted":
-        return templates.reply_booked(ping)
-    if ping.outcome == "declined":
-        return templates.reply_declined(ping.code)
-    return templates.reply_filled(ping.code)
+    return answer(reply.kind, ping.id)
 
 
 def on_status(*, sid: str, status: str, error_code: str | None, config: Config) -> None:

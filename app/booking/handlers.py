@@ -25,6 +25,18 @@ def notify_booking(event: Event, config: Config) -> None:
     notices.booked(event, config)
 
 
+@events.handles("ticket.cancelled")
+def notify_cancelled(event: Event, config: Config) -> None:
+    """Tell the tenant, the booked vendor and vendors with an open offer (with the reason)."""
+    notices.cancelled(event)
+
+
+@events.handles("ticket.completed")
+def notify_completed(event: Event, config: Config) -> None:
+    """Tell the tenant the job is marked done."""
+    notices.completed(event)
+
+
 @events.handles("notification.failed")
 def offer_undeliverable(event: Event, config: Config) -> None:
     """An offer the provider gave up on counts as no answer: ask the next vendor now."""

@@ -114,8 +114,9 @@ def accept_locked(ping: Ping | None, ticket: Ticket | None, via: str, config: Co
     if ping.outcome == "accepted":
         return "booked"  # the same YES again
     _first_response(ticket)
-    # A vendor who said NO may change their mind while the job is still unbooked.
-    if ticket.status not in BOOKABLE or ping.outcome not in (*ANSWERABLE, "declined"):
+    # A vendor who said NO may change their mind while the job is still unbooked; a vendor
+    # asked by hand before dispatch began (the ticket still new) may take it too.
+    if ticket.status not in (*BOOKABLE, "new") or ping.outcome not in (*ANSWERABLE, "declined"):
         if ping.outcome == "pending":
             _close(ping, "filled")
         return "filled"
@@ -160,7 +161,11 @@ def decline_locked(ping: Ping | None, ticket: Ticket | None, config: Config) -> 
 
 
 def lapse(ping_id: int, outcome: str, config: Config) -> bool:
-    """A pending ping expired ('timed_out') or could not be delivered ('failed'): move on."""
+    """A pending ping expired ('timed_out') or could not be delivered ('failed'): move on.
+
+    A vendor whose offer timed out is told so (a late YES may still win it), so that their
+    silence is not mistaken for a booking; an undeliverable one is not texted again.
+    """
     with transaction():
         ping, ticket = locked(ping_id)
         if ping is None or ticket is None or not _close(ping, outcome, only_pending=True):
@@ -168,6 +173,8 @@ def lapse(ping_id: int, outcome: str, config: Config) -> bool:
         vendor = ping.vendor
         kind = "vendor.timed_out" if outcome == "timed_out" else "vendor.unreachable"
         events.emit(kind, ticket=ticket, vendor=vendor.name, vendorId=vendor.id, pingId=ping.id)
+        if outcome == "timed_out":
+            notices.offer_lapsed(ping)
         ask_next(ticket, config)
     return True
 

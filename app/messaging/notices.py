@@ -1,14 +1,18 @@
-"""Who is told what when a ticket is booked or escalated; each notice is queued once."""
+"""Who is told what when a ticket is booked, escalated, cancelled or completed, or an offer
+lapses; each notice is queued once (a replayed event sends nothing twice)."""
 
 from __future__ import annotations
 
 from app.config import Config
 from app.messaging import outbound, templates
-from app.models import Appointment, Event, Ping, Ticket
+from app.models import Appointment, Event, Ping, Ticket, Vendor
 from app.prepared import Param, Prepared
 
 FILLED = Prepared(lambda: Ping.select().where(
     Ping.ticket == Param("ticket"), Ping.outcome == "filled"))
+NEWEST_OFFER = Prepared(lambda: Ping.select().where(
+    Ping.ticket == Param("ticket"), Ping.vendor == Param("vendor"))
+    .order_by(Ping.id.desc()).limit(1))
 
 
 def ticket_link(ticket: Ticket, config: Config) -> str:
@@ -32,18 +36,101 @@ def escalated(ticket: Ticket, reason: str, event: Event, config: Config) -> None
           ("tenant", tenant.id))
 
 
+def booked_by(event: Event, ticket: Ticket) -> str:
+    """Who booked, for the landlord's text: "vendor" (their YES), "you" (the landlord by hand),
+    "api" (the landlord's API key) or a name."""
+    kind, _, ident = event.actor.partition(":")
+    if kind == "vendor":
+        return "vendor"
+    if kind == "landlord" and ident == str(ticket.landlord_id):
+        return "api" if event.data.get("method") == "api" else "you"
+    return {"api": "api", "system": "Fixline"}.get(kind, event.actor)
+
+
+def _code_for(ticket: Ticket, vendor: Vendor) -> str | None:
+    """The job code of the vendor's newest offer of this ticket, if they had one."""
+    offer = NEWEST_OFFER.first(ticket=ticket, vendor=vendor)
+    return offer.code if offer is not None else None
+
+
+def _vendor_phone(vendor: Vendor) -> str | None:
+    return next(iter(vendor.phones), None)
+
+
 def booked(event: Event, config: Config) -> None:
-    """After appointment.confirmed: tell tenant and landlord, and the vendors still waiting."""
+    """After appointment.confirmed: tell tenant and landlord who booked whom; a vendor booked
+    by hand (no YES of theirs) gets the job; the other vendors still waiting, that it is
+    filled."""
     appointment = Appointment.find(event.data.get("appointmentId"))
     if appointment is None:
         return
     ticket, vendor = appointment.ticket, appointment.vendor
     landlord, tenant = ticket.landlord, ticket.tenant
-    _tell(ticket, event, "tenant", tenant.phone,
-          templates.booked_tenant(ticket, vendor, appointment), ("tenant", tenant.id))
+    by = booked_by(event, ticket)
+    to_tenant = (templates.booked_tenant if by == "vendor"
+                 else templates.booked_tenant_by_landlord)
+    _tell(ticket, event, "tenant", tenant.phone, to_tenant(ticket, vendor, appointment),
+          ("tenant", tenant.id))
     _tell(ticket, event, "landlord", landlord.phone,
-          templates.booked_landlord(ticket, vendor, appointment, ticket_link(ticket, config)),
+          templates.booked_landlord(ticket, vendor, appointment, ticket_link(ticket, config),
+                                    booked_by=by),
           ("landlord", landlord.id))
+    phone = _vendor_phone(vendor)
+    if by != "vendor" and phone is not None:  # a YES was answered with the job already
+        _tell(ticket, event, "vendor", phone,
+              templates.vendor_booked(ticket, appointment, landlord, _code_for(ticket, vendor)),
+              ("vendor", vendor.id))
     for ping in FILLED.rows(ticket=ticket):
+        if ping.vendor_id == vendor.id:  # their offer closed because they were booked
+            continue
         _tell(ticket, event, f"filled:{ping.id}", ping.to_number, templates.job_filled(ping.code),
               ("vendor", ping.vendor_id))
+
+
+def offer_lapsed(ping: Ping) -> None:
+    """An SMS offer timed out: tell the vendor it expired and that a late YES may still win.
+
+    Only offers sent by SMS: a vendor called by voice pressed nothing, so nothing was booked,
+    and their number may take no texts. One message per ping (after a replay too).
+    """
+    if ping.channel != "sms":
+        return
+    outbound.queue(landlord=ping.ticket.landlord_id, to=ping.to_number,
+                   body=templates.offer_lapsed(ping.code), ticket=ping.ticket,
+                   recipient=("vendor", ping.vendor_id), dedupe_key=f"lapsed:{ping.id}")
+
+
+def cancelled(event: Event) -> None:
+    """After ticket.cancelled: the tenant, the booked vendor and every vendor whose open offer
+    it closed are told (with the landlord's reason, when given)."""
+    ticket = Ticket.find(event.ticket_id)
+    if ticket is None:
+        return
+    reason = event.data.get("reason")
+    visit = Appointment.find(event.data.get("appointmentId"))
+    vendor = visit.vendor if visit is not None else None
+    tenant = ticket.tenant
+    _tell(ticket, event, "tenant", tenant.phone,
+          templates.cancelled_tenant(ticket, vendor, reason), ("tenant", tenant.id))
+    phone = _vendor_phone(vendor) if vendor is not None else None
+    if phone is not None:
+        _tell(ticket, event, "vendor", phone,
+              templates.cancelled_vendor(ticket, visit, _code_for(ticket, vendor), reason),
+              ("vendor", vendor.id))
+    for ping_id in event.data.get("pingIds") or []:
+        offer = Ping.find(ping_id)
+        if offer is not None:
+            _tell(ticket, event, f"offer:{offer.id}", offer.to_number,
+                  templates.offer_cancelled(offer.code, reason), ("vendor", offer.vendor_id))
+
+
+def completed(event: Event) -> None:
+    """After ticket.completed: the tenant is told the job is marked done."""
+    ticket = Ticket.find(event.ticket_id)
+    if ticket is None:
+        return
+    visit = Appointment.find(event.data.get("appointmentId"))
+    tenant = ticket.tenant
+    _tell(ticket, event, "tenant", tenant.phone,
+          templates.completed_tenant(ticket, visit.vendor if visit is not None else None),
+          ("tenant", tenant.id))

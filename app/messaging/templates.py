@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC
 from zoneinfo import ZoneInfo
 
@@ -10,6 +11,20 @@ from app.models import Ticket
 
 def _job(ticket: Ticket) -> str:
     return f"{ticket.category} ({ticket.severity}) at {ticket.property.address}"
+
+
+PLAIN = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+                       "\u2013": "-", "\u2014": "-", "\u2026": "..."})
+
+
+def plain(text: str, limit: int = 500) -> str:
+    """Something a person typed, fit for an SMS: one line, GSM-7 safe ASCII (CONTRACT §13)."""
+    ascii_only = unicodedata.normalize("NFKD", text.translate(PLAIN)).encode("ascii", "ignore")
+    return " ".join(ascii_only.decode().split())[:limit]
+
+
+def _reason(reason: str | None) -> str:
+    return f" Reason: {plain(reason).rstrip('.')}." if reason and plain(reason) else ""
 
 
 def vendor_offer(ticket: Ticket, code: str) -> str:
@@ -34,7 +49,7 @@ def _when(appointment) -> str:
     text = start.strftime("%a %b %-d, %-I:%M %p").replace(":00 ", " ")
     if appointment.ends_at is not None:
         end = appointment.ends_at.replace(tzinfo=UTC).astimezone(tz)
-        text += "–" + end.strftime("%-I:%M %p").replace(":00 ", " ")
+        text += "-" + end.strftime("%-I:%M %p").replace(":00 ", " ")
     return text
 
 
@@ -44,10 +59,77 @@ def booked_tenant(ticket: Ticket, vendor, appointment) -> str:
             f"{_when(appointment)}. Your landlord has been told.")
 
 
-def booked_landlord(ticket: Ticket, vendor, appointment, link: str) -> str:
-    """To the landlord once a vendor has taken the job."""
-    return (f"Fixline: {vendor.name} took the {ticket.severity} {ticket.category} job at "
-            f"{ticket.property.address} ({_when(appointment)}). {link}")
+def booked_tenant_by_landlord(ticket: Ticket, vendor, appointment) -> str:
+    """To the tenant once the landlord has booked a vendor by hand (or through the API)."""
+    return (f"Fixline: your landlord booked {vendor.name} for your {ticket.category} problem, "
+            f"{_when(appointment)}.")
+
+
+def booked_landlord(ticket: Ticket, vendor, appointment, link: str,
+                    booked_by: str = "vendor") -> str:
+    """To the landlord once the job is booked: booked_by is "vendor" (their YES), "you" (by
+    hand), "api" (through an API key) or the name of whoever else booked it."""
+    job = (f"the {ticket.severity} {ticket.category} job at {ticket.property.address} "
+           f"({_when(appointment)})")
+    if booked_by == "vendor":
+        return f"Fixline: {vendor.name} took {job}. {link}"
+    if booked_by == "you":
+        return f"Fixline: you booked {vendor.name} for {job}; we sent them the job. {link}"
+    if booked_by == "api":
+        return (f"Fixline: {vendor.name} was booked through the API for {job}; we sent them "
+                f"the job. {link}")
+    return f"Fixline: {booked_by} booked {vendor.name} for {job}; we sent them the job. {link}"
+
+
+def _visit(appointment) -> str:
+    if appointment.starts_at is None:
+        return "no visit time set yet: agree one with the tenant"
+    return _when(appointment)
+
+
+def vendor_booked(ticket: Ticket, appointment, landlord, code: str | None = None) -> str:
+    """To a vendor the landlord booked by hand: the job, when, the tenant and who booked it.
+
+    No offer of theirs was accepted, so it names the job by its offer's code only when they
+    had one for this ticket; otherwise by what and where.
+    """
+    tenant = ticket.tenant
+    name = f"Fixline job {code}" if code else "Fixline"
+    return (f"{name}: {landlord.name} booked you for {_job(ticket)}, {_visit(appointment)}. "
+            f"Tenant {tenant.name}, {tenant.phone}, available {ticket.window}. "
+            f"Questions: {landlord.name}, {landlord.phone}.")
+
+
+def cancelled_vendor(ticket: Ticket, appointment, code: str | None, reason: str | None) -> str:
+    """To the vendor booked for a job the landlord cancelled."""
+    name = f"job {code}" if code else "the job"
+    return (f"Fixline: {name}, {_job(ticket)} ({_when(appointment)}), is cancelled by the "
+            f"landlord, so please do not go.{_reason(reason)}")
+
+
+def offer_cancelled(code: str, reason: str | None) -> str:
+    """To a vendor holding an open offer for a job the landlord cancelled."""
+    return f"Fixline job {code} is cancelled by the landlord.{_reason(reason)} No need to answer."
+
+
+def cancelled_tenant(ticket: Ticket, vendor, reason: str | None) -> str:
+    """To the tenant when the landlord cancels their report."""
+    coming = f" {vendor.name} will not come." if vendor is not None else ""
+    return (f"Fixline: your landlord cancelled your {ticket.category} repair request."
+            f"{_reason(reason)}{coming} Questions: ask your landlord.")
+
+
+def completed_tenant(ticket: Ticket, vendor) -> str:
+    """To the tenant when the landlord marks the job done."""
+    by = f" by {vendor.name}" if vendor is not None else ""
+    return (f"Fixline: your landlord marked the {ticket.category} repair{by} as done. "
+            "If it is not fixed, tell your landlord.")
+
+
+def offer_lapsed(code: str) -> str:
+    """To a vendor whose offer timed out: not booked, but a late YES may still win it."""
+    return (f"Fixline job {code}: the offer expired and we are asking another vendor. Reply "
+            f"YES {code} if you can still take it.")
 
 
 def job_filled(code: str) -> str:
@@ -79,6 +161,24 @@ def reply_filled(code: str) -> str:
 
 def reply_declined(code: str) -> str:
     return f"OK, you passed on job {code}. Thanks."
+
+
+def reply_holding(code: str, landlord) -> str:
+    """A NO from the vendor who holds the job: it stays theirs (handing back is not built)."""
+    return (f"You still have job {code}: a NO does not hand it back. If you cannot do it, "
+            f"call {landlord.name} at {landlord.phone}.")
+
+
+def reply_job_cancelled(code: str) -> str:
+    return f"Job {code} was cancelled by the landlord. No action needed, thanks."
+
+
+def reply_job_done(code: str) -> str:
+    return f"Job {code} is already marked done. No action needed, thanks."
+
+
+def reply_not_open(code: str) -> str:
+    return f"Job {code} is no longer open to you. No action needed, thanks."
 
 
 def reply_no_job(code: str | None) -> str:

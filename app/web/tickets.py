@@ -5,10 +5,9 @@ from __future__ import annotations
 from flask import current_app, flash, g, redirect, request, url_for
 
 from app import events, faults
-from app.booking import loop, transitions
+from app.booking import closing, loop, transitions
 from app.booking.appointments import AlreadyBooked, appointments_of, book
 from app.booking.dispatch import PingRefused, pings_of
-from app.db import transaction
 from app.models import Message, Ticket, TicketPhoto, Vendor
 from app.web import names, uploads
 from app.web.forms import AssignForm
@@ -142,15 +141,17 @@ def dispatch(ticket_id: int):
     return _back(ticket)
 
 
-def _move(ticket_id: int, target: str, done: str, refused: str):
+def _move(ticket_id: int, target: str, close, done: str, refused: str):
+    """Close the ticket with close(ticket) (app.booking.closing), flashing how it went."""
     ticket = owned_ticket(ticket_id)
     try:
-        with transaction():
-            transitions.change_status(ticket, target, actor=_actor())
+        close(ticket)
     except transitions.IllegalTransition as exc:
         already = exc.current == target
         flash(f"This ticket is already {target}." if already
               else refused.format(current=exc.current), "error")
+    except closing.ReasonTooLong as exc:
+        flash(f"Not cancelled: {exc}.", "error")
     else:
         flash(done, "info")
     return _back(ticket)
@@ -158,13 +159,18 @@ def _move(ticket_id: int, target: str, done: str, refused: str):
 
 @bp.post("/<int:ticket_id>/cancel")
 def cancel(ticket_id: int):
-    """Cancel the ticket (any state but completed)."""
-    return _move(ticket_id, "cancelled", "Ticket cancelled.",
+    """Cancel the ticket (any state but completed), with an optional reason."""
+    reason = request.form.get("reason")
+    return _move(ticket_id, "cancelled",
+                 lambda ticket: closing.cancel(ticket, actor=_actor(), reason=reason),
+                 "Ticket cancelled. The tenant and the vendors involved are being told.",
                  "This ticket is {current}; it cannot be cancelled.")
 
 
 @bp.post("/<int:ticket_id>/complete")
 def complete(ticket_id: int):
     """Mark a scheduled job completed."""
-    return _move(ticket_id, "completed", "Job marked completed.",
+    return _move(ticket_id, "completed",
+                 lambda ticket: closing.complete(ticket, actor=_actor()),
+                 "Job marked completed. The tenant is being told.",
                  "Only a scheduled job can be marked completed; this ticket is {current}.")

@@ -150,4 +150,5 @@ def test_complete_a_scheduled_ticket(client, auth, landlord):
     response = client.post(f"/api/tickets/{ticket.id}/complete", headers=auth)
     assert response.status_code == 200 and response.json["status"] == "completed"
     timeline = client.get(f"/api/tickets/{ticket.id}/timeline", headers=auth).json
-    assert [e["summary"] for e in timeline][-1] == "Status scheduled → completed"
+    assert [e["summary"] for e in timeline][-2:] == ["Status scheduled → completed",
+                                                      "Job marked completed"]
