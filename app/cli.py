@@ -6,10 +6,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from app import events
+from app import events, phones
 from app.accounts import change_password
 from app.api.auth import mint
-from app.api.schemas import normalize_phone
 from app.db import db, transaction
 from app.models import Landlord
 
@@ -56,7 +55,7 @@ def landlord_create(name: str, email: str, phone: str) -> None:
     if "@" not in email:
         raise click.BadParameter("not an email address", param_hint="--email")
     try:
-        phone = normalize_phone(phone)
+        phone = phones.parse(phone)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--phone") from None
     with db.connection_context(), transaction():

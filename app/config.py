@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from app import phones
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = ROOT / "instance"
 
@@ -72,6 +74,7 @@ class Config:
     session_idle_seconds: int = 8 * 3600  # a dashboard session unused this long ends
     metrics_token: str | None = None  # bearer token for /metrics
     sms_hourly_limit: int = 200  # /api/notify + manual pings per landlord an hour (§14)
+    default_phone_region: str = "US"  # a number written without + is read as one of here
     testing: bool = False
 
     def __post_init__(self) -> None:
@@ -144,6 +147,13 @@ class Config:
         except ValueError:
             raise ConfigError(f"PORT must be a number, got {env.get('PORT')!r}") from None
 
+        region = (env.get("DEFAULT_PHONE_REGION") or "US").strip().upper()
+        if region not in phones.REGIONS:
+            raise ConfigError(
+                f"DEFAULT_PHONE_REGION must be a region code libphonenumber knows, like US or "
+                f"GB; got {env.get('DEFAULT_PHONE_REGION')!r}"
+            )
+
         token = env.get("TWILIO_AUTH_TOKEN") or ""
         values = dict(
             env=mode,
@@ -162,6 +172,7 @@ class Config:
             session_idle_seconds=seconds("SESSION_IDLE_SECONDS", 8 * 3600),
             metrics_token=env.get("METRICS_TOKEN") or None,
             sms_hourly_limit=seconds("SMS_HOURLY_LIMIT", 200),
+            default_phone_region=region,
             demo=env.get("FIXLINE_DEMO", "0") not in ("", "0", "false", "no"),
             port=port,
             host=env.get("HOST", "127.0.0.1"),

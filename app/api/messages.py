@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app import phones
 from app.api import route
 from app.api import schemas as s
 from app.api.present import message_out
@@ -12,7 +13,7 @@ from app.models import Landlord, Message
 def _address(text: str) -> str:
     """A phone number as stored (+digits) when it reads as one, else the text as given."""
     try:
-        return s.normalize_phone(text)
+        return phones.parse(text)
     except ValueError:
         return text.strip()
 

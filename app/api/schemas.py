@@ -23,6 +23,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from app import phones
 from app.bounds import INT64_MAX
 from app.clock import isoformat
 
@@ -34,29 +35,17 @@ NotifyChannel = Literal["sms", "voice", "email"]
 ConfirmationMethod = Literal["sms", "voice", "manual", "api"]
 RecipientType = Literal["tenant", "landlord", "vendor"]
 
-# Whitespace as Python reads it (str.strip, re's \s), spelled out: the patterns below go into
-# the OpenAPI document, where \s would mean ECMAScript's slightly different set.
-SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-
-# A phone number as written: + and 7-15 digits (the first not 0), with any spaces, dots, dashes
-# and parentheses between them. The OpenAPI document states exactly this pattern.
-PHONE_SEPARATORS = rf"[{SPACE}().-]"
-PHONE_PATTERN = (rf"^{PHONE_SEPARATORS}*\+?{PHONE_SEPARATORS}*[1-9]"
-                 rf"(?:{PHONE_SEPARATORS}*[0-9]){{6,14}}{PHONE_SEPARATORS}*$")
-PHONE_MAX_LENGTH = 32
-E164 = re.compile(r"\+?[1-9][0-9]{6,14}")
-
-
-def normalize_phone(value: str) -> str:
-    """E.164 (+ and digits) from common ways of writing a number; 10 bare digits are US/Canada."""
-    cleaned = re.sub(PHONE_SEPARATORS, "", value)
-    if not E164.fullmatch(cleaned):
-        raise ValueError("not a phone number; use international form like +13145550100")
-    if cleaned.startswith("+"):
-        return cleaned
-    if len(cleaned) == 10:  # (314) 555-0100: a North American number without its country code
-        return "+1" + cleaned
-    return "+" + cleaned
+# Whitespace as Python reads it (str.strip, re's \s), spelled out in app/phones.py: the patterns
+# below go into the OpenAPI document, where \s would mean ECMAScript's slightly different set.
+SPACE = phones.SPACE
+PHONE_PATTERN = phones.PATTERN  # a first check only; app.phones.parse decides
+PHONE_DESCRIPTION = (
+    "A phone number. The pattern is only a first check: digits, with spaces, dots, dashes and "
+    "parentheses between them, and + before an international number. The number is then parsed "
+    "with libphonenumber -- one without + as a number of the server's DEFAULT_PHONE_REGION "
+    "(default US) -- and refused (422, naming the field and why) unless its length is possible "
+    "for its country; a local number without its area code is refused. Stored and answered in "
+    "E.164 (+ and digits).")
 
 
 @cache
@@ -99,12 +88,10 @@ def text(max_length: int, *, required: bool = True):
 
 
 Phone = Annotated[
-    str, StringConstraints(max_length=PHONE_MAX_LENGTH), AfterValidator(normalize_phone),
+    str, StringConstraints(max_length=phones.MAX_LENGTH), AfterValidator(phones.parse),
     Field(json_schema_extra={
         "pattern": PHONE_PATTERN,
-        "description": "A phone number: + and 7 to 15 digits (E.164); spaces, dots, dashes and "
-                       "parentheses between them are ignored, and 10 digits without a + are a "
-                       "North American number (+1). Stored and answered as + and digits.",
+        "description": PHONE_DESCRIPTION,
         "examples": ["+13145550100", "(314) 555-0100"],
     })]
 Text = text(200)
@@ -225,7 +212,9 @@ class Recipient(Schema):
 
 class NotifyCreate(Schema):
     """Exactly one of `to` (a phone number, or an email address for channel email) or
-    `recipient`."""
+    `recipient`. A phone number in `to` is read as every phone field is: parsed with
+    libphonenumber in the server's DEFAULT_PHONE_REGION, refused unless possible, sent to in
+    E.164."""
 
     model_config = ConfigDict(json_schema_extra={
         "oneOf": [{"required": ["to"]}, {"required": ["recipient"]}],
@@ -246,7 +235,7 @@ class NotifyCreate(Schema):
         if value is None or channel is None:
             return value
         if channel != "email":
-            return normalize_phone(value)
+            return phones.parse(value)
         if not re.match(EMAIL_PATTERN, value):
             raise ValueError("'to' must be an email address for channel email")
         return value
@@ -299,8 +288,8 @@ class VendorUpdate(VendorBase):
 class TenantCreate(Schema):
     name: Text
     phone: Annotated[Phone, Field(json_schema_extra={
-        "description": "A phone number, read as every phone number here is; one that another "
-                       "tenant of that property already has is a 422 naming this field"})]
+        "description": PHONE_DESCRIPTION + " One that another tenant of that property already "
+                                           "has is a 422 naming this field."})]
     property_id: Id = reference("properties")
     email: Annotated[str, StringConstraints(max_length=254, pattern=EMAIL_PATTERN),
                      AfterValidator(str.strip)] | None = None
