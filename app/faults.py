@@ -16,7 +16,7 @@ from app.models import Fault, Ticket
 
 log = logging.getLogger(__name__)
 
-KINDS = ("ticket", "event", "message", "ping")
+KINDS = ("ticket", "event", "message", "ping", "alert")  # alert: a ticket's repeated alert
 BACKOFF_SECONDS = (2, 15, 60, 300)  # waits before the 2nd … 5th try
 MAX_ATTEMPTS = len(BACKOFF_SECONDS) + 1
 ERROR_CHARS = 1000
@@ -134,4 +134,6 @@ def describe(fault: Fault) -> str:
     if fault.kind == "ping":
         ping = Ping.find(fault.row_id)
         return f"moving on from {ping.vendor.name}'s offer" if ping else "an offer"
+    if fault.kind == "alert":
+        return "repeating the escalation alert"
     return "checking the ticket's deadline"

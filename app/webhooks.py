@@ -7,7 +7,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
-from app.booking import answers
+from app.booking import alerts, answers
 from app.bounds import positive_int
 from app.config import Config
 from app.messaging import receipts, replies
@@ -68,11 +68,17 @@ def sms():
 
 @bp.post("/voice")
 def voice():
-    """A vendor's keypress on an offer call (1 accepts, 2 declines), or any other call."""
+    """A vendor's keypress on an offer call (1 accepts, 2 declines), a landlord's on an
+    escalation call (?ticket=…&ack=1: 1 acknowledges), or any other call."""
     form = request.form
     ping_id = positive_int(request.args.get("ping"))
     call_sid = form.get("CallSid", "")
     response = VoiceResponse()
+    alert_of = positive_int(request.args.get("ticket")) if request.args.get("ack") == "1" else None
+    if alert_of is not None and call_sid:
+        alerts.on_call(response, ticket_id=alert_of, call_sid=call_sid,
+                       digits=form.get("Digits"), config=_config())
+        return _twiml(response)
     if ping_id is None or not call_sid:
         response.say("This is Fixline. Jobs are offered by text message or by our calls.")
         return _twiml(response)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from peewee import IntegrityError
 from twilio.twiml.voice_response import VoiceResponse
 
-from app.booking import loop
+from app.booking import alerts, loop
 from app.booking.appointments import active_appointment
 from app.config import Config
 from app.db import transaction
@@ -135,6 +135,8 @@ def _act(reply: replies.Reply, body: str, number: str, sender: Sender, ping: Pin
     if reply.kind == "start":
         optouts.start(number)
         return templates.reply_started(sender.role)
+    if reply.kind == "ack":  # a landlord acknowledging an escalation: no more reminders
+        return alerts.ack_by_sms(sender.landlords, reply.code)
     if reply.kind == "help" or not vendors:
         return templates.reply_help(sender.role)
     if reply.kind == "unknown":

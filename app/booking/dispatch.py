@@ -6,7 +6,7 @@ import secrets
 from datetime import timedelta
 
 from app import clock, events
-from app.booking import transitions
+from app.booking import alerts, transitions
 from app.config import Config
 from app.db import transaction
 from app.messaging import outbound, spend, templates
@@ -88,6 +88,8 @@ def send_ping(ticket: Ticket, vendor: Vendor, channel: str, config: Config, acto
                                  channel=channel, ticket=ticket, ping=ping,
                                  recipient=("vendor", vendor.id), cap=cap)
         OFFERED.execute(id=vendor.id, at=now)
+        if manual:  # the landlord asking someone by hand has seen the escalation
+            alerts.landlord_acted(ticket, "manual ping", actor)
         vendor.last_offered_at = now
         events.emit("vendor.pinged", ticket=ticket, actor=actor, vendor=vendor.name,
                     vendorId=vendor.id, channel=channel, code=code, pingId=ping.id,

@@ -7,7 +7,7 @@ import logging
 from peewee import fn
 
 from app import clock, events
-from app.booking import selection, transitions
+from app.booking import alerts, selection, transitions
 from app.booking.appointments import AlreadyBooked, book
 from app.booking.dispatch import PingRefused, send_ping
 from app.booking.windows import parse_window
@@ -90,10 +90,13 @@ def ask_next(ticket: Ticket, config: Config, *, first: bool = False) -> Ping | N
 
 
 def escalate(ticket: Ticket, reason: str, config: Config) -> None:
-    """Hand the ticket to its landlord: status, event and messages to landlord and tenant."""
-    transitions.change_status(ticket, "escalated", escalation_reason=reason)
+    """Hand the ticket to its landlord: status, event and messages to landlord and tenant;
+    an emergency's landlord is also called, and texted again until they acknowledge (alerts)."""
+    transitions.change_status(ticket, "escalated", escalation_reason=reason,
+                              **alerts.armed(ticket))
     event = events.emit("ticket.escalated", ticket=ticket, reason=reason)
     notices.escalated(ticket, reason, event, config)
+    alerts.call(ticket, reason, event, config)
 
 
 def _first_response(ticket: Ticket) -> None:
@@ -220,6 +223,7 @@ def redispatch(ticket_id: int, config: Config, *, actor: str) -> Ping | None:
             return ask_next(ticket, config, first=True)
         if ticket.status not in BOOKABLE:
             raise transitions.IllegalTransition(ticket.id, ticket.status, "dispatching")
+        alerts.landlord_acted(ticket, "dispatch again", actor)
         pending = (Ping.select()
                    .where(Ping.ticket == ticket, Ping.outcome == "pending")
                    .first())

@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 
 from app import clock, events, faults
-from app.booking import loop, transitions
+from app.booking import alerts, loop, transitions
 from app.booking.sla import allowance
 from app.config import Config
 from app.db import transaction
@@ -68,6 +68,22 @@ def overdue_reason(ticket: Ticket, config: Config) -> str:
     return f"routine job not booked within {seconds / 3600:g} hours"
 
 
+def repeat_alerts(config: Config) -> int:
+    """Emergency escalations not yet acknowledged text their landlord again when due."""
+    due = faults.due_join(Ticket.select(Ticket.id), "alert", Ticket.id).where(
+        Ticket.alert_due_at <= clock.now()).order_by(Ticket.alert_due_at).limit(BATCH)
+    return sum(1 for row in list(due) if faults.attempt(
+        "alert", row.id, lambda row=row: _repeat_if_due(row.id, config),
+        ticket=row.id, clear=row.fault_id is not None) is True)
+
+
+def _repeat_if_due(ticket_id: int, config: Config) -> bool:
+    """Repeat one ticket's escalation alert, if it is still due; True when it was sent."""
+    with transaction():
+        ticket = loop.lock(ticket_id)
+        return ticket is not None and alerts.repeat(ticket, config)
+
+
 def resend_lost_messages() -> int:
     """Queued messages the broker never delivered, and sends a dead worker left, go again."""
     now = clock.now()
@@ -114,6 +130,7 @@ def run(config: Config) -> dict[str, int]:
         "republished": republish_events,
         "expired": lambda: expire_pings(config),
         "escalated": lambda: escalate_overdue(config),
+        "alerted": lambda: repeat_alerts(config),
         "resent": resend_lost_messages,
         "pruned": prune_receipts,
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from app import clock, events
+from app.booking import alerts
 from app.models import ACTIVE_APPOINTMENT_STATUSES, Appointment, Ping, Ticket
 from app.prepared import Param, Prepared, per_shape
 
@@ -103,6 +104,8 @@ def change_status(
         actor=actor,
         **{"from": previous, "to": target},
     )
+    if previous == "escalated":  # its alert stops; the landlord moving it acknowledged it
+        alerts.left_escalation(ticket, actor)
     return ticket
 
 

@@ -1,4 +1,5 @@
-"""Reading what a vendor texts back: YES/NO with an optional job code, STOP/START/HELP."""
+"""Reading what a vendor (or a landlord) texts back: YES/NO with an optional job code,
+STOP/START/HELP, ACK."""
 
 from __future__ import annotations
 
@@ -12,13 +13,15 @@ STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT
                         "REVOKE", "STOP ALL"})
 START_WORDS = frozenset({"START", "YES START", "UNSTOP", "OPTIN"})
 HELP_WORDS = frozenset({"HELP", "INFO"})
+ACK_WORDS = frozenset({"ACK", "ACKNOWLEDGE", "ACKNOWLEDGED"})  # a landlord stops an alert
 
 CODE_RE = re.compile(r"^[A-Z0-9]{4}$")
 
 
 @dataclass(frozen=True)
 class Reply:
-    """What a vendor's message means: kind is accept, decline, stop, start, help or unknown."""
+    """What a message means: kind is accept, decline, stop, start, help, ack or unknown; code
+    is a job code, or for ack the ticket number it names."""
 
     kind: str
     code: str | None = None
@@ -37,6 +40,8 @@ def parse(body: str | None) -> Reply:
     if joined in HELP_WORDS:
         return Reply("help")
     word, rest = text[0], text[1:]
+    if word in ACK_WORDS and len(rest) <= 1 and all(p.isascii() and p.isdigit() for p in rest):
+        return Reply("ack", rest[0] if rest else None)
     code = rest[0] if rest and CODE_RE.match(rest[0]) else None
     if len(rest) > 1 or (rest and code is None):
         return Reply("unknown")

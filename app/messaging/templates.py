@@ -137,10 +137,38 @@ def job_filled(code: str) -> str:
     return f"Fixline job {code} has been filled by another vendor. No action needed, thanks."
 
 
+def _not_booked(ticket: Ticket, reason: str) -> str:
+    return (f"the {ticket.severity} {ticket.category} job at {ticket.property.address} "
+            f"is not booked ({reason})")
+
+
 def escalated_landlord(ticket: Ticket, reason: str, link: str) -> str:
-    """To the landlord when Fixline could not book a vendor."""
-    return (f"Fixline needs you: the {ticket.severity} {ticket.category} job at "
-            f"{ticket.property.address} is not booked ({reason}). {link}")
+    """To the landlord when Fixline could not book a vendor (an emergency's is repeated until
+    acknowledged, so it says how)."""
+    text = f"Fixline needs you: {_not_booked(ticket, reason)}. {link}"
+    if ticket.severity == "emergency":
+        text += f" Reply ACK {ticket.id} to stop the reminders."
+    return text
+
+
+def escalated_landlord_spoken(ticket: Ticket, reason: str) -> str:
+    """The emergency's escalation read out on a call to the landlord; 1 acknowledges it."""
+    return (f"Hello, this is Fixline. We need you: {_not_booked(ticket, reason)}. "
+            "Press 1 to acknowledge.")
+
+
+def reply_acknowledged(ticket: Ticket) -> str:
+    """To a landlord whose ACK (text or keypress) stopped an escalation's reminders."""
+    return (f"Thanks: you acknowledged ticket {ticket.id}, the {ticket.category} job at "
+            f"{ticket.property.address}. No more reminders about it.")
+
+
+def reply_nothing_to_acknowledge(number: str | None = None) -> str:
+    """To an ACK (naming a ticket number, or not) that finds no escalation of theirs waiting
+    for acknowledgement."""
+    if number:
+        return f"Fixline has no unacknowledged alert about ticket {number} for you."
+    return "Fixline has no unacknowledged alert for you."
 
 
 def escalated_tenant(ticket: Ticket) -> str:

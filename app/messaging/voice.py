@@ -1,4 +1,5 @@
-"""Voice offers: the TwiML a vendor hears, with a one-digit Gather that posts the answer back."""
+"""Calls: the TwiML a vendor hears for an offer, and a landlord for an emergency's escalation,
+each with a one-digit Gather that posts the answer back."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from twilio.twiml.voice_response import VoiceResponse
 from app.config import Config
 
 NO_ANSWER = "We did not get an answer. Goodbye."
+ALERT_NO_ANSWER = "We did not get an answer. Reply ACK to our text to acknowledge. Goodbye."
+ALERT_CALL = "landlord-call"  # the last part of an escalation call's dedupe key
 
 
 def action_url(ping_id: int, config: Config) -> str:
@@ -22,3 +25,30 @@ def offer(spoken: str, ping_id: int, config: Config) -> VoiceResponse:
     gather.say(spoken)
     response.say(NO_ANSWER)
     return response
+
+
+def alert_key(event_id: int) -> str:
+    """The dedupe key of the call to the landlord about one escalation (its event)."""
+    return f"event:{event_id}:{ALERT_CALL}"
+
+
+def is_alert(message) -> bool:
+    """Whether an outbound call is an escalation alert to a landlord (it gathers an ACK)."""
+    return (message.ticket_id is not None and message.dedupe_key is not None
+            and message.dedupe_key.endswith(":" + ALERT_CALL))
+
+
+def alert_url(ticket_id: int, config: Config) -> str:
+    """Where Twilio posts the landlord's keypress on an escalation call."""
+    return f"{config.link_base}/webhooks/twilio/voice?ticket={ticket_id}&ack=1"
+
+
+def alert(spoken: str, ticket_id: int, config: Config) -> VoiceResponse:
+    """Read the escalation inside <Gather numDigits="1">: 1 acknowledges it."""
+    response = VoiceResponse()
+    gather = response.gather(num_digits=1, action=alert_url(ticket_id, config), method="POST",
+                             timeout=10)
+    gather.say(spoken)
+    response.say(ALERT_NO_ANSWER)
+    return response
+
