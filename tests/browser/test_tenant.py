@@ -102,3 +102,19 @@ def test_the_form_works_without_javascript(live, open_page):
     page.wait_for_url(re.compile(r"/intake/[\w-]+/tickets/\d+$"))
     expect(page.get_by_role("heading", name="Your report", exact=True)).to_be_visible()
     expect(page.locator("#ticket-status")).to_contain_text("Received")
+
+
+def test_too_many_photos_are_refused_in_the_browser_before_sending(live, open_page):
+    page, _ = open_page()
+    page.goto(live.intake["Bob Williams"])
+    photos = [{"name": f"p{n}.png", "mimeType": "image/png", "buffer": png()} for n in range(6)]
+    page.get_by_label("Photos").set_input_files(photos)
+    message = page.locator("#photos-msg")
+    expect(message).to_have_text("Attach at most 5 photos (you chose 6).")  # at once
+    expect(page.get_by_label("Photos")).to_have_attribute("aria-invalid", "true")
+    page.get_by_role("button", name="Send report").click()
+    expect(page.get_by_label("Photos")).to_be_focused()  # nothing was sent
+    assert page.url == live.intake["Bob Williams"]
+    page.get_by_label("Photos").set_input_files(photos[:5])
+    expect(message).to_have_text("")
+    expect(page.get_by_label("Photos")).not_to_have_attribute("aria-invalid", "true")
