@@ -23,24 +23,32 @@ PRUNE_EVERY_SECONDS = 60.0
 _pruned_at = float("-inf")
 
 
+def _each_due(kind: str, model, deadline, act, *where) -> int:
+    """Act on each row of model (a ticket or a ping) whose deadline has passed, a bounded
+    batch soonest first, each in isolation (app.faults: a row that raises is retried later,
+    then parked); the count of rows act(row id) returned True for."""
+    ticket = Ticket.id if model is Ticket else model.ticket
+    due = (faults.due_join(model.select(model.id, ticket.alias("ticket_ref")), kind, model.id)
+           .where(deadline <= clock.now(), *where)
+           .order_by(deadline)
+           .limit(BATCH))
+    # Read the ids first: a cursor left open across writes pins an old SQLite snapshot.
+    return sum(1 for row in list(due) if faults.attempt(
+        kind, row.id, lambda row=row: act(row.id), ticket=row.ticket_ref,
+        clear=row.fault_id is not None) is True)
+
+
 def expire_pings(config: Config) -> int:
     """Pending pings past their expiry time out, and the next vendor is asked."""
-    due = faults.due_join(Ping.select(Ping.id, Ping.ticket), "ping", Ping.id).where(
-        Ping.outcome == "pending", Ping.expires_at <= clock.now()).order_by(
-        Ping.expires_at).limit(BATCH)
-    # Read the ids first: a cursor left open across writes pins an old SQLite snapshot.
-    return sum(1 for ping in list(due) if faults.attempt(
-        "ping", ping.id, lambda ping=ping: loop.lapse(ping.id, "timed_out", config),
-        ticket=ping.ticket_id, clear=ping.fault_id is not None) is True)
+    return _each_due("ping", Ping, Ping.expires_at,
+                     lambda ping_id: loop.lapse(ping_id, "timed_out", config),
+                     Ping.outcome == "pending")
 
 
 def escalate_overdue(config: Config) -> int:
     """Unbooked tickets past their SLA deadline go to the landlord."""
-    due = faults.due_join(Ticket.select(Ticket.id), "ticket", Ticket.id).where(
-        Ticket.escalate_at <= clock.now()).order_by(Ticket.escalate_at).limit(BATCH)
-    return sum(1 for row in list(due) if faults.attempt(
-        "ticket", row.id, lambda row=row: _escalate_if_due(row.id, config),
-        ticket=row.id, clear=row.fault_id is not None) is True)
+    return _each_due("ticket", Ticket, Ticket.escalate_at,
+                     lambda ticket_id: _escalate_if_due(ticket_id, config))
 
 
 def _escalate_if_due(ticket_id: int, config: Config) -> bool:
@@ -70,11 +78,8 @@ def overdue_reason(ticket: Ticket, config: Config) -> str:
 
 def repeat_alerts(config: Config) -> int:
     """Emergency escalations not yet acknowledged text their landlord again when due."""
-    due = faults.due_join(Ticket.select(Ticket.id), "alert", Ticket.id).where(
-        Ticket.alert_due_at <= clock.now()).order_by(Ticket.alert_due_at).limit(BATCH)
-    return sum(1 for row in list(due) if faults.attempt(
-        "alert", row.id, lambda row=row: _repeat_if_due(row.id, config),
-        ticket=row.id, clear=row.fault_id is not None) is True)
+    return _each_due("alert", Ticket, Ticket.alert_due_at,
+                     lambda ticket_id: _repeat_if_due(ticket_id, config))
 
 
 def _repeat_if_due(ticket_id: int, config: Config) -> bool:

@@ -17,14 +17,18 @@ def action_url(ping_id: int, config: Config) -> str:
     return f"{config.link_base}/webhooks/twilio/voice?ping={ping_id}"
 
 
+def _gather(spoken: str, action: str, goodbye: str) -> VoiceResponse:
+    """Read spoken inside <Gather numDigits="1"> posting to action; goodbye if nothing."""
+    response = VoiceResponse()
+    gather = response.gather(num_digits=1, action=action, method="POST", timeout=10)
+    gather.say(spoken)
+    response.say(goodbye)
+    return response
+
+
 def offer(spoken: str, ping_id: int, config: Config) -> VoiceResponse:
     """Read the offer inside <Gather numDigits="1">: 1 accepts, 2 declines."""
-    response = VoiceResponse()
-    gather = response.gather(num_digits=1, action=action_url(ping_id, config), method="POST",
-                             timeout=10)
-    gather.say(spoken)
-    response.say(NO_ANSWER)
-    return response
+    return _gather(spoken, action_url(ping_id, config), NO_ANSWER)
 
 
 def alert_key(event_id: int) -> str:
@@ -45,10 +49,5 @@ def alert_url(ticket_id: int, config: Config) -> str:
 
 def alert(spoken: str, ticket_id: int, config: Config) -> VoiceResponse:
     """Read the escalation inside <Gather numDigits="1">: 1 acknowledges it."""
-    response = VoiceResponse()
-    gather = response.gather(num_digits=1, action=alert_url(ticket_id, config), method="POST",
-                             timeout=10)
-    gather.say(spoken)
-    response.say(ALERT_NO_ANSWER)
-    return response
+    return _gather(spoken, alert_url(ticket_id, config), ALERT_NO_ANSWER)
 
