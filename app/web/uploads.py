@@ -185,6 +185,8 @@ def hold(tenant_id: int, submission: str, keep: list[Held], photos: list[Photo])
 
 def load(tenant_id: int, submission: str, items: list[Held]) -> list[Photo]:
     """The held photos' bytes, to be written with the ticket like fresh ones."""
+    if not items:  # also a form sent without its one-time id: nothing can be held for it
+        return []
     folder, photos = _held_dir(tenant_id, submission), []
     for item in items:
         try:
