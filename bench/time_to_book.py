@@ -54,7 +54,7 @@ CATEGORIES = ("plumbing", "electrical", "hvac", "lock", "appliance", "pest", "ge
 WINDOWS = {"emergency": ("now", "asap"),
            "routine": ("anytime", "tomorrow morning", "today 2-5pm", "tomorrow 9am-5pm")}
 ALWAYS_WORKING = "Emergency Handyman"  # the seed's 24/7 vendor; made to take every category
-OFFER_CODE = re.compile(r"Reply YES (\w+)")
+OFFER_CODE = re.compile(r"Reply YES (\w+) to take it")  # an offer, not an expiry notice
 # Pending pings whose offer SMS reached the outbox: what a vendor's phone would have shown.
 OFFERS_SQL = """
     SELECT m.id, m.to_number, m.body FROM ping p JOIN message m ON m.ping_id = p.id

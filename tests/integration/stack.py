@@ -38,7 +38,7 @@ CONFIG_VARS = ("DATABASE_URL", "REDIS_URL", "HOST", "PORT", "FIXLINE_ENV", "FIXL
                "ROUTINE_BOOKING_ESCALATION_SECONDS")
 STOP_SECONDS = 15.0
 POLL = 0.05
-OFFER_CODE = re.compile(r"Reply YES (\w+)")
+OFFER_CODE = re.compile(r"Reply YES (\w+) to take it")  # not "… if you can still take it"
 
 
 def free_port() -> int:
