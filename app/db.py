@@ -75,6 +75,15 @@ def is_postgres() -> bool:
     return isinstance(db.obj, PostgresqlDatabase)
 
 
+def lock_row(model, row_id: int) -> None:
+    """Inside a transaction, make others that lock the same row wait until it ends: a row lock
+    on PostgreSQL (NO KEY: rows that merely reference it still insert); SQLite's IMMEDIATE
+    transactions already run one writer at a time."""
+    if is_postgres():
+        (model.select(model._meta.primary_key).where(model._meta.primary_key == row_id)
+         .for_update("FOR NO KEY UPDATE").execute())
+
+
 def after_commit(callback: Callable[[], None]) -> None:
     """Run callback once the outermost transaction() on this thread commits."""
     pending = getattr(_local, "pending", None)

@@ -12,7 +12,7 @@ from app import clock, events
 from app.booking.sla import escalation_deadline
 from app.booking.windows import window_problem
 from app.config import Config
-from app.db import is_postgres, transaction
+from app.db import lock_row, transaction
 from app.models import Landlord, Property, Tenant, Ticket
 from app.prepared import Param, Prepared
 
@@ -75,13 +75,6 @@ def same_recent_report(landlord: Landlord, tenant: Tenant, report: Report,
             .first())
 
 
-def _lock_tenant(tenant: Tenant) -> None:
-    """Serialise a tenant's reports (PostgreSQL; SQLite has one writer at a time anyway)."""
-    if is_postgres():
-        (Tenant.select(Tenant.id).where(Tenant.id == tenant.id)
-         .for_update("FOR NO KEY UPDATE").execute())
-
-
 def open_ticket(
     landlord: Landlord,
     report: Report,
@@ -117,7 +110,7 @@ def open_ticket(
     try:
         with transaction():
             if once_per_report:
-                _lock_tenant(tenant)
+                lock_row(Tenant, tenant.id)  # one report of a tenant at a time
                 if (same := same_recent_report(landlord, tenant, report, now)) is not None:
                     return same, False
             ticket = Ticket.create(

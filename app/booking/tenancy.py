@@ -6,7 +6,7 @@ import hashlib
 import secrets
 
 from app import clock, events
-from app.db import is_postgres, transaction
+from app.db import lock_row, transaction
 from app.models import Event, Landlord, Property, Tenant
 
 SAME_PHONE = "A tenant with this phone number already lives at that property."
@@ -25,12 +25,6 @@ def new_intake_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def _lock(prop: Property) -> None:
-    """Serialise tenant changes at one property (PostgreSQL; SQLite has one writer anyway)."""
-    if is_postgres():
-        Property.select(Property.id).where(Property.id == prop.id).for_update().execute()
-
-
 def _refuse_same_phone(prop: Property, phone: str, other_than: int | None = None) -> None:
     query = Tenant.select().where(Tenant.property == prop, Tenant.phone == phone)
     if other_than is not None:
@@ -42,7 +36,7 @@ def _refuse_same_phone(prop: Property, phone: str, other_than: int | None = None
 def add_tenant(prop: Property, *, name: str, phone: str, email: str | None) -> Tenant:
     """A new tenant with a fresh intake link; DuplicateTenant if the phone is taken there."""
     with transaction():
-        _lock(prop)
+        lock_row(Property, prop.id)
         _refuse_same_phone(prop, phone)
         return Tenant.create(property=prop, name=name, phone=phone, email=email,
                              intake_token=new_intake_token(), created_at=clock.now())
@@ -52,7 +46,7 @@ def change_tenant(tenant: Tenant, prop: Property, *, name: str, phone: str,
                   email: str | None) -> None:
     """New details (the intake link stays); DuplicateTenant if the phone is taken there."""
     with transaction():
-        _lock(prop)
+        lock_row(Property, prop.id)
         _refuse_same_phone(prop, phone, other_than=tenant.id)
         (Tenant.update(property=prop, name=name, phone=phone, email=email)
          .where(Tenant.id == tenant.id).execute())
@@ -70,8 +64,8 @@ def replace_intake_link(tenant: Tenant, actor: str) -> None:
     the landlord for the new one.
     """
     with transaction():
-        query = Tenant.select(Tenant.intake_token).where(Tenant.id == tenant.id)
-        old = (query.for_update() if is_postgres() else query).scalar()
+        lock_row(Tenant, tenant.id)
+        old = Tenant.select(Tenant.intake_token).where(Tenant.id == tenant.id).scalar()
         Tenant.update(intake_token=new_intake_token()).where(Tenant.id == tenant.id).execute()
         if old:
             events.emit(LINK_REPLACED, landlord=tenant.property.landlord_id, actor=actor,

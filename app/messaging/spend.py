@@ -10,7 +10,7 @@ from datetime import timedelta
 from peewee import fn
 
 from app import clock
-from app.db import is_postgres
+from app.db import lock_row
 from app.models import Landlord, Message
 
 HOUR = timedelta(hours=1)
@@ -37,10 +37,7 @@ class HourlyUse:
 def reserve(landlord_id: int, limit: int) -> None:
     """Inside the transaction that queues a capped message: raise OverLimit when the last hour
     already holds limit of them. The landlord's row lock serialises concurrent senders."""
-    query = Landlord.select(Landlord.id).where(Landlord.id == landlord_id)
-    if is_postgres():  # SQLite's IMMEDIATE transactions already run one writer at a time
-        query = query.for_update()
-    query.scalar()
+    lock_row(Landlord, landlord_id)
     since = clock.now() - HOUR
     count, oldest = (Message.select(fn.COUNT(Message.id), fn.MIN(Message.created_at))
                      .where(Message.landlord == landlord_id, Message.capped == True,  # noqa: E712
