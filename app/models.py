@@ -25,9 +25,10 @@ CATEGORIES = ("plumbing", "electrical", "hvac", "lock", "appliance", "pest", "ge
 SEVERITIES = ("emergency", "routine")
 CHANNELS = ("sms", "voice", "email")
 PING_OUTCOMES = ("pending", "accepted", "declined", "timed_out", "failed", "filled", "cancelled")
-APPOINTMENT_STATUSES = ("tentative", "confirmed", "cancelled", "completed")
+APPOINTMENT_STATUSES = ("tentative", "confirmed", "cancelled", "completed", "no_show")
 ACTIVE_APPOINTMENT_STATUSES = ("tentative", "confirmed")
 CONFIRMATION_METHODS = ("sms", "voice", "manual", "api")
+BOOKING_METHODS = (*CONFIRMATION_METHODS, "web")  # "web": the vendor's Accept on the job page
 
 
 class JSONField(TextField):
@@ -126,6 +127,7 @@ class Property(BaseModel):
     landlord = ForeignKey(Landlord, backref="properties", on_delete="CASCADE")
     address = CharField()
     timezone = CharField(default="America/Chicago")
+    postal_code = CharField(null=True)
     created_at = DateTimeField(default=clock.now)
 
     class Meta:
@@ -229,6 +231,7 @@ class Ping(BaseModel):
     expires_at = DateTimeField()
     answered_at = DateTimeField(null=True)
     outcome = CharField(default="pending")
+    token = CharField(null=True, unique=True)  # the job page /j/<token>: 192 random bits
 
     class Meta:
         indexes = (
@@ -249,6 +252,14 @@ class Appointment(BaseModel):
     status = CharField(default="tentative")
     confirmation_method = CharField()
     created_at = DateTimeField(default=clock.now)
+    confirmed_at = DateTimeField(null=True)  # the tenant confirmed the time
+    completed_at = DateTimeField(null=True)
+    cancelled_at = DateTimeField(null=True)  # handed back, cancelled, or a no-show
+    remind_at = DateTimeField(null=True)  # the next visit reminder's moment
+    no_show_at = DateTimeField(null=True)  # when to ask the tenant whether the vendor came
+    time_refused_at = DateTimeField(null=True)  # the tenant said the time does not work
+    rating = IntegerField(null=True)  # the tenant's 1-5
+    rated_at = DateTimeField(null=True)
 
     class Meta:
         indexes = ((("vendor", "created_at"), False),)
@@ -257,6 +268,14 @@ class Appointment(BaseModel):
 Appointment.add_index(
     Appointment.index(Appointment.ticket, unique=True, name="appointment_one_active_per_ticket")
     .where(SQL("status IN ('tentative', 'confirmed')"))
+)
+Appointment.add_index(
+    Appointment.index(Appointment.remind_at, name="appointment_remind_at_open")
+    .where(SQL("remind_at IS NOT NULL"))
+)
+Appointment.add_index(
+    Appointment.index(Appointment.no_show_at, name="appointment_no_show_at_open")
+    .where(SQL("no_show_at IS NOT NULL"))
 )
 Ping.add_index(
     Ping.index(Ping.expires_at, name="ping_pending_expires_at").where(SQL("outcome = 'pending'"))
@@ -326,13 +345,19 @@ MODELS = [Landlord, ApiKey, Property, Tenant, Vendor, VendorPhone, Ticket, Ping,
 
 
 class TicketPhoto(BaseModel):
-    """A photo the tenant attached to a report; the file lives under instance/uploads/."""
+    """A photo of a ticket's problem (the tenant's report) or of the finished job (the
+    vendor's DONE); the file lives under instance/uploads/."""
 
     ticket = ForeignKey(Ticket, backref="photos", on_delete="CASCADE")
     filename = CharField(unique=True)  # random name on disk, never the tenant's
     content_type = CharField()
     size = IntegerField()
+    source = CharField(default="tenant")  # tenant | vendor
+    source_url = CharField(null=True)  # an MMS photo's Twilio media URL: fetched once
     created_at = DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = ((("ticket", "source_url"), True),)
 
 
 MODELS.append(TicketPhoto)
@@ -375,3 +400,24 @@ class WebhookReceipt(BaseModel):
 
 
 MODELS += [Fault, OptOut, WebhookReceipt]
+
+
+class Question(BaseModel):
+    """Something Fixline asked a tenant (or landlord) by SMS and waits for an answer to: a
+    reply from that phone answers its newest open question (CONTRACT.md §9)."""
+
+    kind = CharField()  # confirm (the visit time) | came (no-show check) | rate (after done)
+    ticket = ForeignKey(Ticket, backref="questions", on_delete="CASCADE")
+    appointment = ForeignKey(Appointment, null=True, backref="questions", on_delete="CASCADE")
+    phone = CharField()
+    role = CharField()  # tenant | landlord
+    person_id = IntegerField(null=True)
+    asked_at = DateTimeField(default=clock.now)
+    closed_at = DateTimeField(null=True)  # answered, or overtaken by events
+    answer = CharField(null=True)
+
+    class Meta:
+        indexes = ((("phone", "closed_at", "asked_at"), False), (("ticket", "kind"), False))
+
+
+MODELS.append(Question)

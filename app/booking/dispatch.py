@@ -81,6 +81,7 @@ def send_ping(ticket: Ticket, vendor: Vendor, channel: str, config: Config, acto
         code = new_code(vendor)
         ping = Ping.create(ticket=ticket, vendor=vendor, channel=channel, code=code,
                            to_number=phones[0], sent_at=now, outcome="pending",
+                           token=secrets.token_urlsafe(24),
                            expires_at=now + timedelta(seconds=config.vendor_reply_timeout))
         body = (templates.vendor_offer_spoken(ticket, code) if channel == "voice"
                 else templates.vendor_offer(ticket, code))
