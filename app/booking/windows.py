@@ -139,6 +139,7 @@ class _Reading:
 
     day: date | None  # the calendar day the words named, if they named one
     window: Window | None
+    moment: bool = False  # a lone time or now: the window's length is a convention, not said
 
 
 def parse_window(text: str, now: datetime, tz: str) -> tuple[datetime, datetime] | None:
@@ -151,6 +152,11 @@ def parse_window(text: str, now: datetime, tz: str) -> tuple[datetime, datetime]
 def interpret(text: str, now: datetime, tz: str) -> Window | None:
     """parse_window's answer with the zone it used (the one the tenant named, else tz)."""
     return _read(text, now, tz).window
+
+
+def names_moment(text: str, now: datetime, tz: str) -> bool:
+    """Whether the words name a moment (a lone time like "3pm", or now), not a span."""
+    return _read(text, now, tz).moment
 
 
 def window_problem(text: str, now: datetime, tz: str) -> str | None:
@@ -186,18 +192,18 @@ def _read(text: str, now: datetime, tz: str) -> _Reading:
         day = monday + timedelta(days=min(days)) if days else monday
     hours, lone = _hours(words)
     if NOW.search(words) and hours is None and not days and day in (None, today):
-        return _Reading(day, Window(now, now + timedelta(hours=NOW_HOURS), zone))
+        return _Reading(day, Window(now, now + timedelta(hours=NOW_HOURS), zone), True)
     if day is None and not days and hours is None:
         return _Reading(None, None)
     start, end = hours or DAY_HOURS
     if day is not None:
-        return _Reading(day, _window(day, start, end, zone))
+        return _Reading(day, _window(day, start, end, zone), lone)
     ahead = [today + timedelta(days=n) for n in range(skip_today, 15)
              if not days or (today + timedelta(days=n)).weekday() in days]
     for candidate in ahead[:8]:
         window = _window(candidate, start, end, zone)
         if window and (window.start if lone else window.end) > now:
-            return _Reading(None, window)
+            return _Reading(None, window, lone)
     return _Reading(None, None)
 
 
