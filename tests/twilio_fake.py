@@ -21,6 +21,9 @@ AUTH_TOKEN = "f1c7" * 8
 API = "/2010-04-01"
 RESOURCE = re.compile(rf"^{API}/Accounts/(?P<account>[^/]+)/(?P<kind>Messages|Calls)\.json$")
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+MEDIA = re.compile(
+    rf"^{API}/Accounts/(?P<account>[^/]+)/Messages/MM[0-9a-f]+/Media/(?P<id>ME[0-9a-f]+)$")
+CDN = re.compile(r"^/cdn/(?P<id>ME[0-9a-f]+)$")  # where MEDIA redirects: no credentials needed
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ class FakeTwilio:
     requests: list[Recorded] = field(default_factory=list)
     created: list[dict] = field(default_factory=list)
     unsubscribed: set[str] = field(default_factory=set)  # numbers that texted STOP: 21610
+    media: dict[str, tuple[bytes, str, bool]] = field(default_factory=dict)  # id: body, type, sized
+    cdn_authorization: list[str | None] = field(default_factory=list)  # each CDN hit's header
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -73,6 +78,16 @@ class FakeTwilio:
         with self._lock:
             self._stalls.append(seconds)
 
+    def add_media(self, body: bytes, content_type: str = "image/jpeg", *,
+                  sized: bool = True) -> str:
+        """Serve body as an MMS photo; its MediaUrl (sized=False: no Content-Length)."""
+        media_id = "ME" + secrets.token_hex(16)
+        with self._lock:
+            self.media[media_id] = (body, content_type, sized)
+        message = "MM" + secrets.token_hex(16)
+        return (f"{self.base_url}{API}/Accounts/{self.account_sid}/Messages/{message}"
+                f"/Media/{media_id}")
+
     def start(self) -> None:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.fake = self
@@ -100,6 +115,42 @@ class FakeTwilio:
             if status == 201:
                 self.created.append(body)
         return status, body
+
+    def fetch(self, path: str, auth: tuple[str, str] | None,
+              authorization: str | None) -> tuple[int, dict[str, str], bytes]:
+        """A media GET: the API redirects to the CDN path, which serves the bytes unchecked.
+
+        Recorded like every request; fail_next and stall_next apply to it too.
+        """
+        with self._lock:
+            stall = self._stalls.pop(0) if self._stalls else 0.0
+            failure = self._failures.pop(0) if self._failures else None
+        if stall:
+            self._release.wait(stall)
+        status, headers, body = self._media(path, auth, authorization, failure)
+        with self._lock:
+            self.requests.append(Recorded("GET", path, {}, auth, status))
+        return status, headers, body
+
+    def _media(self, path, auth, authorization, failure) -> tuple[int, dict[str, str], bytes]:
+        if failure:
+            return _json(*error(*failure))
+        if cdn := CDN.match(path):
+            with self._lock:
+                self.cdn_authorization.append(authorization)
+            if cdn["id"] not in self.media:
+                return _json(*error(404, 20404, f"The requested resource {path} was not found"))
+            body, content_type, sized = self.media[cdn["id"]]
+            headers = {"Content-Type": content_type}
+            if sized:
+                headers["Content-Length"] = str(len(body))
+            return 200, headers, body
+        if auth != (self.account_sid, self.auth_token):
+            return _json(*error(401, 20003, "Authenticate"))
+        match = MEDIA.match(path)
+        if match["account"] != self.account_sid or match["id"] not in self.media:
+            return _json(*error(404, 20404, f"The requested resource {path} was not found"))
+        return 307, {"Location": f"{self.base_url}/cdn/{match['id']}"}, b""
 
     def _route(self, method, path, form, auth, failure) -> tuple[int, dict]:
         if failure:
@@ -146,6 +197,10 @@ def error(status: int, code: int, message: str) -> tuple[int, dict]:
                     "more_info": f"https://www.twilio.com/docs/errors/{code}"}
 
 
+def _json(status: int, body: dict) -> tuple[int, dict[str, str], bytes]:
+    return status, {"Content-Type": "application/json"}, json.dumps(body).encode()
+
+
 def _check_message(form: dict[str, str], unsubscribed: set[str]) -> tuple[int, str] | None:
     if not form.get("To"):
         return 21604, "A 'To' phone number is required."
@@ -187,6 +242,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve()
 
     def _serve(self) -> None:
+        path = self.path.split("?")[0]
+        if self.command == "GET" and (MEDIA.match(path) or CDN.match(path)):
+            self._serve_media(path)
+            return
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length).decode() if length else ""
         form = dict(parse_qsl(raw, keep_blank_values=True))
@@ -200,6 +259,22 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout tests)
+            pass
+
+    def _serve_media(self, path: str) -> None:
+        authorization = self.headers.get("Authorization")
+        status, headers, body = self.server.fake.fetch(path, _basic_auth(authorization),
+                                                       authorization)
+        try:
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            if "Content-Length" not in headers:  # the body ends when the connection closes
+                self.close_connection = True
+            self.end_headers()
+            for start in range(0, len(body), 1 << 16):
+                self.wfile.write(body[start:start + (1 << 16)])
+        except (BrokenPipeError, ConnectionResetError):  # the client stopped reading
             pass
 
     def log_message(self, format: str, *args) -> None:

@@ -96,17 +96,21 @@ def check(files: Iterable[FileStorage], kept: int = 0) -> tuple[list[Photo], lis
     if problem := too_many(kept + len(files)):
         errors.append(problem)
     for number, upload in enumerate(files, start=kept + 1):
-        name = f"Photo {number} ({upload.filename[:80]})"
-        data = upload.stream.read(MAX_PHOTO_BYTES + 1)
-        if not data:
-            errors.append(f"{name} is empty.")
-        elif len(data) > MAX_PHOTO_BYTES:
-            errors.append(f"{name} is larger than {MAX_PHOTO_BYTES // (1024 * 1024)} MB.")
-        elif (kind := sniff(data[:64])) is None:
-            errors.append(f"{name} is not a {KINDS} image.")
-        else:
-            photos.append(Photo(data, kind, upload.filename[:80]))
+        name = upload.filename[:80]
+        outcome = accept(upload.stream.read(MAX_PHOTO_BYTES + 1), f"Photo {number} ({name})", name)
+        (photos if isinstance(outcome, Photo) else errors).append(outcome)
     return photos, errors
+
+
+def accept(data: bytes, label: str, name: str = "") -> Photo | str:
+    """The Photo these bytes make, or why they make none (label names the photo in it)."""
+    if not data:
+        return f"{label} is empty."
+    if len(data) > MAX_PHOTO_BYTES:
+        return f"{label} is larger than {MAX_PHOTO_BYTES // (1024 * 1024)} MB."
+    if (kind := sniff(data[:64])) is None:
+        return f"{label} is not a {KINDS} image."
+    return Photo(data, kind, name)
 
 
 def upload_dir() -> Path:
@@ -131,12 +135,17 @@ def write(photos: list[Photo]) -> list[tuple[Photo, Path]]:
     return written
 
 
-def record(ticket: Ticket, written: list[tuple[Photo, Path]]) -> None:
-    """The TicketPhoto rows; call inside the transaction that creates the ticket."""
+def record(ticket: Ticket, written: list[tuple[Photo, Path]], source: str = "tenant",
+           source_url: str | None = None) -> None:
+    """The TicketPhoto rows; call inside the transaction that creates the ticket.
+
+    A vendor's MMS photo is recorded one at a time, with the media URL it was fetched from.
+    """
     now = clock.now()
     for photo, path in written:
         TicketPhoto.create(ticket=ticket, filename=path.name, content_type=photo.content_type,
-                           size=len(photo.data), created_at=now)
+                           size=len(photo.data), source=source, source_url=source_url,
+                           created_at=now)
 
 
 def discard(written: list[tuple[Photo, Path]]) -> None:
