@@ -74,6 +74,9 @@ class Config:
     session_idle_seconds: int = 8 * 3600  # a dashboard session unused this long ends
     metrics_token: str | None = None  # bearer token for /metrics
     sms_hourly_limit: int = 200  # /api/notify + manual pings per landlord an hour (§14)
+    visit_reminders: tuple[int, ...] = (86400, 3600)  # seconds before a visit (§9)
+    no_show_grace: int = 3600  # after a visit's end, ask the tenant whether the vendor came
+    reopen_window: int = 604800  # how long after completion NOT FIXED reopens a ticket
     default_phone_region: str = "US"  # a number written without + is read as one of here
     testing: bool = False
 
@@ -142,6 +145,20 @@ class Config:
                 raise ConfigError(f"{name} must be positive, got {value}")
             return value
 
+        def offsets(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+            raw = env.get(name)
+            if raw is None:
+                return default
+            try:
+                found = tuple(sorted({int(part) for part in raw.split(",") if part.strip()},
+                                     reverse=True))
+            except ValueError:
+                raise ConfigError(f"{name} must be whole seconds separated by commas, like "
+                                  f"86400,3600; got {raw!r}") from None
+            if any(value <= 0 for value in found):
+                raise ConfigError(f"{name} must list positive numbers of seconds, got {raw!r}")
+            return found
+
         try:
             port = int(env.get("PORT", "8000"))
         except ValueError:
@@ -172,6 +189,9 @@ class Config:
             session_idle_seconds=seconds("SESSION_IDLE_SECONDS", 8 * 3600),
             metrics_token=env.get("METRICS_TOKEN") or None,
             sms_hourly_limit=seconds("SMS_HOURLY_LIMIT", 200),
+            visit_reminders=offsets("VISIT_REMINDER_SECONDS", (86400, 3600)),
+            no_show_grace=seconds("NO_SHOW_GRACE_SECONDS", 3600),
+            reopen_window=seconds("REOPEN_WINDOW_SECONDS", 604800),
             default_phone_region=region,
             demo=env.get("FIXLINE_DEMO", "0") not in ("", "0", "false", "no"),
             port=port,

@@ -16,7 +16,9 @@ from app.models import Fault, Ticket
 
 log = logging.getLogger(__name__)
 
-KINDS = ("ticket", "event", "message", "ping", "alert")  # alert: a ticket's repeated alert
+# alert: a ticket's repeated alert; visit: an appointment's reminder; visit_check: its
+# no-show question
+KINDS = ("ticket", "event", "message", "ping", "alert", "visit", "visit_check")
 BACKOFF_SECONDS = (2, 15, 60, 300)  # waits before the 2nd … 5th try
 MAX_ATTEMPTS = len(BACKOFF_SECONDS) + 1
 ERROR_CHARS = 1000
@@ -136,4 +138,8 @@ def describe(fault: Fault) -> str:
         return f"moving on from {ping.vendor.name}'s offer" if ping else "an offer"
     if fault.kind == "alert":
         return "repeating the escalation alert"
+    if fault.kind == "visit":
+        return "sending the visit reminder"
+    if fault.kind == "visit_check":
+        return "asking the tenant whether the vendor came"
     return "checking the ticket's deadline"

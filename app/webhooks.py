@@ -10,7 +10,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from app.booking import alerts, answers
 from app.bounds import positive_int
 from app.config import Config
-from app.messaging import receipts, replies
+from app.messaging import media, receipts, replies
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks/twilio")
 
@@ -53,13 +53,15 @@ def _twiml(document) -> Response:
 
 @bp.post("/sms")
 def sms():
-    """An SMS from a vendor: YES/NO (with or without a job code), STOP/START/HELP."""
+    """An SMS from a vendor, tenant or landlord: the words of CONTRACT.md §7 and §9 (MMS
+    photos sent with DONE are fetched afterwards), STOP/START/HELP, ACK."""
     form = request.form
     sid = form.get("MessageSid") or form.get("SmsSid")
     if not sid or not form.get("From"):
         abort(400, "MessageSid and From are required")
     text = answers.on_sms(sid=sid, from_number=form["From"], to_number=form.get("To", ""),
-                          body=form.get("Body", ""), config=_config())
+                          body=form.get("Body", ""), config=_config(),
+                          media=media.media_urls(form, _config()))
     reply = MessagingResponse()
     if text:
         reply.message(text)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask import current_app
+
 from app.api import route
 from app.api import schemas as s
 from app.api.errors import ApiError
@@ -28,7 +30,8 @@ def create_appointment(landlord: Landlord, body: s.AppointmentCreate):
         raise ApiError(409, f"vendor {vendor.id} is retired (active=false); reactivate it first")
     try:
         appointment = book(ticket, vendor, body.starts_at, body.ends_at,
-                           body.confirmation_method, actor=f"landlord:{landlord.id}")
+                           body.confirmation_method, actor=f"landlord:{landlord.id}",
+                           config=current_app.extensions["fixline"])
     except AlreadyBooked as exc:
         raise ApiError(409, str(exc), code="already_booked") from None
     return appointment_out(appointment), 201

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from peewee import IntegrityError
 from twilio.twiml.voice_response import VoiceResponse
 
-from app.booking import alerts, loop
+from app.booking import alerts, dispatch, loop, questions, visit_replies, visit_times
 from app.booking.appointments import active_appointment
 from app.config import Config
 from app.db import transaction
 from app.messaging import optouts, outbound, replies, senders, templates, voice
 from app.messaging.senders import Sender
-from app.models import Message, Ping, Ticket, Vendor, VendorPhone
+from app.models import Appointment, Message, Ping, Question, Ticket, Vendor, VendorPhone
 from app.prepared import Param, Prepared
 
 FAILED_DELIVERY = ("failed", "undelivered", "busy", "no-answer", "canceled")
@@ -56,20 +58,21 @@ def answerable_ping(number: str, code: str | None, *, settled: bool = False) -> 
     return found
 
 
-def _about(ping: Ping | None, sender: Sender) -> dict:
-    """Whose a message to or from a phone is: the landlord of the offer it answers; else the
-    one landlord who has that number (a number several share: visible to each, senders.py)."""
+def _about(ping: Ping | None, sender: Sender, ticket_id: int | None = None) -> dict:
+    """Whose a message to or from a phone is: the landlord of the offer (or ticket) it answers;
+    else the one landlord who has that number (several share it: visible to each, senders.py)."""
     role = sender.role
     people = getattr(sender, role + "s", []) if role != "unknown" else []
-    return dict(landlord=ping.ticket.landlord_id if ping else sender.only_landlord,
-                ticket=ping.ticket_id if ping else None, ping=ping,
+    ticket = ping.ticket if ping else Ticket.find(ticket_id) if ticket_id else None
+    return dict(landlord=ticket.landlord_id if ticket else sender.only_landlord,
+                ticket=ticket.id if ticket else None, ping=ping,
                 recipient_type=role if people else None,
                 recipient_id=people[0].id if people else None)
 
 
 def _record_inbound(sid: str, from_number: str, to_number: str, body: str,
                     sender: Sender, ping: Ping | None, channel: str = "sms",
-                    dedupe_key: str | None = None) -> bool:
+                    dedupe_key: str | None = None, ticket_id: int | None = None) -> bool:
     """Store the inbound message; False when this delivery was already stored (a retry).
 
     With a ping, hold its ticket's lock (loop.lock) first: the row's foreign key share-locks
@@ -81,16 +84,18 @@ def _record_inbound(sid: str, from_number: str, to_number: str, body: str,
             Message.create(direction="inbound", channel=channel, to_number=to_number,
                            from_number=from_number, body=body, status="received",
                            provider_id=sid if dedupe_key is None else None,
-                           dedupe_key=dedupe_key, **_about(ping, sender))
+                           dedupe_key=dedupe_key, **_about(ping, sender, ticket_id))
     except IntegrityError:
         return False
     return True
 
 
-def _record_reply(sid: str, to: str, body: str, ping: Ping | None, sender: Sender) -> None:
+def _record_reply(sid: str, to: str, body: str, ping: Ping | None, sender: Sender,
+                  ticket_id: int | None = None) -> None:
     """Keep the TwiML answer in the message log (it travels in the webhook response)."""
     Message.create(direction="outbound", channel="sms", to_number=to, body=body,
-                   status="replied", dedupe_key=f"reply:{sid}", **_about(ping, sender))
+                   status="replied", dedupe_key=f"reply:{sid}",
+                   **_about(ping, sender, ticket_id))
 
 
 def _first_answer(sid: str) -> str | None:
@@ -99,27 +104,79 @@ def _first_answer(sid: str) -> str | None:
     return first.body if first else None
 
 
-def on_sms(*, sid: str, from_number: str, to_number: str, body: str, config: Config) -> str | None:
-    """Handle one inbound SMS once; returns the text to answer with (a repeat gets the same)."""
+def on_sms(*, sid: str, from_number: str, to_number: str, body: str, config: Config,
+           media: list[str] = ()) -> str | None:
+    """Handle one inbound SMS once; returns the text to answer with (a repeat gets the same).
+
+    Whose it is decides what it means: a vendor's answer to an offer, a vendor's word about
+    the visit they hold (TIME, DONE, CANCEL), a tenant's answer to their newest open question,
+    or NOT FIXED; anything else gets a help text fitting who sent it, never an error.
+    """
     reply = replies.parse(body)
     with transaction():  # the stored message and its effect commit together, or neither
         vendors = vendors_with(from_number)
-        wants_ping = reply.kind in ("accept", "decline")
-        ping = (answerable_ping(from_number, reply.code, settled=True)
-                if wants_ping and vendors else None)
+        target = _target(reply, from_number, vendors)
+        if target.ticket_id is not None:  # lock before the inbound row: see _record_inbound
+            loop.lock(target.ticket_id)
+        ping = target.ping
         ticket = None
-        if ping is not None:  # lock before the inbound row: see _record_inbound
+        if ping is not None:
             fresh, ticket = loop.locked(ping.id, ping.ticket_id)
             ping = fresh or ping
         # An answer to an offer needs only its vendors; anything else, everyone at the number.
         sender = (Sender(vendors, [], []) if ping is not None
                   else senders.identify(from_number, vendors))
-        if not _record_inbound(sid, from_number, to_number, body, sender, ping):
+        if not _record_inbound(sid, from_number, to_number, body, sender, ping,
+                               ticket_id=target.ticket_id):
             return _first_answer(sid)
-        text = _act(reply, body, from_number, sender, ping, ticket, config)
+        if target.visit is not None or reply.kind in visit_replies.VISIT_WORDS and vendors:
+            text = visit_replies.vendor_word(reply, target.visit, config, media)
+        elif target.question is not None:
+            text = visit_replies.tenant_answer(target.question, reply, body, config)
+        elif target.reopen is not None:
+            text = visit_replies.reopen(target.reopen, f"tenant:{sender.tenants[0].id}", config)
+        else:
+            text = _act(reply, body, from_number, sender, ping, ticket, config)
         if text:
-            _record_reply(sid, from_number, text, ping, sender)
+            _record_reply(sid, from_number, text, ping, sender, ticket_id=target.ticket_id)
     return text
+
+
+@dataclass
+class _Target:
+    """What an inbound SMS is about, found before anything is locked or written."""
+
+    ping: Ping | None = None
+    visit: Appointment | None = None
+    question: Question | None = None
+    reopen: int | None = None  # a ticket NOT FIXED reopens
+
+    @property
+    def ticket_id(self) -> int | None:
+        for row in (self.ping, self.visit, self.question):
+            if row is not None:
+                return row.ticket_id
+        return self.reopen
+
+
+def _target(reply: replies.Reply, number: str, vendors: list[Vendor]) -> _Target:
+    """A vendor's visit word is about their visit; an offer's code, its ping; otherwise the
+    newest of the vendors' open offer and the tenant's open question gets the answer."""
+    if reply.kind in visit_replies.VISIT_WORDS:
+        return _Target(visit=visit_replies.visit_of(number, reply.code)) if vendors else _Target()
+    if reply.kind in ("stop", "start", "help", "ack"):
+        return _Target()
+    wants_ping = reply.kind in ("accept", "decline") and bool(vendors)
+    ping = answerable_ping(number, reply.code, settled=True) if wants_ping else None
+    if reply.code is None:
+        question = questions.open_for(number)
+        if question is not None and (ping is None or ping.outcome not in loop.ANSWERABLE
+                                     or question.asked_at >= ping.sent_at):
+            return _Target(question=question)
+        if reply.kind == "not_fixed" and ping is None:
+            ticket = visit_replies.reopenable_ticket(number)
+            return _Target(reopen=ticket.id if ticket is not None else None)
+    return _Target(ping=ping)
 
 
 def _act(reply: replies.Reply, body: str, number: str, sender: Sender, ping: Ping | None,
@@ -139,18 +196,33 @@ def _act(reply: replies.Reply, body: str, number: str, sender: Sender, ping: Pin
         return alerts.ack_by_sms(sender.landlords, reply.code)
     if reply.kind == "help" or not vendors:
         return templates.reply_help(sender.role)
-    if reply.kind == "unknown":
+    if reply.kind not in ("accept", "decline"):
         return templates.reply_unknown()
     if ping is None:
         return templates.reply_no_job(reply.code)
     if reply.kind == "accept":
-        loop.accept_locked(ping, ticket, "sms", config)
-    else:
-        loop.decline_locked(ping, ticket, config)
-    return answer(reply.kind, ping.id)
+        when, problem = _visit_time(reply.text, ticket)
+        if problem is not None:  # "YES K7Q2 <not a time>" changes nothing
+            return templates.reply_yes_unreadable(ping.code, problem) if reply.code else (
+                templates.reply_unknown())
+        loop.accept_locked(ping, ticket, "sms", config, when)
+        return answer(reply.kind, ping.id, config)
+    loop.decline_locked(ping, ticket, config)
+    return answer(reply.kind, ping.id, config)
 
 
-def answer(kind: str, ping_id: int) -> str:
+def _visit_time(text: str, ticket: Ticket | None) -> tuple[tuple | None, str | None]:
+    """The visit a YES names ("YES K7Q2 3pm"): (start, end) or None, and what to tell the
+    vendor when the words are not a time."""
+    if not text or ticket is None:
+        return None, None
+    try:
+        return visit_replies.read_time(text, ticket), None
+    except visit_times.UnreadableTime as exc:
+        return None, str(exc)
+
+
+def answer(kind: str, ping_id: int, config: Config | None = None) -> str:
     """What a YES ("accept") or NO ("decline") is told, read from the ping and its ticket as
     they are after it was carried out: it never claims an effect that did not happen."""
     ping = Ping.get_by_id(ping_id)
@@ -162,7 +234,8 @@ def answer(kind: str, ping_id: int) -> str:
     held = active_appointment(ticket) if ticket.status == "scheduled" else None
     if held is not None and held.vendor_id == ping.vendor_id:
         if kind == "accept":
-            return templates.reply_booked(ping)
+            link = dispatch.job_link(ping.token, config) if config and ping.token else None
+            return templates.reply_booked(ping, held, link)
         return templates.reply_holding(ping.code, ticket.landlord)
     if kind == "decline" and ping.outcome == "declined":
         return templates.reply_declined(ping.code)

@@ -6,9 +6,10 @@ from datetime import datetime
 
 from peewee import IntegrityError
 
-from app import events
-from app.booking import transitions
+from app import clock, events
+from app.booking import questions, schedule, transitions
 from app.clock import isoformat
+from app.config import Config
 from app.db import transaction
 from app.models import ACTIVE_APPOINTMENT_STATUSES, Appointment, Ping, Ticket, Vendor
 from app.prepared import Param, Prepared
@@ -46,8 +47,14 @@ def book(
     method: str,
     actor: str,
     ping: Ping | None = None,
+    *,
+    config: Config,
 ) -> Appointment:
     """Schedule ticket with vendor: status change, tentative appointment and event, atomically.
+
+    A start without an end ends as §9 says (schedule.default_end); a visit with a time gets its
+    reminder and no-show deadlines, and its tenant the question "does that time work?" (the
+    appointment.confirmed handler sends it with the booking news).
 
     Raises AlreadyBooked when the ticket has an active appointment (also when a concurrent
     booking wins the partial unique index) and IllegalTransition when its state forbids
@@ -65,10 +72,15 @@ def book(
                 # booked by hand before dispatch began: walk §6's path
                 transitions.change_status(ticket, "dispatching", actor=actor)
                 transitions.change_status(ticket, "scheduled", actor=actor)
+            if ends_at is None:
+                ends_at = schedule.default_end(ticket, starts_at)
             appointment = Appointment.create(
                 ticket=ticket, vendor=vendor, ping=ping, starts_at=starts_at, ends_at=ends_at,
                 status="tentative", confirmation_method=method, created_at=ticket.booked_at,
+                **schedule.deadlines(starts_at, ends_at, config, clock.now()),
             )
+            if starts_at is not None:
+                questions.ask("confirm", appointment, ticket)
             events.emit(
                 "appointment.confirmed", ticket=ticket, actor=actor,
                 vendor=vendor.name, vendorId=vendor.id, appointmentId=appointment.id,

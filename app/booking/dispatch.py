@@ -30,6 +30,11 @@ class PingRefused(Exception):
     """The vendor cannot be asked (retired, opted out, no phone) or the job is not open."""
 
 
+def job_link(token: str, config: Config) -> str:
+    """The vendor's job page for one offer (CONTRACT.md §9), absolute."""
+    return f"{config.link_base}/j/{token}"
+
+
 def pings_of(ticket: Ticket) -> list[Ping]:
     """Every offer of a ticket, oldest first, with its vendor loaded."""
     return PINGS_OF.rows(ticket=ticket)
@@ -79,12 +84,12 @@ def send_ping(ticket: Ticket, vendor: Vendor, channel: str, config: Config, acto
                 raise PingRefused(f"{vendor.name} still has this job's offer pending; wait "
                                   "for their answer or for it to time out")
         code = new_code(vendor)
+        token = secrets.token_urlsafe(24)  # 192 random bits: the job page's only key
         ping = Ping.create(ticket=ticket, vendor=vendor, channel=channel, code=code,
-                           to_number=phones[0], sent_at=now, outcome="pending",
-                           token=secrets.token_urlsafe(24),
+                           to_number=phones[0], sent_at=now, outcome="pending", token=token,
                            expires_at=now + timedelta(seconds=config.vendor_reply_timeout))
         body = (templates.vendor_offer_spoken(ticket, code) if channel == "voice"
-                else templates.vendor_offer(ticket, code))
+                else templates.vendor_offer(ticket, code, job_link(token, config)))
         message = outbound.queue(landlord=ticket.landlord_id, to=ping.to_number, body=body,
                                  channel=channel, ticket=ticket, ping=ping,
                                  recipient=("vendor", vendor.id), cap=cap)

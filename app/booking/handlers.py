@@ -9,7 +9,7 @@ from __future__ import annotations
 from app import events
 from app.booking import loop
 from app.config import Config
-from app.messaging import notices
+from app.messaging import media, notices
 from app.models import Event
 
 
@@ -35,6 +35,13 @@ def notify_cancelled(event: Event, config: Config) -> None:
 def notify_completed(event: Event, config: Config) -> None:
     """Tell the tenant the job is marked done."""
     notices.completed(event)
+
+
+@events.handles("photos.received")
+def fetch_vendor_photos(event: Event, config: Config) -> None:
+    """Photos a vendor sent with DONE by MMS: fetched from Twilio and kept with the ticket
+    (a failure is retried, then parked, like any handler's)."""
+    media.fetch_photos(event.ticket_id, event.data.get("urls") or [], config)
 
 
 @events.handles("notification.failed")

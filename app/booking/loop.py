@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from peewee import fn
 
@@ -103,14 +104,20 @@ def _first_response(ticket: Ticket) -> None:
     FIRST_RESPONSE.execute(id=ticket.id, at=clock.now())
 
 
-def accept(ping_id: int, via: str, config: Config) -> str:
-    """A vendor said YES: 'booked' for the first YES on an unbooked ticket, else 'filled'."""
+def accept(ping_id: int, via: str, config: Config,
+           when: tuple[datetime, datetime | None] | None = None) -> str:
+    """A vendor said YES: 'booked' for the first YES on an unbooked ticket, else 'filled'.
+
+    when is the visit (start, end or None) the YES named; without it the visit starts where
+    the tenant's window does (CONTRACT.md §9).
+    """
     with transaction():
         ping, ticket = locked(ping_id)
-        return accept_locked(ping, ticket, via, config)
+        return accept_locked(ping, ticket, via, config, when)
 
 
-def accept_locked(ping: Ping | None, ticket: Ticket | None, via: str, config: Config) -> str:
+def accept_locked(ping: Ping | None, ticket: Ticket | None, via: str, config: Config,
+                  when: tuple[datetime, datetime | None] | None = None) -> str:
     """accept() for a caller whose transaction holds the ticket (locked() gave both)."""
     if ping is None or ticket is None:
         return "unknown"
@@ -127,10 +134,11 @@ def accept_locked(ping: Ping | None, ticket: Ticket | None, via: str, config: Co
     vendor = ping.vendor
     events.emit("vendor.confirmed", ticket=ticket, actor=f"vendor:{vendor.id}",
                 vendor=vendor.name, vendorId=vendor.id, pingId=ping.id, via=via)
-    window = parse_window(ticket.window, ticket.created_at, ticket.property.timezone)
+    if when is None:
+        when = parse_window(ticket.window, ticket.created_at, ticket.property.timezone)
     try:
-        book(ticket, vendor, window[0] if window else None, window[1] if window else None,
-             via, f"vendor:{vendor.id}", ping=ping)
+        book(ticket, vendor, when[0] if when else None, when[1] if when else None,
+             via, f"vendor:{vendor.id}", ping=ping, config=config)
     except (AlreadyBooked, transitions.IllegalTransition):
         _close(ping, "filled", force=True)
         return "filled"

@@ -7,12 +7,12 @@ import time
 from datetime import timedelta
 
 from app import clock, events, faults
-from app.booking import alerts, loop, transitions
+from app.booking import alerts, loop, transitions, visits
 from app.booking.sla import allowance
 from app.config import Config
 from app.db import transaction
 from app.messaging import outbound, receipts
-from app.models import Fault, Message, Ping, Ticket
+from app.models import Appointment, Fault, Message, Ping, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ _pruned_at = float("-inf")
 
 
 def _each_due(kind: str, model, deadline, act, *where) -> int:
-    """Act on each row of model (a ticket or a ping) whose deadline has passed, a bounded
+    """Act on each row of model (a ticket, ping or appointment) whose deadline has passed, a bounded
     batch soonest first, each in isolation (app.faults: a row that raises is retried later,
     then parked); the count of rows act(row id) returned True for."""
     ticket = Ticket.id if model is Ticket else model.ticket
@@ -76,6 +76,17 @@ def overdue_reason(ticket: Ticket, config: Config) -> str:
     return f"routine job not booked within {seconds / 3600:g} hours"
 
 
+def remind_visits(config: Config) -> int:
+    """Visits whose next reminder is due remind tenant and vendor."""
+    return _each_due("visit", Appointment, Appointment.remind_at,
+                     lambda appointment_id: visits.remind(appointment_id, config))
+
+
+def check_visits() -> int:
+    """Visits past their end and grace ask the tenant whether the vendor came."""
+    return _each_due("visit_check", Appointment, Appointment.no_show_at, visits.ask_came)
+
+
 def repeat_alerts(config: Config) -> int:
     """Emergency escalations not yet acknowledged text their landlord again when due."""
     return _each_due("alert", Ticket, Ticket.alert_due_at,
@@ -90,10 +101,18 @@ def _repeat_if_due(ticket_id: int, config: Config) -> bool:
 
 
 def resend_lost_messages() -> int:
-    """Queued messages the broker never delivered, and sends a dead worker left, go again."""
+    """Queued messages the broker never delivered, and sends a dead worker left, go again;
+    an at-most-once message (a visit reminder) a worker died sending is given up instead."""
     now = clock.now()
+    stale = (Message.status == "sending") & (Message.updated_at <= now - STALE_SENDING)
+    once = Message.dedupe_key.is_null(False) & Message.dedupe_key.startswith(outbound.AT_MOST_ONCE)
+    (Message.update(status="failed", updated_at=now,
+                    error="the worker stopped while sending it; sent at most once, so not "
+                          "sent again")
+     .where(stale & once).execute())
     (Message.update(status="queued", updated_at=now)
-     .where(Message.status == "sending", Message.updated_at <= now - STALE_SENDING)
+     .where(stale & (Message.dedupe_key.is_null()
+                     | ~Message.dedupe_key.startswith(outbound.AT_MOST_ONCE)))
      .execute())
     lost = (faults.due_join(Message.select(Message.id), "message", Message.id)
             .where(Message.status == "queued", Message.direction == "outbound",
@@ -136,6 +155,8 @@ def run(config: Config) -> dict[str, int]:
         "expired": lambda: expire_pings(config),
         "escalated": lambda: escalate_overdue(config),
         "alerted": lambda: repeat_alerts(config),
+        "reminded": lambda: remind_visits(config),
+        "checked": check_visits,
         "resent": resend_lost_messages,
         "pruned": prune_receipts,
     }

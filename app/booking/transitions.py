@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from app import clock, events
-from app.booking import alerts
+from app.booking import alerts, questions
 from app.models import ACTIVE_APPOINTMENT_STATUSES, Appointment, Ping, Ticket
 from app.prepared import Param, Prepared, per_shape
 
@@ -13,8 +13,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "new": frozenset({"dispatching", "cancelled"}),
     "dispatching": frozenset({"scheduled", "escalated", "cancelled"}),
     "escalated": frozenset({"scheduled", "cancelled"}),
-    "scheduled": frozenset({"completed", "cancelled"}),
-    "completed": frozenset(),
+    # §9: a visit cancelled or missed sends the ticket back; NOT FIXED reopens it
+    "scheduled": frozenset({"completed", "cancelled", "dispatching"}),
+    "completed": frozenset({"dispatching"}),
     "cancelled": frozenset(),
 }
 
@@ -115,7 +116,11 @@ def _settle_offers_and_visits(ticket: Ticket, target: str) -> None:
         outcome = "filled" if target == "scheduled" else "cancelled"
         FILL_OPEN_OFFERS.execute(ticket=ticket, outcome=outcome)
     if target in ("completed", "cancelled"):
-        (Appointment.update(status=target)
+        stamp = {"completed": Appointment.completed_at, "cancelled": Appointment.cancelled_at}
+        (Appointment.update({Appointment.status: target, stamp[target]: clock.now(),
+                             Appointment.remind_at: None, Appointment.no_show_at: None})
          .where(Appointment.ticket == ticket,
                 Appointment.status.in_(ACTIVE_APPOINTMENT_STATUSES))
          .execute())
+    if target == "cancelled":
+        questions.close_of_ticket(ticket, "cancelled")

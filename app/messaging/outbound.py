@@ -18,6 +18,9 @@ from app.prepared import Param, Prepared
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+# Messages whose dedupe key starts so are sent at most once: one a worker died while sending
+# is marked failed, never sent again (a visit reminder twice is worse than none).
+AT_MOST_ONCE = "remind:"
 RETRY_DELAYS_MS = (500, 2000)  # after the 1st and 2nd failed attempt
 
 Sender = Callable[[int, int], None]  # (message_id, delay_ms)

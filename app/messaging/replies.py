@@ -1,5 +1,5 @@
-"""Reading what a vendor (or a landlord) texts back: YES/NO with an optional job code,
-STOP/START/HELP, ACK."""
+"""Reading what a vendor, tenant or landlord texts back: YES/NO with an optional job code and
+visit time, TIME/DONE/CANCEL with a job code, NOT FIXED, a 1-5 rating, STOP/START/HELP, ACK."""
 
 from __future__ import annotations
 
@@ -14,17 +14,32 @@ STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT
 START_WORDS = frozenset({"START", "YES START", "UNSTOP", "OPTIN"})
 HELP_WORDS = frozenset({"HELP", "INFO"})
 ACK_WORDS = frozenset({"ACK", "ACKNOWLEDGE", "ACKNOWLEDGED"})  # a landlord stops an alert
+# The visit (CONTRACT.md §9): a vendor's words about the job they hold.
+TIME_WORDS = frozenset({"TIME", "RESCHEDULE", "MOVE"})
+DONE_WORDS = frozenset({"DONE", "FINISHED", "COMPLETE", "COMPLETED"})
+HAND_BACK_WORDS = frozenset({"CANCEL", "RELEASE", "HANDBACK"})  # CANCEL alone is STOP
+NOT_FIXED = frozenset({"NOT FIXED", "NOTFIXED", "NOT FIXED YET", "STILL BROKEN"})
+WORDS = {**dict.fromkeys(ACCEPT_WORDS, "accept"), **dict.fromkeys(DECLINE_WORDS, "decline"),
+         **dict.fromkeys(TIME_WORDS, "time"), **dict.fromkeys(DONE_WORDS, "done"),
+         **dict.fromkeys(HAND_BACK_WORDS, "cancel")}
+NEEDS_CODE = frozenset({"cancel"})  # a bare CANCEL is the carrier's opt-out word
 
 CODE_RE = re.compile(r"^[A-Z0-9]{4}$")
+# Four characters that read as a time, not a job code ("YES 10AM", "TIME TUES 9am").
+TIME_TOKEN = re.compile(r"^(?:[0-9]{1,2}(?:AM|PM|A|P)|[0-9]{1,2}[:.]?[0-9]{2}|NOON|TMRW|TUES"
+                        r"|THUR|WEDS|NEXT|THIS|FROM|WEEK|SOON|ASAP|ANY|AT)$")
+RATING = re.compile(r"^\s*([1-5])\s*(?:/\s*5|stars?|out of 5)?\s*[.!]*\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Reply:
-    """What a message means: kind is accept, decline, stop, start, help, ack or unknown; code
-    is a job code, or for ack the ticket number it names."""
+    """What a message means: kind is accept, decline, time, done, cancel, not_fixed, stop,
+    start, help, ack or unknown; code is a job code, or for ack the ticket number it names;
+    text is what followed the word and code as typed (a visit time)."""
 
     kind: str
     code: str | None = None
+    text: str = ""
 
 
 def parse(body: str | None) -> Reply:
@@ -39,17 +54,33 @@ def parse(body: str | None) -> Reply:
         return Reply("start")
     if joined in HELP_WORDS:
         return Reply("help")
+    if joined in NOT_FIXED:
+        return Reply("not_fixed")
     word, rest = text[0], text[1:]
     if word in ACK_WORDS and len(rest) <= 1 and all(p.isascii() and p.isdigit() for p in rest):
         return Reply("ack", rest[0] if rest else None)
-    code = rest[0] if rest and CODE_RE.match(rest[0]) else None
-    if len(rest) > 1 or (rest and code is None):
+    kind = WORDS.get(word)
+    if kind is None:
         return Reply("unknown")
-    if word in ACCEPT_WORDS:
-        return Reply("accept", code)
-    if word in DECLINE_WORDS:
-        return Reply("decline", code)
-    return Reply("unknown")
+    code = rest[0] if rest and CODE_RE.match(rest[0]) and not TIME_TOKEN.match(rest[0]) else None
+    if kind in NEEDS_CODE and code is None:
+        return Reply("unknown")
+    text = _after(body, 2 if code else 1)
+    if kind == "decline" and text:  # "no way": a NO says nothing more
+        return Reply("unknown")
+    return Reply(kind, code, text)
+
+
+def _after(body: str, words: int) -> str:
+    """The message as typed after its first words (the reply word, and the code if any)."""
+    parts = body.split(None, words)
+    return parts[words].strip() if len(parts) > words else ""
+
+
+def rating(body: str | None) -> int | None:
+    """A tenant's 1-5 rating ("4", "5 stars", "3/5"), or None."""
+    match = RATING.match(body or "")
+    return int(match[1]) if match else None
 
 
 def parse_digits(digits: str | None) -> Reply:

@@ -27,10 +27,11 @@ def _reason(reason: str | None) -> str:
     return f" Reason: {plain(reason).rstrip('.')}." if reason and plain(reason) else ""
 
 
-def vendor_offer(ticket: Ticket, code: str) -> str:
-    """The SMS offering a job to a vendor (CONTRACT.md §7)."""
-    return (f"Fixline job {code}: {_job(ticket)}, tenant available {ticket.window}. "
-            f"Reply YES {code} to take it or NO {code} to pass.")
+def vendor_offer(ticket: Ticket, code: str, link: str | None = None) -> str:
+    """The SMS offering a job to a vendor (CONTRACT.md §7), with its job page (§9)."""
+    page = f" Details: {link}" if link else ""
+    return (f"Fixline job {code}: {_job(ticket)}, tenant available {plain(ticket.window)}. "
+            f"Reply YES {code} to take it or NO {code} to pass.{page}")
 
 
 def vendor_offer_spoken(ticket: Ticket, code: str) -> str:
@@ -177,10 +178,18 @@ def escalated_tenant(ticket: Ticket) -> str:
             "so your landlord has been alerted and is on it.")
 
 
-def reply_booked(ping) -> str:
+def reply_booked(ping, appointment=None, link: str | None = None) -> str:
+    """To the vendor whose YES won: the job, the tenant, and the visit time or how to set it."""
     ticket = ping.ticket
-    return (f"You have job {ping.code}: {_job(ticket)}. Tenant {ticket.tenant.name}, "
-            f"{ticket.tenant.phone}, available {ticket.window}.")
+    text = (f"You have job {ping.code}: {_job(ticket)}. Tenant {ticket.tenant.name}, "
+            f"{ticket.tenant.phone}, available {plain(ticket.window)}.")
+    if appointment is not None and appointment.starts_at is not None:
+        text += (f" Visit {_when(appointment)}; we asked the tenant to confirm. Reply "
+                 f"DONE {ping.code} when finished, CANCEL {ping.code} if you cannot go.")
+    else:
+        text += (f" Reply TIME {ping.code} <when> (like TIME {ping.code} tomorrow 9am) to set "
+                 "the visit.")
+    return text + (f" {link}" if link else "")
 
 
 def reply_filled(code: str) -> str:
@@ -192,9 +201,9 @@ def reply_declined(code: str) -> str:
 
 
 def reply_holding(code: str, landlord) -> str:
-    """A NO from the vendor who holds the job: it stays theirs (handing back is not built)."""
+    """A NO from the vendor who holds the job: it stays theirs until they hand it back."""
     return (f"You still have job {code}: a NO does not hand it back. If you cannot do it, "
-            f"call {landlord.name} at {landlord.phone}.")
+            f"reply CANCEL {code}, or call {landlord.name} at {landlord.phone}.")
 
 
 def reply_job_cancelled(code: str) -> str:
@@ -215,9 +224,171 @@ def reply_no_job(code: str | None) -> str:
     return "Fixline has no open job for you right now."
 
 
+# -- the visit (CONTRACT.md §9) ----------------------------------------------------------
+
+RATE_ASK = "Is it fixed? Reply 1-5 to rate the visit (5 = great), or NOT FIXED."
+CONFIRM_ASK = "Reply YES to confirm or NO if that time does not work."
+
+
+def _job_code(code: str | None) -> str:
+    return f"Fixline job {code}" if code else "Fixline"
+
+
+def confirm_visit(ticket: Ticket, vendor, appointment) -> str:
+    """To the tenant each time a visit's time is set or changed."""
+    return (f"Fixline: {vendor.name} will come for your {ticket.category} repair "
+            f"{_when(appointment)}. {CONFIRM_ASK}")
+
+
+def visit_moved_vendor(ticket: Ticket, appointment, code: str | None) -> str:
+    """To the vendor when the landlord sets or moves their visit."""
+    return (f"{_job_code(code)}: the visit at {ticket.property.address} is now "
+            f"{_when(appointment)}. We asked the tenant to confirm.")
+
+
+def visit_confirmed_vendor(ticket: Ticket, appointment, code: str | None) -> str:
+    """To the vendor once the tenant confirms the time."""
+    return (f"{_job_code(code)}: {ticket.tenant.name} confirmed the visit "
+            f"{_when(appointment)} at {ticket.property.address}.")
+
+
+def visit_refused_vendor(ticket: Ticket, appointment, code: str | None) -> str:
+    """To the vendor when the tenant cannot make the time."""
+    how = f"Reply TIME {code} <when> with another time" if code else "Set another time"
+    return (f"{_job_code(code)}: {ticket.tenant.name} cannot make {_when(appointment)}. "
+            f"{how} (like tomorrow 9am), or call them at {ticket.tenant.phone}.")
+
+
+def reminder_tenant(ticket: Ticket, appointment) -> str:
+    """A reminder of the coming visit to the tenant."""
+    return (f"Fixline reminder: {appointment.vendor.name} comes for your {ticket.category} "
+            f"repair {_when(appointment)}.")
+
+
+def reminder_vendor(ticket: Ticket, appointment, code: str | None) -> str:
+    """A reminder of the coming visit to the vendor."""
+    return (f"{_job_code(code)} reminder: {_job(ticket)}, {_when(appointment)}. Tenant "
+            f"{ticket.tenant.name}, {ticket.tenant.phone}.")
+
+
+def did_they_come(vendor) -> str:
+    """The no-show question to the tenant, after the visit's end and the grace."""
+    return f"Fixline: Did {vendor.name} come? Reply YES or NO."
+
+
+def rate_visit(ticket: Ticket, vendor, *, by_landlord: bool = False) -> str:
+    """To the tenant when the job is marked done."""
+    who = "your landlord marked" if by_landlord else f"{vendor.name} marked"
+    return f"Fixline: {who} your {ticket.category} repair done. {RATE_ASK}"
+
+
+def reopened_landlord(ticket: Ticket, vendor, link: str) -> str:
+    """To the landlord when the tenant says the repair is not fixed."""
+    return (f"Fixline: the tenant says the {ticket.category} repair at "
+            f"{ticket.property.address} is not fixed. We are asking {vendor.name} to come "
+            f"back first. {link}")
+
+
+def visit_cancelled_tenant(ticket: Ticket, vendor) -> str:
+    """To the tenant when their visit is handed back or cancelled."""
+    return (f"Fixline: {vendor.name} can no longer come for your {ticket.category} repair. "
+            "We are finding another vendor and will text you.")
+
+
+def handed_back_landlord(ticket: Ticket, vendor, reason: str | None, link: str) -> str:
+    """To the landlord when the vendor hands the job back."""
+    return (f"Fixline: {vendor.name} handed back the {ticket.category} job at "
+            f"{ticket.property.address}.{_reason(reason)} We are asking the next vendor. {link}")
+
+
+def visit_cancelled_vendor(ticket: Ticket, appointment, code: str | None,
+                           reason: str | None) -> str:
+    """To the vendor when the landlord cancels their visit (the ticket stays open)."""
+    return (f"{_job_code(code)}: the landlord cancelled your visit for {_job(ticket)}, so "
+            f"please do not go.{_reason(reason)}")
+
+
+def no_show_landlord(ticket: Ticket, vendor, link: str) -> str:
+    """To the landlord when the tenant says the vendor did not come."""
+    return (f"Fixline: the tenant says {vendor.name} did not come for the {ticket.category} "
+            f"job at {ticket.property.address}. We are asking the next vendor. {link}")
+
+
+def no_show_vendor(ticket: Ticket, code: str | None) -> str:
+    """To the vendor the tenant reported as a no-show."""
+    return (f"{_job_code(code)}: the tenant says nobody came, so the job at "
+            f"{ticket.property.address} went to another vendor.")
+
+
+def reply_time_set(code: str, appointment) -> str:
+    return f"Job {code}: visit set for {_when(appointment)}. We asked the tenant to confirm."
+
+
+def reply_time_unreadable(code: str | None, problem: str) -> str:
+    word = f"TIME {code}" if code else "TIME <code>"
+    return f"{problem} Reply {word} <when>, for example {word} tomorrow 9:30am."
+
+
+def reply_yes_unreadable(code: str, problem: str) -> str:
+    return (f"{problem} Nothing changed: reply YES {code} to take the job, or YES {code} <when>, "
+            f"for example YES {code} tomorrow 9:30am.")
+
+
+def reply_done(code: str | None) -> str:
+    return f"Thanks: job {code or ''} is marked done. We asked the tenant to rate it.".replace(
+        "job  is", "the job is")
+
+
+def reply_handed_back(code: str | None) -> str:
+    return (f"OK: you handed back job {code or ''}. We told the landlord and the tenant and are "
+            "asking another vendor.").replace("job  We", "the job. We")
+
+
+def reply_no_visit(code: str | None) -> str:
+    if code:
+        return f"You do not hold job {code}, so there is no visit to change."
+    return "You hold no job with a visit to change. Reply with the code from our message."
+
+
+def reply_visit_confirmed(appointment) -> str:
+    return f"Thanks: your visit with {appointment.vendor.name} {_when(appointment)} is confirmed."
+
+
+def reply_visit_refused(appointment) -> str:
+    return (f"OK: we asked {appointment.vendor.name} to propose another time and will text you "
+            "when they do.")
+
+
+def reply_rated(rating: int) -> str:
+    return f"Thanks for rating the visit {rating}/5."
+
+
+def reply_reopened(vendor) -> str:
+    return (f"Sorry it is not fixed. We reopened your request and are asking {vendor.name} to "
+            "come back first; your landlord has been told.")
+
+
+def reply_not_reopened() -> str:
+    return "Fixline could not reopen that repair here. Please contact your landlord."
+
+
+def reply_came_no() -> str:
+    return "Sorry about that. We told your landlord and are finding another vendor."
+
+
+def reply_question_again(kind: str, appointment) -> str:
+    """A reply Fixline could not read as an answer to the tenant's open question."""
+    if kind == "confirm":
+        return f"Sorry, we did not understand. {_when(appointment)}: {CONFIRM_ASK}"
+    if kind == "came":
+        return f"Sorry, we did not understand. Did {appointment.vendor.name} come? Reply YES or NO."
+    return f"Sorry, we did not understand. {RATE_ASK}"
+
+
 HELP = {  # by who texted: vendor, tenant, landlord, or a number Fixline does not know
     "vendor": "Fixline sends maintenance jobs. Reply YES <code> to take one, NO <code> to pass, "
-              "STOP to stop messages, START to resume.",
+              "TIME <code> <when> to set the visit, DONE <code> when finished, CANCEL <code> to "
+              "hand it back, STOP to stop messages, START to resume.",
     "tenant": "Fixline texts you about repairs at your home. To report a problem, use the link "
               "your landlord gave you. Reply STOP to stop these texts.",
     "landlord": "Fixline texts you when a repair needs you; the dashboard has the details. "

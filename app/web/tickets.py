@@ -111,7 +111,8 @@ def assign(ticket_id: int):
         return _render(ticket, form, 422)
     vendor = Vendor.get_by_id(form.vendor.data)  # a choice: active and the landlord's
     try:
-        book(ticket, vendor, form.starts_at_utc(), None, "manual", actor=_actor())
+        book(ticket, vendor, form.starts_at_utc(), None, "manual", actor=_actor(),
+             config=current_app.extensions["fixline"])
     except AlreadyBooked:
         flash("This ticket already has an appointment; it was not booked again.", "error")
     except transitions.IllegalTransition as exc:

@@ -7,6 +7,7 @@ import pytest
 from app.booking import appointments
 from app.booking.appointments import AlreadyBooked, book
 from app.booking.transitions import IllegalTransition
+from app.config import Config
 from app.models import Appointment, Event, Ticket
 from tests.api.conftest import error_of, make_ticket, make_vendor, snapshot
 
@@ -110,7 +111,7 @@ def test_unique_index_is_the_last_word(ticket, vendor, monkeypatch):
     monkeypatch.setattr(appointments, "active_appointment", lambda ticket: None)
     before = snapshot()
     with pytest.raises(AlreadyBooked):
-        book(ticket, vendor, None, None, "api", actor="test")
+        book(ticket, vendor, None, None, "api", actor="test", config=Config())
     assert snapshot() == before
     assert ticket.status == "dispatching" and ticket.booked_at is None
 
@@ -118,7 +119,7 @@ def test_unique_index_is_the_last_word(ticket, vendor, monkeypatch):
 def test_cancelled_appointments_do_not_block(ticket, vendor):
     Appointment.create(ticket=ticket, vendor=vendor, status="cancelled",
                        confirmation_method="manual")
-    made = book(ticket, vendor, None, None, "sms", actor="vendor:1")
+    made = book(ticket, vendor, None, None, "sms", actor="vendor:1", config=Config())
     assert made.status == "tentative" and Ticket.get_by_id(ticket.id).status == "scheduled"
 
 
@@ -127,7 +128,8 @@ def test_book_links_the_ping(ticket, vendor):
 
     ping = Ping.create(ticket=ticket, vendor=vendor, channel="sms", code="K7Q3",
                        to_number="+15550003000", expires_at=ticket.created_at)
-    made = book(ticket, vendor, None, None, "sms", actor=f"vendor:{vendor.id}", ping=ping)
+    made = book(ticket, vendor, None, None, "sms", actor=f"vendor:{vendor.id}", ping=ping,
+                config=Config())
     assert Appointment.get_by_id(made.id).ping_id == ping.id
     assert Event.get(Event.type == "appointment.confirmed").data["pingId"] == ping.id
 
@@ -139,7 +141,8 @@ def test_two_yes_at_once_give_one_appointment(landlord, ticket):
     def take(vendor):
         barrier.wait()
         try:
-            book(Ticket.get_by_id(ticket.id), vendor, None, None, "sms", actor="vendor")
+            book(Ticket.get_by_id(ticket.id), vendor, None, None, "sms", actor="vendor",
+                 config=Config())
             outcomes.append("booked")
         except (AlreadyBooked, IllegalTransition):
             outcomes.append("refused")

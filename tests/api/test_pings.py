@@ -35,7 +35,9 @@ def test_sms_ping_answers_202_and_writes_ping_message_event(client, auth, ticket
     message = Message.get_by_id(sent["messageId"])
     assert message.body == (
         f"Fixline job {code}: plumbing (emergency) at Lana Lord's flat, tenant available "
-        f"today 2-5pm. Reply YES {code} to take it or NO {code} to pass.")
+        f"today 2-5pm. Reply YES {code} to take it or NO {code} to pass. Details: "
+        f"http://127.0.0.1:8000/j/{ping.token}")
+    assert len(ping.token) >= 22  # at least 128 random bits (CONTRACT.md §9)
     assert (message.to_number, message.channel, message.status) == ("+15550003000", "sms",
                                                                      "queued")
     assert message.ping_id == ping.id and message.ticket_id == ticket.id

@@ -16,6 +16,8 @@ LEGAL = {
     ("dispatching", "scheduled"), ("dispatching", "escalated"), ("dispatching", "cancelled"),
     ("escalated", "scheduled"), ("escalated", "cancelled"),
     ("scheduled", "completed"), ("scheduled", "cancelled"),
+    # §9: a cancelled visit or a no-show sends the ticket back; NOT FIXED reopens it
+    ("scheduled", "dispatching"), ("completed", "dispatching"),
 }
 PAIRS = list(itertools.product(TICKET_STATUSES, repeat=2))
 
@@ -110,4 +112,4 @@ def test_shortest_legal_path(target, expected):
 
 def test_no_path_out_of_a_final_state():
     with pytest.raises(IllegalTransition):
-        transitions.path("completed", "scheduled")
+        transitions.path("cancelled", "scheduled")

@@ -103,7 +103,7 @@ def _cancel(ticket, config):
 
 def _book(ticket, config):
     appointments.book(ticket, ticket.pings.get().vendor, None, None, "manual",
-                      actor=f"landlord:{ticket.landlord_id}")
+                      actor=f"landlord:{ticket.landlord_id}", config=config)
 
 
 def _dispatch_again(ticket, config):

@@ -9,6 +9,7 @@ import pytest
 from app import events
 from app.booking import closing, loop, sweep
 from app.booking.appointments import book
+from app.config import Config
 from app.messaging import templates
 from app.models import Event, Message
 from tests.engine.conftest import events_of, fresh, messages_to, pending
@@ -38,7 +39,7 @@ def test_a_vendor_booked_by_hand_gets_the_job_and_the_landlord_is_told_who_booke
         dispatched, bus, make_vendor, landlord, config):
     ann_offer = pending(dispatched)
     cy = make_vendor("Cy", phones=["+15550109999"])
-    book(fresh(dispatched), cy, None, None, "manual", f"landlord:{landlord.id}")
+    book(fresh(dispatched), cy, None, None, "manual", f"landlord:{landlord.id}", config=Config())
     bus.run_events()
 
     ticket, tenant = fresh(dispatched), dispatched.tenant
@@ -60,7 +61,8 @@ def test_a_vendor_booked_by_hand_gets_the_job_and_the_landlord_is_told_who_booke
 def test_booking_by_hand_the_vendor_who_holds_the_offer_names_its_code(
         dispatched, bus, landlord, config):
     ann_offer = pending(dispatched)
-    book(fresh(dispatched), ann_offer.vendor, None, None, "manual", f"landlord:{landlord.id}")
+    book(fresh(dispatched), ann_offer.vendor, None, None, "manual", f"landlord:{landlord.id}",
+         config=Config())
     bus.run_events()
     to_ann = [m.body for m in messages_to("vendor", dispatched)
               if m.recipient_id == ann_offer.vendor_id and m.ping_id is None]
@@ -71,7 +73,7 @@ def test_booking_by_hand_the_vendor_who_holds_the_offer_names_its_code(
 
 def test_a_booking_through_the_api_says_so(dispatched, bus, make_vendor, landlord):
     cy = make_vendor("Cy")
-    book(fresh(dispatched), cy, None, None, "api", f"landlord:{landlord.id}")
+    book(fresh(dispatched), cy, None, None, "api", f"landlord:{landlord.id}", config=Config())
     bus.run_events()
     [to_landlord] = bodies("landlord", dispatched)
     assert to_landlord.startswith("Fixline: Cy was booked through the API for the routine")

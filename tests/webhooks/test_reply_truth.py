@@ -12,6 +12,7 @@ from app.booking import closing, loop
 from app.booking.appointments import active_appointment, book
 from app.booking.dispatch import send_ping
 from app.booking.intake import Report, open_ticket
+from app.config import Config
 from app.models import Ping, Ticket
 from tests.webhooks.conftest import pending, said
 
@@ -38,10 +39,10 @@ def _state(office, open_job, config, name: str) -> SimpleNamespace:
             closing.complete(Ticket.get_by_id(ticket.id), actor="test")
     elif name == "filled":  # the landlord booked Best Pipes while Acme's offer was open
         book(Ticket.get_by_id(ticket.id), office.vendors["Best Pipes"], None, None, "manual",
-             f"landlord:{office.landlord.id}")
+             f"landlord:{office.landlord.id}", config=Config())
     elif name == "held_by_hand":  # the landlord booked Acme while its offer was open
         book(Ticket.get_by_id(ticket.id), acme, None, None, "manual",
-             f"landlord:{office.landlord.id}")
+             f"landlord:{office.landlord.id}", config=Config())
     elif name == "cancelled":
         closing.cancel(Ticket.get_by_id(ticket.id), actor="test")
     else:
@@ -75,7 +76,8 @@ TABLE = [
     ("declined", "NO {code}", "OK, you passed on job {code}", "declined"),
     ("accepted", "YES", "You have job {code}", "accepted"),
     ("accepted", "NO", "You still have job {code}: a NO does not hand it back. If you cannot "
-                       "do it, call Lana Lord at +15550001000.", "accepted"),
+                       "do it, reply CANCEL {code}, or call Lana Lord at +15550001000.",
+     "accepted"),
     ("accepted", "NO {code}", "You still have job {code}", "accepted"),
     ("filled", "YES {code}", "Sorry, job {code} has already been filled", "filled"),
     ("filled", "NO {code}", "Sorry, job {code} has already been filled", "filled"),
