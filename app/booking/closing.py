@@ -7,7 +7,7 @@ people involved after commit (app/booking/handlers.py, app/messaging/notices.py)
 from __future__ import annotations
 
 from app import events
-from app.booking import loop, transitions
+from app.booking import loop, transitions, visits
 from app.booking.appointments import active_appointment
 from app.db import transaction
 from app.models import Ping, Ticket
@@ -48,7 +48,8 @@ def cancel(ticket: Ticket, *, actor: str, reason: str | None = None) -> Ticket:
 
 
 def complete(ticket: Ticket, *, actor: str) -> Ticket:
-    """Mark a scheduled job completed; ticket.completed {appointmentId} tells the tenant.
+    """Mark a scheduled job completed: ticket.completed {appointmentId}, and its visit's
+    appointment.completed with the tenant asked to rate it (visits.finish).
 
     Raises IllegalTransition (nothing written).
     """
@@ -59,4 +60,6 @@ def complete(ticket: Ticket, *, actor: str) -> Ticket:
         events.emit("ticket.completed", ticket=ticket, actor=actor,
                     appointmentId=visit.id if visit else None,
                     vendorId=visit.vendor_id if visit else None)
+        if visit is not None:
+            visits.finish(visit, ticket, actor=actor)
     return ticket

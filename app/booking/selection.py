@@ -7,9 +7,10 @@ from datetime import datetime
 from app import clock
 from app.booking.hours import open_at, overlaps
 from app.booking.windows import parse_window
-from app.models import Event, Ping, Ticket, Vendor, VendorPhone
+from app.models import Appointment, Event, Ping, Ticket, Vendor, VendorPhone
 from app.prepared import Param, Prepared
 
+GAVE_UP = ("cancelled", "no_show")  # visits whose vendor is not asked again for the ticket
 ROUND_RESTARTED = "dispatch.restarted"  # the landlord began a new round of asking (loop.redispatch)
 
 LAST_RESTART = Prepared(lambda: Event.select(Event.data).where(
@@ -24,6 +25,9 @@ NOT_YET_ASKED = Prepared(lambda: Vendor.select().where(
     Vendor.id.not_in(Ping.select(Ping.vendor).where(Ping.ticket == Param("ticket"),
                                                     Ping.id > Param("after"))),
     Vendor.id.in_(VendorPhone.select(VendorPhone.vendor)),
+    # §9: a vendor who handed this job back or did not show is not asked again for it
+    Vendor.id.not_in(Appointment.select(Appointment.vendor).where(
+        Appointment.ticket == Param("ticket"), Appointment.status.in_(GAVE_UP))),
 ).order_by(Vendor.priority, Vendor.last_offered_at.asc(nulls="first"), Vendor.id))
 
 

@@ -125,11 +125,12 @@ def cancelled(event: Event) -> None:
 
 
 def completed(event: Event) -> None:
-    """After ticket.completed: the tenant is told the job is marked done."""
+    """After ticket.completed without a visit: the tenant is told the job is marked done (a
+    visit's completion asks them to rate it instead: visits.finish)."""
     ticket = Ticket.find(event.ticket_id)
-    if ticket is None:
+    if ticket is None or event.data.get("appointmentId") is not None:
         return
-    visit = Appointment.find(event.data.get("appointmentId"))
+    visit = None
     tenant = ticket.tenant
     _tell(ticket, event, "tenant", tenant.phone,
           templates.completed_tenant(ticket, visit.vendor if visit is not None else None),

@@ -54,16 +54,20 @@ def _when(appointment) -> str:
     return text
 
 
+def _confirm_ask(appointment) -> str:
+    return f" {CONFIRM_ASK}" if appointment.starts_at is not None else ""
+
+
 def booked_tenant(ticket: Ticket, vendor, appointment) -> str:
-    """To the tenant once a vendor has taken the job."""
+    """To the tenant once a vendor has taken the job (asking them to confirm a set time)."""
     return (f"Fixline: {vendor.name} will come for your {ticket.category} problem, "
-            f"{_when(appointment)}. Your landlord has been told.")
+            f"{_when(appointment)}. Your landlord has been told.{_confirm_ask(appointment)}")
 
 
 def booked_tenant_by_landlord(ticket: Ticket, vendor, appointment) -> str:
     """To the tenant once the landlord has booked a vendor by hand (or through the API)."""
     return (f"Fixline: your landlord booked {vendor.name} for your {ticket.category} problem, "
-            f"{_when(appointment)}.")
+            f"{_when(appointment)}.{_confirm_ask(appointment)}")
 
 
 def booked_landlord(ticket: Ticket, vendor, appointment, link: str,

@@ -140,8 +140,10 @@ def test_complete_tells_the_tenant(dispatched, bus, config, landlord):
     [event] = events_of(dispatched, "ticket.completed")
     assert event.actor == f"landlord:{landlord.id}"
     assert bodies("tenant", dispatched)[-1] == (
-        "Fixline: your landlord marked the plumbing repair by Ann as done. If it is not fixed, "
-        "tell your landlord.")
+        "Fixline: your landlord marked your plumbing repair done. Is it fixed? Reply 1-5 to "
+        "rate the visit (5 = great), or NOT FIXED.")
+    [done] = events_of(dispatched, "appointment.completed")
+    assert done.actor == f"landlord:{landlord.id}"
     replay_sends_nothing(config)
 
 
