@@ -128,3 +128,50 @@ def test_a_forged_host_header_cannot_send_the_signed_webhook_elsewhere(live, wor
     with app.app_context(), db.connection_context():
         assert Ticket.get_by_id(ping.ticket_id).status == "scheduled"
     session.close()
+
+
+def test_the_simulator_plays_a_whole_visit_for_vendor_and_tenant(live, worker, broker):
+    """Accept with a time, the tenant confirms, DONE, the tenant rates: every step a signed
+    webhook from the simulator's buttons, as Twilio would post it."""
+    app, base = live
+    ping = offered(app, base, broker, worker)
+    session = logged_in(base)
+    page = session.get(f"{base}/simulator/")
+    token = CSRF.search(page.text).group(1)
+    with app.app_context(), db.connection_context():
+        tenant = Ticket.get_by_id(ping.ticket_id).tenant
+
+    def vendor_says(body: str) -> None:
+        answered = session.post(f"{base}/simulator/vendors/{ping.vendor_id}/reply",
+                                data={"body": body, "csrf_token": token}, allow_redirects=False)
+        assert answered.status_code == 303
+        broker.join("default")
+        worker.join()
+
+    def tenant_says(body: str) -> None:
+        answered = session.post(f"{base}/simulator/tenants/{tenant.id}/reply",
+                                data={"body": body, "csrf_token": token}, allow_redirects=False)
+        assert answered.status_code == 303
+        broker.join("default")
+        worker.join()
+
+    assert f'value="YES {ping.code} tomorrow 10am"' in page.text
+    vendor_says(f"YES {ping.code} tomorrow 10am")
+    with app.app_context(), db.connection_context():
+        visit = Appointment.get(Appointment.ticket == ping.ticket_id)
+        assert visit.status == "tentative" and visit.starts_at is not None
+    screen = session.get(f"{base}/simulator/tenants/{tenant.id}/screen").text
+    assert "does the visit time work?" in screen and "Reply YES to confirm" in screen
+    tenant_says("YES")
+    with app.app_context(), db.connection_context():
+        assert Appointment.get_by_id(visit.id).status == "confirmed"
+    vendor_screen = session.get(f"{base}/simulator/vendors/{ping.vendor_id}/screen").text
+    assert f'value="DONE {ping.code}"' in vendor_screen and "/j/" in vendor_screen
+    vendor_says(f"DONE {ping.code}")
+    with app.app_context(), db.connection_context():
+        assert Ticket.get_by_id(ping.ticket_id).status == "completed"
+    assert "is it fixed?" in session.get(f"{base}/simulator/tenants/{tenant.id}/screen").text
+    tenant_says("5")
+    with app.app_context(), db.connection_context():
+        assert Appointment.get_by_id(visit.id).rating == 5
+    session.close()

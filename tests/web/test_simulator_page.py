@@ -159,3 +159,22 @@ def test_a_screen_refreshes_only_when_it_changed_and_never_the_text_being_typed(
     assert fresh.lstrip().startswith(f'<div id="screen-{pending.vendor_id}"')
     assert "Hello again" in fresh and screen_url(fresh, pending.vendor_id) != url
     assert other_client.get(url, headers={"HX-Request": "true"}).status_code == 404
+
+
+def test_tenant_phones_are_the_landlords_own_and_answer_from_the_tenants_number(
+        landlord_client, other_client, csrf_token, pending, posted):
+    tenant = Ticket.get_by_id(pending.ticket_id).tenant
+    mine = landlord_client.get("/simulator/").get_data(as_text=True)
+    assert "Tenant phones" in mine and tenant.name in mine
+    assert tenant.name not in other_client.get("/simulator/").get_data(as_text=True)
+    token = csrf_token(other_client, "/simulator/")
+    refused = other_client.post(f"/simulator/tenants/{tenant.id}/reply",
+                                data={"body": "YES", "csrf_token": token})
+    assert refused.status_code == 404 and posted == []
+    assert other_client.get(f"/simulator/tenants/{tenant.id}/screen").status_code == 404
+    token = csrf_token(landlord_client, "/simulator/")
+    sent = landlord_client.post(f"/simulator/tenants/{tenant.id}/reply",
+                                data={"body": "YES", "csrf_token": token})
+    assert sent.status_code == 303
+    [post] = posted
+    assert post.data["From"] == tenant.phone and post.data["Body"] == "YES"
