@@ -16,6 +16,9 @@ def blueprints(*, demo: bool) -> list[Blueprint]:
     from app.web import faults, messages, properties, tenants, tickets, vendors
 
     found += [tickets.bp, vendors.bp, properties.bp, tenants.bp, messages.bp, faults.bp]
+    from app.web import jobs
+
+    found.append(jobs.bp)
     if demo:
         from app.web import simulator
 
