@@ -36,6 +36,31 @@ RETRY_AFTER = {"description": "seconds until a request may succeed", "required":
                "schema": {"type": "integer", "minimum": 0}}
 
 
+# The event types a ticket's timeline holds (CONTRACT.md §6 and §9), each entry's `type`.
+TIMELINE_TYPES = {
+    "intake": ("intake.completed",),
+    "state": ("ticket.status_changed", "ticket.escalated", "ticket.acknowledged",
+              "ticket.cancelled", "ticket.completed", "ticket.reopened"),
+    "offers": ("vendor.pinged", "vendor.declined", "vendor.timed_out", "vendor.unreachable",
+               "vendor.skipped", "vendor.confirmed", "dispatch.restarted"),
+    "the visit": ("appointment.confirmed", "visit.time_set", "visit.confirmed",
+                  "visit.time_refused", "visit.reminded", "visit.check",
+                  "appointment.completed", "photos.received", "feedback.received",
+                  "appointment.cancelled", "vendor.no_show"),
+    "messages": ("notification.sent", "notification.failed"),
+    "stuck rows": ("fault.parked", "fault.retried"),
+}
+
+# What an operation says beyond its summary, by endpoint.
+DESCRIPTIONS = {
+    "ticket_timeline": "Each entry's `type` is one of: " + "; ".join(
+        f"{group}: " + ", ".join(f"`{kind}`" for kind in kinds)
+        for group, kinds in TIMELINE_TYPES.items())
+    + ". `data` carries the event's details (ids, vendor, times; `appointment.cancelled` "
+      "has `by` and `reason`, `feedback.received` its `rating`).",
+}
+
+
 def _schema(model: type[BaseModel], components: dict, mode: str) -> dict:
     """Register model (and its nested models) in components; return a $ref to it."""
     schema = model.model_json_schema(by_alias=True, mode=mode,
@@ -86,6 +111,8 @@ def document() -> dict:
     for spec in ROUTES:
         operation: dict = {"summary": spec.summary, "operationId": spec.endpoint,
                            "security": [{"bearer": []}], "parameters": _parameters(spec)}
+        if spec.endpoint in DESCRIPTIONS:
+            operation["description"] = DESCRIPTIONS[spec.endpoint]
         if spec.body is not None:
             operation["requestBody"] = {"required": spec.body_required, "content": {
                 "application/json": {"schema": _schema(spec.body, components, "validation")}}}

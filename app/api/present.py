@@ -18,7 +18,8 @@ def landlord_out(landlord: Landlord) -> s.LandlordOut:
 
 def property_out(prop: Property) -> s.PropertyOut:
     return s.PropertyOut(id=prop.id, address=prop.address, timezone=prop.timezone,
-                         landlord_id=prop.landlord_id, created_at=prop.created_at)
+                         landlord_id=prop.landlord_id, postal_code=prop.postal_code,
+                         created_at=prop.created_at)
 
 
 def intake_url(tenant: Tenant) -> str:
@@ -51,6 +52,9 @@ def appointment_out(appointment: Appointment) -> s.AppointmentOut:
         vendor=vendor_out(appointment.vendor), starts_at=appointment.starts_at,
         ends_at=appointment.ends_at, status=appointment.status,
         confirmation_method=appointment.confirmation_method, created_at=appointment.created_at,
+        confirmed_at=appointment.confirmed_at, completed_at=appointment.completed_at,
+        cancelled_at=appointment.cancelled_at, rating=appointment.rating,
+        time_refused=appointment.time_refused_at is not None,
     )
 
 

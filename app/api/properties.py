@@ -47,7 +47,8 @@ def add_property(landlord: Landlord, body: s.PropertyCreate):
     try:
         with transaction():
             prop = Property.create(landlord=landlord, address=body.address,
-                                   timezone=body.timezone, created_at=clock.now())
+                                   timezone=body.timezone, postal_code=body.postal_code,
+                                   created_at=clock.now())
     except IntegrityError:
         raise _duplicate(body.address) from None
     return property_out(prop), 201

@@ -33,6 +33,8 @@ TicketStatus = Literal["new", "dispatching", "scheduled", "escalated", "complete
 PingMethod = Literal["sms", "voice"]
 NotifyChannel = Literal["sms", "voice", "email"]
 ConfirmationMethod = Literal["sms", "voice", "manual", "api"]
+BookingMethod = Literal["sms", "voice", "manual", "api", "web"]  # web: the job page's Accept
+AppointmentStatus = Literal["tentative", "confirmed", "completed", "cancelled", "no_show"]
 RecipientType = Literal["tenant", "landlord", "vendor"]
 
 # Whitespace as Python reads it (str.strip, re's \s), spelled out in app/phones.py: the patterns
@@ -176,20 +178,39 @@ class TicketListQuery(Schema):
     per_page: int = Field(20, ge=1, le=100)
 
 
+def _ends_after_start(cls, value, info: ValidationInfo):
+    starts_at = info.data.get("starts_at")
+    if value is not None and starts_at is not None and value <= starts_at:
+        raise ValueError("endsAt must be after startsAt")
+    return value
+
+
 class AppointmentCreate(Schema):
     ticket_id: Id = reference("tickets")
     vendor_id: Id = reference("vendors")
-    starts_at: Instant
+    starts_at: Instant = Field(description="ISO 8601; a time so late that the visit would end "
+                                           "after the year 9999 is a 422")
     ends_at: Instant | None = Field(None, description="after startsAt, else a 422")
     confirmation_method: ConfirmationMethod
 
-    @field_validator("ends_at")
-    @classmethod
-    def _ends_after_start(cls, value, info: ValidationInfo):
-        starts_at = info.data.get("starts_at")
-        if value is not None and starts_at is not None and value <= starts_at:
-            raise ValueError("endsAt must be after startsAt")
-        return value
+    _check_end = field_validator("ends_at")(_ends_after_start)
+
+
+class AppointmentReschedule(Schema):
+    starts_at: Instant = Field(description="the new start, ISO 8601 (an offset, or UTC without "
+                                           "one); a time already past or more than a year "
+                                           "ahead is a 422 naming this field")
+    ends_at: Instant | None = Field(None, description="after startsAt and at most a year ahead, "
+                                                      "else a 422; left out: the end of the "
+                                                      "tenant's window, else two hours on")
+
+    _check_end = field_validator("ends_at")(_ends_after_start)
+
+
+class AppointmentCancel(Schema):
+    reason: text(500, required=False) = omittable(
+        description="why, told to the vendor and kept in the appointment.cancelled event; "
+                    "optional, as is the whole body")
 
 
 class PingCreate(Schema):
@@ -295,9 +316,16 @@ class TenantCreate(Schema):
                      AfterValidator(str.strip)] | None = None
 
 
+POSTAL_CODE = r"^[A-Za-z0-9 -]*[A-Za-z0-9][A-Za-z0-9 -]*$"  # some letter or digit
+
+
 class PropertyCreate(Schema):
     address: Text
     timezone: Timezone = "America/Chicago"
+    postal_code: Annotated[str, StringConstraints(max_length=16, pattern=POSTAL_CODE),
+                           AfterValidator(str.strip)] | None = Field(
+        None, description="letters, digits, spaces and hyphens (63130, SW1A 1AA, 63130-1234); "
+                          "shown to vendors on the job page")
 
 
 class MessageQuery(Schema):
@@ -320,6 +348,7 @@ class PropertyOut(Schema):
     address: str
     timezone: str
     landlord_id: int
+    postal_code: str | None
     created_at: Instant
 
 
@@ -359,9 +388,16 @@ class AppointmentOut(Schema):
     vendor: VendorOut
     starts_at: Instant | None
     ends_at: Instant | None
-    status: str
-    confirmation_method: str
+    status: AppointmentStatus
+    confirmation_method: BookingMethod
     created_at: Instant
+    confirmed_at: Instant | None = Field(description="when the tenant confirmed the time")
+    completed_at: Instant | None
+    cancelled_at: Instant | None = Field(description="when it was cancelled, handed back or "
+                                                     "found a no-show")
+    rating: int | None = Field(description="the tenant's 1-5 after the visit")
+    time_refused: bool = Field(description="the tenant said the time does not work (until a "
+                                           "new time is set or they confirm)")
 
 
 class PingOut(Schema):
