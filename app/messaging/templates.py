@@ -293,10 +293,12 @@ def reopened_landlord(ticket: Ticket, vendor, link: str) -> str:
             f"back first. {link}")
 
 
-def visit_cancelled_tenant(ticket: Ticket, vendor) -> str:
-    """To the tenant when their visit is handed back or cancelled."""
-    return (f"Fixline: {vendor.name} can no longer come for your {ticket.category} repair. "
-            "We are finding another vendor and will text you.")
+def visit_cancelled_tenant(ticket: Ticket, vendor, *, by_vendor: bool = True) -> str:
+    """To the tenant when the vendor hands their visit back, or the landlord cancels it."""
+    what = (f"{vendor.name} can no longer come" if by_vendor
+            else f"your landlord cancelled {vendor.name}'s visit")
+    return (f"Fixline: {what} for your {ticket.category} repair. We are finding another "
+            "vendor and will text you.")
 
 
 def handed_back_landlord(ticket: Ticket, vendor, reason: str | None, link: str) -> str:
@@ -346,6 +348,12 @@ def reply_done(code: str | None) -> str:
 def reply_handed_back(code: str | None) -> str:
     return (f"OK: you handed back job {code or ''}. We told the landlord and the tenant and are "
             "asking another vendor.").replace("job  We", "the job. We")
+
+
+def reply_already_handed_back(code: str | None) -> str:
+    """To a vendor's word about a visit they cancelled themselves (not the landlord)."""
+    job = f"Job {code}" if code else "That job"
+    return f"{job} is cancelled: you handed it back. No action needed, thanks."
 
 
 def reply_no_visit(code: str | None) -> str:
