@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from app import clock, faults
 from app.config import Config
@@ -37,11 +38,24 @@ SUMMARIES = {
     "notification.failed": "{channel} to {to} failed: {error}",
     "fault.parked": "Stopped retrying {kind} {rowId} after {attempts} tries: {error}",
     "fault.retried": "Trying {kind} {rowId} again",
+    "visit.time_set": "Visit time set: {when}; the tenant is asked to confirm",
+    "visit.confirmed": "Tenant confirmed the visit time",
+    "visit.time_refused": "Tenant cannot make the visit time; the vendor is asked for another",
+    "visit.reminded": "Visit reminder sent to tenant and vendor, {before} before",
+    "visit.check": "Tenant asked whether the vendor came",
+    "appointment.completed": "Visit done by {vendor}{photoNote}",
+    "photos.received": "Vendor sent {photoCount}",
+    "feedback.received": "Tenant rated the visit {rating}/5",
+    "ticket.reopened": "Reopened: the tenant says it is not fixed",
+    "appointment.cancelled": "Visit with {vendor} cancelled by {byWhom}",
+    "vendor.no_show": "{vendor} did not come (no-show)",
 }
 
 
 # A field whose value, when an event carries one, is added to its summary (": <value>").
-DETAILS = {"ticket.cancelled": "reason"}
+DETAILS = {"ticket.cancelled": "reason", "appointment.cancelled": "reason"}
+CANCELLED_BY = {"vendor": "the vendor (handed back)", "landlord": "the landlord",
+                "api": "the landlord (API)", "system": "Fixline"}
 
 
 def handles(event_type: str) -> Callable[[Handler], Handler]:
@@ -163,12 +177,13 @@ def replay(config: Config, ticket_id: int | None = None) -> int:
     return count
 
 
-def summarize(event: Event) -> str:
-    """A one-line human summary of an event for the timeline."""
+def summarize(event: Event, tz: str = "UTC") -> str:
+    """A one-line human summary of an event for the timeline (times on tz's clock)."""
     template = SUMMARIES.get(event.type)
     if template is None:
         return event.type.replace(".", " ").replace("_", " ").capitalize()
-    fields = {"from": "", "to": "", "reason": "", "preview": "", "error": "", **event.data}
+    fields = {"from": "", "to": "", "reason": "", "preview": "", "error": "", **event.data,
+              **_visit_words(event.data, tz)}
     if "body" in fields and not fields["preview"]:
         body = str(fields["body"])
         fields["preview"] = body if len(body) <= 60 else body[:57] + "…"
@@ -178,6 +193,43 @@ def summarize(event: Event) -> str:
         return event.type
     detail = event.data.get(DETAILS.get(event.type, ""))
     return f"{summary}: {detail}" if detail else summary
+
+
+def _visit_words(data: dict, tz: str) -> dict[str, str]:
+    """The words a visit event's summary needs that its data holds as numbers or ISO times."""
+    words = {"when": _span(data.get("startsAt"), data.get("endsAt"), tz)}
+    before = data.get("secondsBefore")
+    if isinstance(before, int):
+        hours, minutes = divmod(before // 60, 60)
+        words["before"] = (f"{hours} hour{'s' * (hours != 1)}" if hours and not minutes
+                           else f"{before // 60} minutes")
+    urls, photos = data.get("urls"), data.get("photos")
+    if isinstance(urls, list):
+        words["photoCount"] = f"{len(urls)} photo{'s' * (len(urls) != 1)}"
+    words["photoNote"] = f", {photos} photo{'s' * (photos != 1)}" \
+        if isinstance(photos, int) and photos > 0 else ""
+    by = str(data.get("by") or "")
+    words["byWhom"] = CANCELLED_BY.get(by, by or "someone")
+    return words
+
+
+def _span(start: object, end: object, tz: str) -> str:
+    """'Wed Mar 4, 2 PM – 4 PM CST' from the ISO times an event carries."""
+    def local(value: object) -> datetime | None:
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except (TypeError, ValueError):
+            return None
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(ZoneInfo(tz))
+
+    first, last = local(start), local(end) if end else None
+    if first is None:
+        return "no time"
+    text = first.strftime("%a %b %-d, %-I:%M %p")
+    if last is not None:
+        day = "" if last.date() == first.date() else last.strftime("%a %b %-d, ")
+        text += " – " + day + last.strftime("%-I:%M %p")
+    return f"{text} {first.strftime('%Z')}".replace(":00 ", " ")
 
 
 def timeline(ticket: Ticket) -> list[Event]:

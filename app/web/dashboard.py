@@ -18,6 +18,7 @@ from app.booking import transitions
 from app.booking.metrics import spread, ticket_metrics
 from app.messaging import spend
 from app.models import Event, Landlord, Property, Tenant, Ticket
+from app.web import visit_board
 from app.web.auth import login_required
 from app.web.charts import Bar, bar_chart, duration
 
@@ -53,6 +54,7 @@ class Row:
     ticket: Ticket
     age: str
     clock: Clock
+    refused: bool = False  # the tenant said the visit time does not work
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,7 @@ def groups(landlord: Landlord, now: datetime) -> list[Group]:
     found: dict[str, list[Ticket]] = {key: [] for key, _, _ in GROUPS}
     for ticket in _tickets(landlord).where(Ticket.status.in_(OPEN_STATUSES)):
         found[ticket.status].append(ticket)
+    refused = visit_board.refused(landlord)
     found["closed"] = list(_tickets(landlord)
                            .where(Ticket.status.not_in(OPEN_STATUSES))
                            .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
@@ -137,7 +140,8 @@ def groups(landlord: Landlord, now: datetime) -> list[Group]:
     result = []
     for key, title, empty in GROUPS:
         tickets = found[key] if key == "closed" else sorted(found[key], key=_urgency)
-        rows = [Row(t, _coarse((now - t.created_at).total_seconds()), sla_clock(t, now))
+        rows = [Row(t, _coarse((now - t.created_at).total_seconds()), sla_clock(t, now),
+                    t.id in refused)
                 for t in tickets[:ROWS_PER_GROUP]]
         result.append(Group(key, title, empty, rows, len(tickets)))
     return result
@@ -196,6 +200,7 @@ def index():
         html = render_template(
             "dashboard/_board.html" if polled else "dashboard/index.html",
             groups=board, metrics=ticket_metrics(landlord), chart=chart, charted=charted,
+            visits=visit_board.lists(landlord, now, current_app.extensions["fixline"]),
             poll_url=url_for(".index", v=stamp, t=tick), ticket_url=ticket_url,
             announcement=announcement(board) if changed else None,
             stuck=[(f, faults.describe(f)) for f in faults.parked(landlord=landlord.id)],

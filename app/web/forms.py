@@ -13,6 +13,7 @@ from wtforms import (
     DateTimeLocalField,
     EmailField,
     Field,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -211,8 +212,52 @@ class AssignForm(PageForm):
 
     def starts_at_utc(self) -> datetime | None:
         """The start time as stored: naive UTC, read from the property's local time."""
-        local = self.starts_at.data
-        if local is None:
-            return None
-        aware = local.replace(tzinfo=ZoneInfo(self.timezone))
-        return aware.astimezone(UTC).replace(tzinfo=None)
+        return local_to_utc(self.starts_at.data, self.timezone)
+
+
+def local_to_utc(local: datetime | None, timezone: str) -> datetime | None:
+    """A datetime-local input's value (the property's wall clock) as stored: naive UTC."""
+    if local is None:
+        return None
+    aware = local.replace(tzinfo=ZoneInfo(timezone))
+    return aware.astimezone(UTC).replace(tzinfo=None)
+
+
+def utc_to_local(moment: datetime | None, timezone: str) -> datetime | None:
+    """A stored (naive UTC) time as a datetime-local input shows it: the property's clock."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC).astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
+
+
+class RescheduleForm(PageForm):
+    """The landlord sets or moves a visit's time (the property's local time)."""
+
+    visit = HiddenField(id="visit_id")  # the visit the page showed: a stale page moves no other
+    starts_at = DateTimeLocalField("New start", format="%Y-%m-%dT%H:%M", id="visit_starts_at",
+                                   validators=[InputRequired("Give the new start time.")])
+    ends_at = DateTimeLocalField("New end (optional)", format="%Y-%m-%dT%H:%M",
+                                 id="visit_ends_at", validators=[Optional()])
+
+    def __init__(self, *args, timezone: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone = timezone
+        self.starts_at.description = f"Local time at the property ({timezone})."
+        self.ends_at.description = "Left empty: the end of the tenant's window, else two hours."
+
+    def validate_ends_at(self, field: Field) -> None:
+        if field.data is not None and self.starts_at.data is not None \
+                and field.data <= self.starts_at.data:
+            raise ValidationError("The visit must end after it starts.")
+
+    @classmethod
+    def for_visit(cls, visit, timezone: str) -> RescheduleForm:
+        """The form showing a visit's current time, as the property's clock reads it."""
+        return cls(timezone=timezone, formdata=None,
+                   data={"visit": visit.id, "starts_at": utc_to_local(visit.starts_at, timezone),
+                         "ends_at": utc_to_local(visit.ends_at, timezone)})
+
+    def times_utc(self) -> tuple[datetime, datetime | None]:
+        """(start, end or None) as stored: naive UTC."""
+        return (local_to_utc(self.starts_at.data, self.timezone),
+                local_to_utc(self.ends_at.data, self.timezone))

@@ -27,7 +27,7 @@ from app.booking.tenancy import replaced_by
 from app.booking.windows import ANYTIME, PASSED, Window, interpret, window_problem
 from app.models import CATEGORIES, Tenant, Ticket
 from app.ratelimit import hit
-from app.web import uploads
+from app.web import tenant_visit, uploads, visit_view
 from app.web.forms import PageForm, strip
 from app.web.report_progress import progress
 
@@ -274,16 +274,32 @@ def status(token: str, ticket_id: int):
     if ticket is None:
         abort(404)
     now = progress(ticket)
+    visit = visit_view.view(now.appointment, ticket, current_app.extensions["fixline"])
+    key = f"{now.key}|{visit.key if visit else ''}"
     partial = request.headers.get("HX-Target") == "ticket-status"
-    if partial and request.args.get("seen") == now.key:
+    if partial and request.args.get("seen") == key:
         return _private(current_app.make_response(("", 204)))
     template = "intake/_status.html" if partial else "intake/status.html"
     tz = ticket.property.timezone
+    photos = uploads.photos_of(ticket)
     page = render_template(
-        template, tenant=tenant, ticket=ticket, progress=now, tz=tz, local=local,
-        local_span=local_span, categories=CATEGORY_WORDS, severities=SEVERITY_WORDS,
-        photos=uploads.photos_of(ticket))
+        template, tenant=tenant, ticket=ticket, progress=now, seen_key=key, visit_view=visit,
+        tz=tz, local=local, local_span=local_span, categories=CATEGORY_WORDS,
+        severities=SEVERITY_WORDS, photos=[p for p in photos if p.source != "vendor"],
+        vendor_photos=[p for p in photos if p.source == "vendor"])
     return _private(current_app.make_response(page))
+
+
+@bp.post("/<token>/tickets/<int:ticket_id>/visit")
+def answer(token: str, ticket_id: int):
+    """The tenant's answer about the visit: confirm, can't make it, came, rating, not fixed."""
+    tenant = tenant_or_404(token)
+    ticket = Ticket.get_or_none(Ticket.id == ticket_id, Ticket.tenant == tenant)
+    if ticket is None:
+        abort(404)
+    notice = tenant_visit.answer(tenant, ticket, request.form, current_app.extensions["fixline"])
+    flash(notice.text, notice.category)
+    return redirect(url_for(".status", token=token, ticket_id=ticket.id), code=303)
 
 
 @bp.get("/<token>/tickets/<int:ticket_id>/photos/<int:photo_id>")

@@ -1,16 +1,17 @@
-"""A landlord's ticket: details, photos, live timeline, pings, messages and the actions."""
+"""A landlord's ticket: details, photos, the visit, live timeline, pings, messages and the
+actions."""
 
 from __future__ import annotations
 
 from flask import current_app, flash, g, redirect, request, url_for
 
 from app import events, faults
-from app.booking import closing, loop, transitions
+from app.booking import closing, loop, transitions, visits
 from app.booking.appointments import AlreadyBooked, appointments_of, book
 from app.booking.dispatch import PingRefused, pings_of
-from app.models import Message, Ticket, TicketPhoto, Vendor
-from app.web import names, uploads
-from app.web.forms import AssignForm
+from app.models import Appointment, Message, Ticket, TicketPhoto, Vendor
+from app.web import names, uploads, visit_view
+from app.web.forms import AssignForm, RescheduleForm
 from app.web.intake import local_span
 from app.web.scoped import landlord_blueprint, owned_or_404, page_or_fragment, targets
 
@@ -46,17 +47,22 @@ def _who(event) -> str:
 def _live(ticket: Ticket) -> dict:
     """What the polling part of the page shows."""
     pings = pings_of(ticket)
-    timeline = [(event, events.summarize(event), _who(event))
+    tz = ticket.property.timezone
+    timeline = [(event, events.summarize(event, tz), _who(event))
                 for event in events.timeline(ticket)]
-    return dict(ticket=ticket, pings=pings, timeline=timeline,
-                tz=ticket.property.timezone, polling=ticket.status not in CLOSED,
+    appointments = appointments_of(ticket)
+    visit = visit_view.view(visit_view.current(appointments), ticket,
+                            current_app.extensions["fixline"])
+    return dict(ticket=ticket, pings=pings, timeline=timeline, appointments=appointments,
+                visit_panel=visit, tz=tz, polling=ticket.status not in CLOSED,
                 seen=request.args.get("seen", ticket.status))
 
 
-def _whole_page(ticket: Ticket, form: AssignForm | None) -> dict:
+def _whole_page(ticket: Ticket, form: AssignForm | None, live: dict,
+                reschedule: RescheduleForm | None = None) -> dict:
     """What the rest of the page shows (the poll does not need it)."""
     prop = ticket.property
-    appointments = appointments_of(ticket)
+    appointments, visit = live["appointments"], live["visit_panel"]
     messages = (Message.select()
                 .where(Message.ticket == ticket, Message.landlord == g.landlord)
                 .order_by(Message.created_at.desc(), Message.id.desc())
@@ -65,10 +71,13 @@ def _whole_page(ticket: Ticket, form: AssignForm | None) -> dict:
     messages = list(messages)
     return dict(
         tenant=ticket.tenant, property=prop, appointments=appointments,
-        messages=messages, photos=photos, names=names.of_messages(g.landlord, messages),
-        local_span=local_span,
+        messages=messages, photos=[p for p in photos if p.source != "vendor"],
+        vendor_photos=[p for p in photos if p.source == "vendor"],
+        names=names.of_messages(g.landlord, messages), local_span=local_span,
         form=form or AssignForm(landlord=g.landlord, timezone=prop.timezone,
                                 category=ticket.category, formdata=None),
+        reschedule=(reschedule or RescheduleForm.for_visit(visit.visit, prop.timezone))
+        if visit and visit.active else None,
         can_assign=ticket.status in ASSIGNABLE, can_dispatch=ticket.status in ("new", "escalated"),
         can_complete=ticket.status == "scheduled", can_cancel=ticket.status not in CLOSED,
         stuck=[(f, faults.describe(f)) for f in faults.parked(ticket=ticket.id)],
@@ -76,10 +85,11 @@ def _whole_page(ticket: Ticket, form: AssignForm | None) -> dict:
     )
 
 
-def _render(ticket: Ticket, form: AssignForm | None = None, status: int = 200):
+def _render(ticket: Ticket, form: AssignForm | None = None, status: int = 200,
+            reschedule: RescheduleForm | None = None):
     context = _live(ticket)
     if not targets("ticket-live"):
-        context.update(_whole_page(ticket, form))
+        context.update(_whole_page(ticket, form, context, reschedule))
     return page_or_fragment("tickets/show.html", "tickets/_live.html", "ticket-live", status,
                             **context)
 
@@ -92,7 +102,7 @@ def show(ticket_id: int):
 
 @bp.get("/<int:ticket_id>/photos/<int:photo_id>")
 def photo(ticket_id: int, photo_id: int):
-    """A tenant's photo, to the landlord who owns the ticket only."""
+    """A tenant's or vendor's photo, to the landlord who owns the ticket only."""
     found = owned_or_404(TicketPhoto.select().join(Ticket)
                          .where(TicketPhoto.id == photo_id, Ticket.id == ticket_id,
                                 Ticket.landlord == g.landlord))
@@ -175,3 +185,61 @@ def complete(ticket_id: int):
                  lambda ticket: closing.complete(ticket, actor=_actor()),
                  "Job marked completed. The tenant is being told.",
                  "Only a scheduled job can be marked completed; this ticket is {current}.")
+
+
+def _shown_visit(ticket: Ticket, value: str | None) -> Appointment | None:
+    """The visit the page showed (a form's hidden field), if it is one of this ticket's."""
+    if not (value or "").isdigit():
+        flash("This visit is no longer on the ticket. Here is the latest.", "error")
+        return None
+    visit = Appointment.get_or_none(Appointment.id == int(value), Appointment.ticket == ticket)
+    if visit is None:
+        flash("This visit is no longer on the ticket. Here is the latest.", "error")
+    return visit
+
+
+@bp.post("/<int:ticket_id>/visit/time")
+def visit_time(ticket_id: int):
+    """Set or move the visit's time (the property's clock): the tenant is asked to confirm it."""
+    ticket = owned_ticket(ticket_id)
+    form = RescheduleForm(timezone=ticket.property.timezone)
+    visit = _shown_visit(ticket, form.visit.data)
+    if visit is None:
+        return _back(ticket)
+    if not form.validate():
+        return _render(ticket, status=422, reschedule=form)
+    starts_at, ends_at = form.times_utc()
+    try:
+        moved = visits.set_time(visit.id, starts_at, ends_at, actor=_actor(),
+                                config=current_app.extensions["fixline"])
+    except visits.NotActive as exc:
+        flash(f"Not moved: {visit_view.not_active(exc)}", "error")
+    except (visits.VisitError, LookupError) as exc:
+        flash(f"Not moved: {exc}.", "error")
+    else:
+        when = visit_view.span(moved.starts_at, moved.ends_at, ticket.property.timezone)
+        flash(f"Visit set for {when}. The tenant is asked to confirm it.", "info")
+    return _back(ticket)
+
+
+@bp.post("/<int:ticket_id>/visit/cancel")
+def visit_cancel(ticket_id: int):
+    """Cancel the visit (optional reason): vendor and tenant are told, the next vendor asked."""
+    ticket = owned_ticket(ticket_id)
+    visit = _shown_visit(ticket, request.form.get("visit"))
+    if visit is None:
+        return _back(ticket)
+    try:
+        reason = closing.clean_reason(request.form.get("reason"))
+        visits.hand_back(visit.id, actor=_actor(), config=current_app.extensions["fixline"],
+                         reason=reason)
+    except closing.ReasonTooLong as exc:
+        flash(f"Not cancelled: {exc}.", "error")
+    except visits.NotActive as exc:
+        flash(f"Not cancelled: {visit_view.not_active(exc)}", "error")
+    except (visits.VisitError, LookupError) as exc:
+        flash(f"Not cancelled: {exc}.", "error")
+    else:
+        flash(f"Visit with {visit.vendor.name} cancelled. The vendor and the tenant are being "
+              "told, and the next vendor is being asked.", "info")
+    return _back(ticket)
