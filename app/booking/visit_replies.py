@@ -10,6 +10,7 @@ from app.messaging import replies, templates
 from app.models import (
     ACTIVE_APPOINTMENT_STATUSES,
     Appointment,
+    Event,
     Ping,
     Question,
     Tenant,
@@ -30,6 +31,10 @@ NEWEST_ACTIVE = Prepared(lambda: Appointment.select().where(
     Appointment.vendor.in_(AT_NUMBER),
     Appointment.status.in_(ACTIVE_APPOINTMENT_STATUSES))
     .order_by(Appointment.id.desc()).limit(1))
+NEWEST_VISIT = Prepared(lambda: Appointment.select().where(Appointment.vendor.in_(AT_NUMBER))
+                        .order_by(Appointment.id.desc()).limit(1))
+CANCELLED_EVENTS = Prepared(lambda: Event.select(Event.data).where(
+    Event.ticket == Param("ticket"), Event.type == "appointment.cancelled"))
 NEWEST_DONE_OF_TENANT = Prepared(lambda: Ticket.select().where(
     Ticket.tenant.in_(Tenant.select(Tenant.id).where(Tenant.phone == Param("number"))),
     Ticket.status == "completed").order_by(Ticket.completed_at.desc()).limit(1))
@@ -37,11 +42,16 @@ NEWEST_DONE_OF_TENANT = Prepared(lambda: Ticket.select().where(
 
 def visit_of(number: str, code: str | None) -> Appointment | None:
     """The visit a vendor's TIME/DONE/CANCEL is about: their newest on the job with that code,
-    else the newest active visit of the vendors at that number."""
+    else the newest active visit of the vendors at that number, else their newest visit when
+    it is done (a second bare DONE is told so)."""
     if code:
         offer = CODED.first(number=number, code=code)
         return VISIT_OF.first(ticket=offer.ticket_id, vendor=offer.vendor_id) if offer else None
-    return NEWEST_ACTIVE.first(number=number)
+    visit = NEWEST_ACTIVE.first(number=number)
+    if visit is None:
+        newest = NEWEST_VISIT.first(number=number)
+        visit = newest if newest is not None and newest.status == "completed" else None
+    return visit
 
 
 def reopenable_ticket(number: str) -> Ticket | None:
@@ -82,17 +92,25 @@ def vendor_word(reply: replies.Reply, visit: Appointment | None, config: Config,
         visits.hand_back(visit.id, actor=actor, config=config)
         return templates.reply_handed_back(code)
     except visits.NotActive as exc:
-        return _not_active(code, exc.status)
+        return _not_active(code, exc.status, visit)
     except visits.VisitError as exc:
         return templates.reply_time_unreadable(code, f"{str(exc).capitalize()}.")
 
 
-def _not_active(code: str | None, status: str) -> str:
+def _not_active(code: str | None, status: str, visit: Appointment) -> str:
     if status == "completed":
         return templates.reply_job_done(code or "")
+    if status == "cancelled" and _handed_back(visit):
+        return templates.reply_already_handed_back(code)
     if status == "cancelled":
         return templates.reply_job_cancelled(code or "")
     return templates.reply_no_visit(code)
+
+
+def _handed_back(visit: Appointment) -> bool:
+    """Whether the vendor cancelled this visit themselves (not the landlord)."""
+    return any(event.data.get("appointmentId") == visit.id and event.data.get("by") == "vendor"
+               for event in CANCELLED_EVENTS.rows(ticket=visit.ticket_id))
 
 
 def tenant_answer(question: Question, reply: replies.Reply, body: str, config: Config) -> str:

@@ -255,6 +255,8 @@ def rate(appointment_id: int, rating: int, *, actor: str) -> str:
             raise LookupError(f"appointment {appointment_id} not found")
         if visit.status != "completed":
             raise NotActive(visit)
+        if visit.rating == rating:
+            return "rated"  # the same rating again: recorded once
         _save(visit, rating=rating, rated_at=clock.now())
         events.emit("feedback.received", ticket=ticket, actor=actor, appointmentId=visit.id,
                     vendorId=visit.vendor_id, rating=rating)
@@ -351,9 +353,10 @@ def came(question_id: int, yes: bool, *, actor: str, config: Config) -> str:
     NO makes it a no-show and sends the ticket to the next vendor. 'completed', 'no_show'."""
     question = Question.get_by_id(question_id)
     if yes:
-        result = complete(question.appointment_id, actor=actor)
-        with transaction():
+        with transaction():  # answered before the rate question would close it "superseded"
+            locked(question.appointment_id)  # the ticket's lock first, as everywhere
             questions.answered(question, "yes")
+            result = complete(question.appointment_id, actor=actor)
         return "completed" if result in ("completed", "already") else result
     with transaction():
         visit, ticket = _active(question.appointment_id)

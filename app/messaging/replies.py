@@ -26,8 +26,9 @@ NEEDS_CODE = frozenset({"cancel"})  # a bare CANCEL is the carrier's opt-out wor
 
 CODE_RE = re.compile(r"^[A-Z0-9]{4}$")
 # Four characters that read as a time, not a job code ("YES 10AM", "TIME TUES 9am").
-TIME_TOKEN = re.compile(r"^(?:[0-9]{1,2}(?:AM|PM|A|P)|[0-9]{1,2}[:.]?[0-9]{2}|NOON|TMRW|TUES"
-                        r"|THUR|WEDS|NEXT|THIS|FROM|WEEK|SOON|ASAP|ANY|AT)$")
+# Only real clock readings: a job code of digits (3479, 77AM) is never one (hour 34, 77).
+TIME_TOKEN = re.compile(r"^(?:(?:1[0-2]|0?[1-9])(?:AM|PM|A|P)|(?:[01]?[0-9]|2[0-3])[:.]?[0-5][0-9]"
+                        r"|NOON|TMRW|TUES|THUR|WEDS|NEXT|THIS|FROM|WEEK|SOON|ASAP|ANY|AT)$")
 RATING = re.compile(r"^\s*([1-5])\s*(?:/\s*5|stars?|out of 5)?\s*[.!]*\s*$", re.IGNORECASE)
 
 
