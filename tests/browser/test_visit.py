@@ -77,3 +77,33 @@ def test_a_vendor_takes_times_and_finishes_a_job_on_the_phone(live, open_page):
     assert done["appointments"][0]["completedAt"] is not None
     fits_the_phone(page)
     screenshot(page, "job-done-phone")
+
+
+def test_the_tenant_confirms_the_time_and_rates_the_visit_on_the_status_page(live, open_page):
+    ticket = live.report("Bob Williams", "plumbing", window="tomorrow 9am-5pm")
+    _, ping = offer_link(live, ticket["id"])
+    vendor = ping["vendorId"]
+    status_url = live.intake["Bob Williams"] + f"/tickets/{ticket['id']}"
+    page, _ = open_page(PHONE)
+    page.goto(status_url)
+    starts = live.api("GET", f"/tickets/{ticket['id']}")["createdAt"][:10]
+    booked = live.api("POST", "/appointments", json={
+        "ticketId": ticket["id"], "vendorId": vendor, "confirmationMethod": "manual",
+        "startsAt": f"{starts}T23:00:00Z"})  # the landlord books by hand, with a time
+    confirm = page.get_by_role("button", name="Confirm")
+    expect(confirm).to_be_visible(timeout=UPDATE_SECONDS * 1000)  # the page updates itself
+    fits_the_phone(page)
+    screenshot(page, "status-confirm-phone")
+    confirm.click()
+    expect(page.locator("#visit")).to_contain_text("Visit: Confirmed",
+                                                   timeout=UPDATE_SECONDS * 1000)
+    visit = live.api("GET", f"/appointments/{booked['id']}")
+    assert visit["status"] == "confirmed" and visit["confirmedAt"] is not None
+
+    live.api("POST", f"/appointments/{booked['id']}/complete")
+    page.reload()  # a booked ticket's page asks only every 30 s
+    expect(page.get_by_role("heading", name="Is it fixed?")).to_be_visible()
+    page.get_by_label("5").check()
+    page.get_by_role("button", name="Send rating").click()
+    expect(page.locator("#visit")).to_contain_text("Thanks for rating 5/5.")
+    assert live.api("GET", f"/appointments/{booked['id']}")["rating"] == 5
