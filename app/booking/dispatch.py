@@ -9,7 +9,7 @@ from app import clock, events
 from app.booking import alerts, transitions
 from app.config import Config
 from app.db import transaction
-from app.messaging import outbound, spend, templates
+from app.messaging import outbound, replies, spend, templates
 from app.models import Ping, Ticket, Vendor
 from app.prepared import Param, Prepared
 
@@ -41,11 +41,12 @@ def pings_of(ticket: Ticket) -> list[Ping]:
 
 
 def new_code(vendor: Vendor) -> str:
-    """A short job code, distinct from the codes of the vendor's open pings."""
+    """A short job code, distinct from the codes of the vendor's open pings, and never one a
+    reply would read as a time ("NEXT", "TMRW": see replies.TIME_TOKEN)."""
     taken = {code for (code,) in OPEN_CODES.rows(vendor=vendor)}
     while True:
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-        if code not in taken:
+        if code not in taken and not replies.TIME_TOKEN.match(code):
             return code
 
 

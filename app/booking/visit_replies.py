@@ -86,7 +86,7 @@ def vendor_word(reply: replies.Reply, visit: Appointment | None, config: Config,
                 return templates.reply_job_done(code)
             visits.complete(visit.id, actor=actor, photos=len(media))
             if media:
-                events.emit("photos.received", ticket=visit.ticket_id, actor=actor,
+                events.emit("photos.received", ticket=ticket, actor=actor,
                             appointmentId=visit.id, urls=list(media))
             return templates.reply_done(code)
         visits.hand_back(visit.id, actor=actor, config=config)

@@ -240,9 +240,10 @@ def finish(visit: Appointment, ticket: Ticket, *, actor: str, photos: int = 0) -
     events.emit("appointment.completed", ticket=ticket, actor=actor, appointmentId=visit.id,
                 vendorId=visit.vendor_id, vendor=visit.vendor.name, photos=photos)
     question = questions.ask("rate", visit, ticket)
-    by_landlord = actor.startswith(("landlord:", "api"))
+    by = ("landlord" if actor.startswith(("landlord:", "api")) else
+          "tenant" if actor.startswith("tenant:") else "vendor")
     _tell_tenant(ticket, f"question:{question.id}",
-                 templates.rate_visit(ticket, visit.vendor, by_landlord=by_landlord))
+                 templates.rate_visit(ticket, visit.vendor, by=by))
 
 
 def rate(appointment_id: int, rating: int, *, actor: str) -> str:
@@ -336,7 +337,7 @@ def hand_back(appointment_id: int, *, actor: str, config: Config,
                              vendor=visit.vendor.name, by=actor.split(":")[0], reason=reason)
         by_vendor = actor.startswith("vendor:")
         _tell_tenant(ticket, f"event:{event.id}:tenant",
-                     templates.visit_cancelled_tenant(ticket, visit.vendor))
+                     templates.visit_cancelled_tenant(ticket, visit.vendor, by_vendor=by_vendor))
         if by_vendor:
             _tell_landlord(ticket, f"event:{event.id}:landlord", templates.handed_back_landlord(
                 ticket, visit.vendor, reason, _link(ticket, config)))

@@ -280,9 +280,13 @@ def did_they_come(vendor) -> str:
     return f"Fixline: Did {vendor.name} come? Reply YES or NO."
 
 
-def rate_visit(ticket: Ticket, vendor, *, by_landlord: bool = False) -> str:
-    """To the tenant when the job is marked done."""
-    who = "your landlord marked" if by_landlord else f"{vendor.name} marked"
+def rate_visit(ticket: Ticket, vendor, *, by: str = "vendor") -> str:
+    """To the tenant when the job is marked done: by the vendor, the landlord, or the tenant
+    themself (their YES to "did they come")."""
+    if by == "tenant":
+        return (f"Fixline: thanks, {vendor.name}'s visit for your {ticket.category} repair is "
+                f"done. {RATE_ASK}")
+    who = "your landlord marked" if by == "landlord" else f"{vendor.name} marked"
     return f"Fixline: {who} your {ticket.category} repair done. {RATE_ASK}"
 
 

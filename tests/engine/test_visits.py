@@ -445,6 +445,7 @@ def test_yes_they_came_completes_the_visit(missed, bus, config, fake_clock):
     assert Question.get_by_id(missed.id).answer == "yes"
     assert open_questions(ticket) == [("rate", visit.id)]
     assert bodies("tenant", ticket)[-1].endswith(templates.RATE_ASK)
+    assert "marked" not in bodies("tenant", ticket)[-1]  # nobody marked it: the tenant said so
     replay_sends_nothing(config)
 
 

@@ -396,3 +396,11 @@ def test_every_other_job_code_reads_as_a_code(app):
     codes = map("".join, itertools.product(dispatch.CODE_ALPHABET, repeat=dispatch.CODE_LENGTH))
     unread = {code for code in codes if replies.parse(f"CANCEL {code}").code != code}
     assert unread == TIME_WORD_CODES
+
+
+def test_no_code_that_reads_as_a_time_is_ever_issued(app, monkeypatch):
+    """new_code skips the few codes a reply would read as a time word."""
+    words = iter(["NEXT", "TMRW", "WEEK", "K7Q2"])
+    monkeypatch.setattr(dispatch, "CODE_LENGTH", 1)
+    monkeypatch.setattr(dispatch.secrets, "choice", lambda alphabet: next(words))
+    assert dispatch.new_code(Vendor(id=1)) == "K7Q2"
