@@ -189,14 +189,7 @@ def screen_of(vendor_id: int):
     vendor = Vendor.get_or_none(Vendor.id == vendor_id, Vendor.landlord == g.landlord)
     if vendor is None:
         abort(404)
-    shown = screen(vendor)
-    if request.args.get("v") == shown.stamp:
-        response = current_app.make_response(("", 204))
-    else:
-        response = current_app.make_response(
-            render_template("simulator/_screen.html", screen=shown))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _screen_response(screen(vendor), "simulator/_screen.html")
 
 
 def _send(number: str, shared: bool, who: str) -> None:
@@ -242,12 +235,16 @@ def _own_tenant(tenant_id: int) -> Tenant:
 @login_required
 def tenant_screen_of(tenant_id: int):
     """One tenant phone's question and inbox; 204 while unchanged (as screen_of)."""
-    shown = tenant_screen(_own_tenant(tenant_id), g.landlord.id)
+    return _screen_response(tenant_screen(_own_tenant(tenant_id), g.landlord.id),
+                            "simulator/_tenant_screen.html")
+
+
+def _screen_response(shown, template: str):
+    """A phone's screen, or 204 (nothing swapped) while the stamp it last showed still holds."""
     if request.args.get("v") == shown.stamp:
         response = current_app.make_response(("", 204))
     else:
-        response = current_app.make_response(
-            render_template("simulator/_tenant_screen.html", screen=shown))
+        response = current_app.make_response(render_template(template, screen=shown))
     response.headers["Cache-Control"] = "no-store"
     return response
 
