@@ -8,7 +8,9 @@ from peewee import (
     SQL,
     BooleanField,
     CharField,
+    DateField,
     DateTimeField,
+    DecimalField,
     ForeignKeyAccessor,
     ForeignKeyField,
     IntegerField,
@@ -128,6 +130,8 @@ class Property(BaseModel):
     address = CharField()
     timezone = CharField(default="America/Chicago")
     postal_code = CharField(null=True)
+    approval_limit = DecimalField(max_digits=12, decimal_places=2, null=True)  # None: no limit
+    emergency_approval_limit = DecimalField(max_digits=12, decimal_places=2, null=True)
     created_at = DateTimeField(default=clock.now)
 
     class Meta:
@@ -159,6 +163,10 @@ class Vendor(BaseModel):
     preferred_channel = CharField(default="sms")
     opted_out = BooleanField(default=False)
     last_offered_at = DateTimeField(null=True)  # fair rotation: least recently offered first
+    service_areas = JSONField(default=list)  # postal-code prefixes; empty: anywhere
+    max_visits_per_day = IntegerField(null=True)  # active visits a day; None: no limit
+    insurance_expires_at = DateField(null=True)  # past it, the vendor is not asked
+    insurance_notice_at = DateTimeField(null=True)  # the next insurance reminder's moment
     created_at = DateTimeField(default=clock.now)
     updated_at = DateTimeField(default=clock.now)
 
@@ -210,6 +218,8 @@ class Ticket(BaseModel):
     alert_due_at = DateTimeField(null=True)  # an emergency escalation's next repeated alert
     alert_repeats = IntegerField(default=0)  # repeats of this escalation's alert sent so far
     acknowledged_at = DateTimeField(null=True)  # the landlord acknowledged this escalation
+    dispatch_at = DateTimeField(null=True)  # ask again then: a vendor's hours open, a new round
+    round = IntegerField(default=1)  # which round of asking (§10: up to DISPATCH_ROUNDS)
 
     class Meta:
         indexes = (
@@ -285,6 +295,14 @@ Ticket.add_index(
     .where(SQL("escalate_at IS NOT NULL"))
 )
 Ticket.add_index(
+    Ticket.index(Ticket.dispatch_at, name="ticket_dispatch_at_open")
+    .where(SQL("dispatch_at IS NOT NULL"))
+)
+Vendor.add_index(
+    Vendor.index(Vendor.insurance_notice_at, name="vendor_insurance_notice_at_open")
+    .where(SQL("insurance_notice_at IS NOT NULL"))
+)
+Ticket.add_index(
     Ticket.index(Ticket.alert_due_at, name="ticket_alert_due_at_open")
     .where(SQL("alert_due_at IS NOT NULL"))
 )
@@ -309,6 +327,7 @@ class Message(BaseModel):
     error = TextField(null=True)
     attempts = IntegerField(default=0)
     capped = BooleanField(default=False)  # sent for /api/notify or a manual ping: counts to the cap
+    send_after = DateTimeField(null=True)  # held until then (a landlord's quiet hours)
     created_at = DateTimeField(default=clock.now)
     updated_at = DateTimeField(default=clock.now)
 
@@ -318,6 +337,12 @@ class Message(BaseModel):
             (("landlord", "to_number", "created_at"), False),
             (("ticket", "created_at"), False),
         )
+
+
+Message.add_index(
+    Message.index(Message.send_after, name="message_send_after_held")
+    .where(SQL("send_after IS NOT NULL"))
+)
 
 
 class Event(BaseModel):
@@ -421,3 +446,24 @@ class Question(BaseModel):
 
 
 MODELS.append(Question)
+
+
+class Quote(BaseModel):
+    """A vendor's price for a job they hold (§11): approved at once within the property's
+    limit, else asked of the landlord (APPROVE <id> / DENY <id>)."""
+
+    ticket = ForeignKey(Ticket, backref="quotes", on_delete="CASCADE")
+    appointment = ForeignKey(Appointment, null=True, on_delete="SET NULL")
+    vendor = ForeignKey(Vendor, backref="quotes", on_delete="CASCADE")
+    amount = DecimalField(max_digits=12, decimal_places=2)  # exact: never a float
+    approval_limit = DecimalField(max_digits=12, decimal_places=2, null=True)  # the limit it met
+    status = CharField()  # pending | approved | denied | replaced
+    submitted_at = DateTimeField(default=clock.now)
+    decided_at = DateTimeField(null=True)
+    decided_by = CharField(null=True)  # an actor: auto, landlord:<id>, api
+
+    class Meta:
+        indexes = ((("ticket", "submitted_at"), False), (("status",), False))
+
+
+MODELS.append(Quote)
