@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -77,6 +78,9 @@ class Config:
     visit_reminders: tuple[int, ...] = (86400, 3600)  # seconds before a visit (§9)
     no_show_grace: int = 3600  # after a visit's end, ask the tenant whether the vendor came
     reopen_window: int = 604800  # how long after completion NOT FIXED reopens a ticket
+    round_pause: int = 300  # §10: between rounds of asking (an emergency waits a fifth)
+    dispatch_rounds: int = 3  # rounds of asking in all
+    landlord_quiet_hours: tuple[int, int] | None = (21 * 60, 8 * 60)  # local minutes; None: none
     default_phone_region: str = "US"  # a number written without + is read as one of here
     testing: bool = False
 
@@ -159,6 +163,20 @@ class Config:
                 raise ConfigError(f"{name} must list positive numbers of seconds, got {raw!r}")
             return found
 
+        def quiet(name: str) -> tuple[int, int] | None:
+            raw = env.get(name)
+            if raw is None:
+                return (21 * 60, 8 * 60)
+            if not raw.strip():
+                return None
+            found = re.fullmatch(r"\s*([01]?[0-9]|2[0-3]):([0-5][0-9])\s*-\s*"
+                                 r"([01]?[0-9]|2[0-3]):([0-5][0-9])\s*", raw)
+            if not found or found.groups()[:2] == found.groups()[2:]:
+                raise ConfigError(f"{name} must be a span of the day like 21:00-08:00 (or empty "
+                                  f"for none); got {raw!r}")
+            hours = [int(part) for part in found.groups()]
+            return hours[0] * 60 + hours[1], hours[2] * 60 + hours[3]
+
         try:
             port = int(env.get("PORT", "8000"))
         except ValueError:
@@ -192,6 +210,9 @@ class Config:
             visit_reminders=offsets("VISIT_REMINDER_SECONDS", (86400, 3600)),
             no_show_grace=seconds("NO_SHOW_GRACE_SECONDS", 3600),
             reopen_window=seconds("REOPEN_WINDOW_SECONDS", 604800),
+            round_pause=seconds("ROUND_PAUSE_SECONDS", 300),
+            dispatch_rounds=seconds("DISPATCH_ROUNDS", 3),
+            landlord_quiet_hours=quiet("LANDLORD_QUIET_HOURS"),
             default_phone_region=region,
             demo=env.get("FIXLINE_DEMO", "0") not in ("", "0", "false", "no"),
             port=port,

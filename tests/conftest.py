@@ -40,6 +40,8 @@ def make_config(database_url: str, instance_path, **overrides) -> Config:
     environ = {"DATABASE_URL": database_url, "REDIS_URL": "stub://",
                "FIXLINE_INSTANCE_PATH": str(instance_path)}
     overrides.setdefault("testing", True)
+    # Tests run at any hour: no quiet hours unless a test sets them (tests/test_quiet_hours.py).
+    overrides.setdefault("landlord_quiet_hours", None)
     return Config.from_env(environ, **overrides)
 
 

@@ -101,8 +101,9 @@ def _repeat_if_due(ticket_id: int, config: Config) -> bool:
 
 
 def resend_lost_messages() -> int:
-    """Queued messages the broker never delivered, and sends a dead worker left, go again;
-    an at-most-once message (a visit reminder) a worker died sending is given up instead."""
+    """Queued messages the broker never delivered, sends a dead worker left, and notices
+    held through a landlord's quiet hours once they end, go (again); an at-most-once message
+    (a visit reminder) a worker died sending is given up instead."""
     now = clock.now()
     stale = (Message.status == "sending") & (Message.updated_at <= now - STALE_SENDING)
     once = Message.dedupe_key.is_null(False) & Message.dedupe_key.startswith(outbound.AT_MOST_ONCE)
@@ -118,7 +119,8 @@ def resend_lost_messages() -> int:
             .where(Message.status == "queued", Message.direction == "outbound",
                    Message.provider_id.is_null(),  # Twilio also calls what it accepted queued
                    (Message.updated_at <= now - STALE_QUEUED)
-                   | (Message.updated_at < Fault.retry_at))
+                   | (Message.updated_at < Fault.retry_at),
+                   Message.send_after.is_null() | (Message.send_after <= now))
             .limit(BATCH))
     count = 0
     for message in list(lost):

@@ -10,9 +10,9 @@ from peewee import JOIN
 from app import clock, events, faults
 from app.config import Config
 from app.db import after_commit, transaction
-from app.messaging import optouts, spend
+from app.messaging import optouts, quiet, spend
 from app.messaging.channels import SendError, channel_for
-from app.models import Fault, Landlord, Message, OptOut, Ping, Tenant, Ticket, Vendor
+from app.models import Fault, Landlord, Message, OptOut, Ping, Property, Tenant, Ticket, Vendor
 from app.prepared import Param, Prepared
 
 log = logging.getLogger(__name__)
@@ -29,12 +29,19 @@ _sender: Sender | None = None
 # With the message's fault, if it has one, and whether its number opted out since it was
 # queued (one statement: nothing extra per message).
 ROUTING = Prepared(lambda: Message.select(
-    Message.id, Message.channel, Message.ticket, Message.landlord, Fault.id.alias("fault_id"),
-    OptOut.id.alias("opt_out_id"))
+    Message.id, Message.channel, Message.ticket, Message.landlord, Message.recipient_type,
+    Message.send_after, Fault.id.alias("fault_id"), OptOut.id.alias("opt_out_id"),
+    Ticket.severity.alias("severity"), Property.timezone.alias("timezone"))
     .join(Fault, JOIN.LEFT_OUTER, on=(Fault.kind == "message") & (Fault.row_id == Message.id))
     .switch(Message)
     .join(OptOut, JOIN.LEFT_OUTER, on=(OptOut.phone == Message.to_number))
+    .switch(Message)
+    .join(Ticket, JOIN.LEFT_OUTER, on=(Ticket.id == Message.ticket))
+    .join(Property, JOIN.LEFT_OUTER, on=(Property.id == Ticket.property))
     .where(Message.id == Param("id")).objects())
+HOLD = Prepared(lambda: Message.update(send_after=Param("until", Message.send_after),
+                                       updated_at=Param("at", Message.updated_at))
+                .where(Message.id == Param("id"), Message.status == "queued"))
 BY_DEDUPE_KEY = Prepared(lambda: Message.select().where(Message.dedupe_key == Param("key"))
                          .limit(1))
 # Twilio reports an accepted message as "queued" too; its provider_id tells them apart.
@@ -153,6 +160,12 @@ def deliver(message_id: int, config: Config) -> str:
     row = ROUTING.first(id=message_id)
     if row is None:
         return "skipped"
+    now = clock.now()
+    until = quiet.hold(row.recipient_type, row.severity, row.timezone, now, config)
+    if until is not None or (row.send_after is not None and row.send_after > now):
+        # quiet hours: it waits, queued; the sweep hands it over again once they end
+        HOLD.execute(id=message_id, until=max(until or now, row.send_after or now), at=now)
+        return "held"
     done = faults.attempt("message", message_id, lambda: _send(row, config),
                           ticket=row.ticket_id, landlord=row.landlord_id,
                           clear=row.fault_id is not None)
