@@ -5,6 +5,7 @@ import re
 import pytest
 
 from app.api import ROUTES
+from app.models import Appointment
 from tests.api.conftest import error_of, snapshot
 
 # (method, path template, body template, expected status, field named on a 422).
@@ -14,6 +15,11 @@ MATRIX = [
     ("GET", "/api/tickets/{ticket}/timeline", None, 404, None),
     ("POST", "/api/tickets/{ticket}/cancel", None, 404, None),
     ("POST", "/api/tickets/{ticket}/complete", None, 404, None),
+    ("GET", "/api/appointments/{appointment}", None, 404, None),
+    ("POST", "/api/appointments/{appointment}/reschedule", {"startsAt": "2030-01-01T10:00:00Z"},
+     404, None),
+    ("POST", "/api/appointments/{appointment}/cancel", None, 404, None),
+    ("POST", "/api/appointments/{appointment}/complete", None, 404, None),
     ("GET", "/api/vendors/{vendor}", None, 404, None),
     ("PUT", "/api/vendors/{vendor}", {"name": "Hijacked", "active": False}, 404, None),
     ("DELETE", "/api/vendors/{vendor}", None, 404, None),
@@ -54,7 +60,10 @@ def _fill(value, ids: dict[str, int]):
 
 @pytest.fixture
 def ids(theirs, home, ticket, vendor) -> dict[str, int]:
-    return {"ticket": theirs.ticket.id, "vendor": theirs.vendor.id, "tenant": theirs.tenant.id,
+    visit = Appointment.create(ticket=theirs.ticket, vendor=theirs.vendor, status="tentative",
+                               confirmation_method="manual")
+    return {"appointment": visit.id,
+            "ticket": theirs.ticket.id, "vendor": theirs.vendor.id, "tenant": theirs.tenant.id,
             "property": theirs.property.id, "landlord": theirs.landlord.id,
             "my_ticket": ticket.id, "my_vendor": vendor.id, "my_property": home[0].id}
 
