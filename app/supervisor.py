@@ -116,7 +116,7 @@ def prepare(config: Config) -> tuple[str | None, list[tuple[str, str]]]:
     from app.api.auth import mint
     from app.migrate import upgrade
     from app.models import Property, Tenant
-    from app.seed import load
+    from app.seed import load, showcase
 
     database.bind(database.open_database(config.database_url, ROOT))
     key, tenants = None, []
@@ -125,6 +125,7 @@ def prepare(config: Config) -> tuple[str | None, list[tuple[str, str]]]:
             applied = upgrade()
             if not config.production:  # CONTRACT.md §14: no demo data, no demo password
                 landlord = load()
+                showcase(landlord)
                 with database.transaction():
                     key = mint(landlord)
                 tenants = [(t.name, t.intake_token) for t in Tenant.select().join(Property)
