@@ -49,6 +49,7 @@ SUMMARIES = {
     "ticket.reopened": "Reopened: the tenant says it is not fixed",
     "appointment.cancelled": "Visit with {vendor} cancelled by {byWhom}",
     "vendor.no_show": "{vendor} did not come (no-show)",
+    "vendor.insurance_expiring": "{vendor}'s insurance expires {expiresAt} (in {daysLeft} days)",
 }
 
 

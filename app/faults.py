@@ -17,8 +17,8 @@ from app.models import Fault, Ticket
 log = logging.getLogger(__name__)
 
 # alert: a ticket's repeated alert; visit: an appointment's reminder; visit_check: its
-# no-show question
-KINDS = ("ticket", "event", "message", "ping", "alert", "visit", "visit_check")
+# no-show question; insurance: a vendor's insurance notice
+KINDS = ("ticket", "event", "message", "ping", "alert", "visit", "visit_check", "insurance")
 BACKOFF_SECONDS = (2, 15, 60, 300)  # waits before the 2nd … 5th try
 MAX_ATTEMPTS = len(BACKOFF_SECONDS) + 1
 ERROR_CHARS = 1000
@@ -125,7 +125,7 @@ def retry_all(*, ticket: int | None = None, actor: str) -> int:
 
 def describe(fault: Fault) -> str:
     """What the stuck row is, in a landlord's words."""
-    from app.models import Event, Message, Ping
+    from app.models import Event, Message, Ping, Vendor
 
     if fault.kind == "event":
         event = Event.find(fault.row_id)
@@ -142,4 +142,7 @@ def describe(fault: Fault) -> str:
         return "sending the visit reminder"
     if fault.kind == "visit_check":
         return "asking the tenant whether the vendor came"
+    if fault.kind == "insurance":
+        vendor = Vendor.find(fault.row_id)
+        return f"telling {vendor.name} their insurance expires" if vendor else "an insurance notice"
     return "checking the ticket's deadline"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import current_app, request, url_for
 
-from app import events
+from app import events, money
 from app.api import schemas as s
 from app.booking.appointments import appointments_of
 from app.booking.dispatch import pings_of
+from app.booking.scorecards import Scorecard
 from app.models import Appointment, Event, Landlord, Message, Ping, Property, Tenant, Ticket, Vendor
 
 
@@ -19,6 +20,8 @@ def landlord_out(landlord: Landlord) -> s.LandlordOut:
 def property_out(prop: Property) -> s.PropertyOut:
     return s.PropertyOut(id=prop.id, address=prop.address, timezone=prop.timezone,
                          landlord_id=prop.landlord_id, postal_code=prop.postal_code,
+                         approval_limit=money.exact(prop.approval_limit),
+                         emergency_approval_limit=money.exact(prop.emergency_approval_limit),
                          created_at=prop.created_at)
 
 
@@ -42,7 +45,19 @@ def vendor_out(vendor: Vendor) -> s.VendorOut:
         id=vendor.id, name=vendor.name, phones=vendor.phones, specialties=vendor.specialties,
         hours=vendor.hours, priority=vendor.priority, notes=vendor.notes, active=vendor.active,
         opted_out=vendor.opted_out, preferred_channel=vendor.preferred_channel,
+        service_areas=vendor.service_areas or [], max_visits_per_day=vendor.max_visits_per_day,
+        insurance_expires_at=vendor.insurance_expires_at,
         last_offered_at=vendor.last_offered_at, created_at=vendor.created_at,
+    )
+
+
+def scorecard_out(card: Scorecard) -> s.ScorecardOut:
+    return s.ScorecardOut(
+        period_days=card.period_days, offers=card.offers, accepted=card.accepted,
+        declined=card.declined, timed_out=card.timed_out, acceptance_rate=card.acceptance_rate,
+        median_response_seconds=card.median_response_seconds, completed=card.completed,
+        cancelled=card.cancelled, no_shows=card.no_shows, ratings=card.ratings,
+        average_rating=card.average_rating,
     )
 
 

@@ -48,6 +48,8 @@ def add_property(landlord: Landlord, body: s.PropertyCreate):
         with transaction():
             prop = Property.create(landlord=landlord, address=body.address,
                                    timezone=body.timezone, postal_code=body.postal_code,
+                                   approval_limit=body.approval_limit,
+                                   emergency_approval_limit=body.emergency_approval_limit,
                                    created_at=clock.now())
     except IntegrityError:
         raise _duplicate(body.address) from None

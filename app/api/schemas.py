@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from functools import cache
 from typing import Annotated, Literal
 from zoneinfo import available_timezones
@@ -15,6 +16,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    PlainValidator,
     StringConstraints,
     ValidationInfo,
     WithJsonSchema,
@@ -23,7 +25,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from app import phones
+from app import money, phones
+from app.booking import areas
 from app.bounds import INT64_MAX
 from app.clock import isoformat
 
@@ -142,6 +145,35 @@ def _to_naive_utc(value: datetime) -> datetime:
         except OverflowError:  # 0001-01-01T00:00+01:00 is before the first representable time
             raise ValueError("out of range") from None
     return value
+
+
+def _iso_date(value):
+    """A date written YYYY-MM-DD and nothing else (as JSON Schema's format "date" reads it)."""
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return date.fromisoformat(value)  # its ValueError names an impossible day
+
+
+IsoDate = Annotated[date, PlainValidator(_iso_date),
+                    WithJsonSchema({"type": "string", "format": "date"})]
+ServiceArea = Annotated[str, StringConstraints(max_length=areas.MAX_LENGTH,
+                                               pattern=areas.PATTERN),
+                        AfterValidator(areas.normalize)]
+ServiceAreas = Annotated[list[ServiceArea], Field(max_length=areas.MAX_AREAS),
+                         AfterValidator(areas.dedupe)]
+SERVICE_AREAS = ("postal-code prefixes the vendor covers (631 covers 63130): letters, digits, "
+                 "spaces and hyphens, stored trimmed and upper case, repeats dropped; [] means "
+                 "anywhere")
+VisitsPerDay = Annotated[int, Field(ge=1, le=50), BeforeValidator(_whole)]
+MONEY = ("an amount of money: a JSON number or a numeric string ('250.50'), 0 to "
+         "1,000,000,000, at most 2 decimals (more is a 422 naming the field); kept as an exact "
+         "decimal, answered as a number")
+# In: a JSON number or a numeric string, read as an exact Decimal (app.money); out: a number.
+Money = Annotated[Decimal, PlainValidator(money.parse), WithJsonSchema({"anyOf": [
+    {"type": "number", "minimum": 0, "maximum": int(money.MAX)},
+    {"type": "string", "pattern": money.PATTERN}]})]
+MoneyOut = Annotated[Decimal, PlainSerializer(money.as_json, return_type=float),
+                     WithJsonSchema({"type": "number", "minimum": 0})]
 
 
 # Stored as naive UTC; read with or without an offset (none means UTC); written with a Z.
@@ -270,6 +302,13 @@ class NotifyCreate(Schema):
 
 class VendorBase(Schema):
     notes: LongText | None = None
+    max_visits_per_day: VisitsPerDay | None = Field(
+        None, description="at most this many active visits a day (the property's day), 1-50; "
+                          "null: no limit")
+    insurance_expires_at: IsoDate | None = Field(
+        None, description="the day the insurance on file expires (YYYY-MM-DD); after it the "
+                          "vendor is not asked, and 30 and 7 days before it vendor and landlord "
+                          "are told; null: none on file")
 
     @field_validator("hours", check_fields=False)
     @classmethod
@@ -294,6 +333,7 @@ class VendorCreate(VendorBase):
     priority: Priority = 1
     active: bool = True
     preferred_channel: PingMethod = "sms"
+    service_areas: ServiceAreas = Field(default_factory=list, description=SERVICE_AREAS)
 
 
 class VendorUpdate(VendorBase):
@@ -304,6 +344,7 @@ class VendorUpdate(VendorBase):
     priority: Priority = omittable()
     active: bool = omittable()
     preferred_channel: PingMethod = omittable()
+    service_areas: ServiceAreas = omittable(description=SERVICE_AREAS)
 
 
 class TenantCreate(Schema):
@@ -326,6 +367,11 @@ class PropertyCreate(Schema):
                            AfterValidator(str.strip)] | None = Field(
         None, description="letters, digits, spaces and hyphens (63130, SW1A 1AA, 63130-1234); "
                           "shown to vendors on the job page")
+    approval_limit: Money | None = Field(
+        None, description=MONEY + "; a quote at or under it is approved at once; null: no limit")
+    emergency_approval_limit: Money | None = Field(
+        None, description=MONEY + "; the limit for emergencies instead of approvalLimit; null: "
+                                  "approvalLimit applies")
 
 
 class MessageQuery(Schema):
@@ -349,6 +395,8 @@ class PropertyOut(Schema):
     timezone: str
     landlord_id: int
     postal_code: str | None
+    approval_limit: MoneyOut | None
+    emergency_approval_limit: MoneyOut | None
     created_at: Instant
 
 
@@ -377,8 +425,28 @@ class VendorOut(Schema):
     active: bool
     opted_out: bool
     preferred_channel: str
+    service_areas: list[str]
+    max_visits_per_day: int | None
+    insurance_expires_at: date | None
     last_offered_at: Instant | None
     created_at: Instant
+
+
+class ScorecardOut(Schema):
+    period_days: int = Field(description="the figures cover this many days up to now")
+    offers: int = Field(description="offers sent (sends that failed aside)")
+    accepted: int
+    declined: int
+    timed_out: int
+    acceptance_rate: float | None = Field(description="accepted / offers, 0 to 1; null "
+                                                      "without offers")
+    median_response_seconds: float | None = Field(description="median time from an offer to "
+                                                              "its YES or NO; null without any")
+    completed: int = Field(description="visits completed in the period")
+    cancelled: int = Field(description="visits cancelled or handed back in the period")
+    no_shows: int
+    ratings: int = Field(description="tenants' 1-5 ratings given in the period")
+    average_rating: float | None = Field(description="their mean; null without ratings")
 
 
 class AppointmentOut(Schema):

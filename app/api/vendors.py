@@ -7,7 +7,8 @@ from flask import Response
 from app.api import route
 from app.api import schemas as s
 from app.api.errors import ApiError, not_found
-from app.api.present import vendor_out
+from app.api.present import scorecard_out, vendor_out
+from app.booking import scorecards
 from app.booking.vendors import VendorError, create_vendor, retire_vendor, update_vendor
 from app.models import Landlord, Vendor
 
@@ -47,6 +48,18 @@ def add_vendor(landlord: Landlord, body: s.VendorCreate):
        response=s.VendorOut, errors=(404,))
 def get_vendor(landlord: Landlord, vendor_id: int):
     return vendor_out(owned_vendor(landlord, vendor_id))
+
+
+@route("/vendors/<int:vendor_id>/scorecard", "GET",
+       summary="The vendor's figures over the last 90 days: offers and answers, median answer "
+               "time, visits completed, cancelled and missed, tenants' ratings (one SQL "
+               "statement)",
+       response=s.ScorecardOut, errors=(404,))
+def vendor_scorecard(landlord: Landlord, vendor_id: int):
+    card = scorecards.scorecard(landlord.id, vendor_id)
+    if card is None:
+        raise not_found("vendor")
+    return scorecard_out(card)
 
 
 @route("/vendors/<int:vendor_id>", "PUT",

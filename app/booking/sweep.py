@@ -7,12 +7,12 @@ import time
 from datetime import timedelta
 
 from app import clock, events, faults
-from app.booking import alerts, loop, transitions, visits
+from app.booking import alerts, insurance, loop, transitions, visits
 from app.booking.sla import allowance
 from app.config import Config
 from app.db import transaction
 from app.messaging import outbound, receipts
-from app.models import Appointment, Fault, Message, Ping, Ticket
+from app.models import Appointment, Fault, Message, Ping, Ticket, Vendor
 
 log = logging.getLogger(__name__)
 
@@ -24,17 +24,19 @@ _pruned_at = float("-inf")
 
 
 def _each_due(kind: str, model, deadline, act, *where) -> int:
-    """Act on each row of model (a ticket, ping or appointment) whose deadline has passed, a bounded
-    batch soonest first, each in isolation (app.faults: a row that raises is retried later,
-    then parked); the count of rows act(row id) returned True for."""
-    ticket = Ticket.id if model is Ticket else model.ticket
-    due = (faults.due_join(model.select(model.id, ticket.alias("ticket_ref")), kind, model.id)
+    """Act on each row of model (a ticket, ping, appointment or vendor) whose deadline has
+    passed, a bounded batch soonest first, each in isolation (app.faults: a row that raises is
+    retried later, then parked; a vendor's fault belongs to its landlord); the count of rows
+    act(row id) returned True for."""
+    scope = "landlord" if model is Vendor else "ticket"
+    owner = Ticket.id if model is Ticket else getattr(model, scope)
+    due = (faults.due_join(model.select(model.id, owner.alias("owner_ref")), kind, model.id)
            .where(deadline <= clock.now(), *where)
            .order_by(deadline)
            .limit(BATCH))
     # Read the ids first: a cursor left open across writes pins an old SQLite snapshot.
     return sum(1 for row in list(due) if faults.attempt(
-        kind, row.id, lambda row=row: act(row.id), ticket=row.ticket_ref,
+        kind, row.id, lambda row=row: act(row.id), **{scope: row.owner_ref},
         clear=row.fault_id is not None) is True)
 
 
@@ -85,6 +87,11 @@ def remind_visits(config: Config) -> int:
 def check_visits() -> int:
     """Visits past their end and grace ask the tenant whether the vendor came."""
     return _each_due("visit_check", Appointment, Appointment.no_show_at, visits.ask_came)
+
+
+def insurance_notices() -> int:
+    """Vendors whose insurance notice is due tell vendor and landlord, and arm the next."""
+    return _each_due("insurance", Vendor, Vendor.insurance_notice_at, insurance.notify)
 
 
 def repeat_alerts(config: Config) -> int:
@@ -159,6 +166,7 @@ def run(config: Config) -> dict[str, int]:
         "alerted": lambda: repeat_alerts(config),
         "reminded": lambda: remind_visits(config),
         "checked": check_visits,
+        "insurance_notices": insurance_notices,
         "resent": resend_lost_messages,
         "pruned": prune_receipts,
     }

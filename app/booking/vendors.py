@@ -7,13 +7,16 @@ from typing import Any
 from pydantic.alias_generators import to_camel
 
 from app import clock
+from app.booking import areas, insurance
 from app.booking.hours import parse_hours
 from app.db import transaction
 from app.messaging import optouts
 from app.models import Appointment, Landlord, Ping, Vendor, VendorPhone
 
 # Columns a vendor cannot be without; an explicit null for one of them is refused.
-REQUIRED = ("name", "phones", "specialties", "hours", "priority", "active", "preferred_channel")
+REQUIRED = ("name", "phones", "specialties", "hours", "priority", "active", "preferred_channel",
+            "service_areas")
+MAX_VISITS_PER_DAY = 50
 
 
 class VendorError(ValueError):
@@ -36,7 +39,8 @@ def _set_phones(vendor: Vendor, phones: list[str]) -> None:
 
 
 def _apply(vendor: Vendor, changes: dict[str, Any]) -> list[str] | None:
-    """Copy column changes onto the row; return the new phone list, if any."""
+    """Copy column changes onto the row; return the new phone list, if any. A new insurance
+    date re-arms its notices (app.booking.insurance)."""
     for name in REQUIRED:
         if name in changes and changes[name] is None:
             raise VendorError(to_camel(name), "may not be null")
@@ -46,8 +50,21 @@ def _apply(vendor: Vendor, changes: dict[str, Any]) -> list[str] | None:
             vendor.schedule = parse_hours(changes["hours"])
         except ValueError as exc:
             raise VendorError("hours", str(exc)) from None
+    if "service_areas" in changes:
+        try:
+            changes["service_areas"] = areas.parse(changes["service_areas"])
+        except ValueError as exc:
+            raise VendorError("serviceAreas", str(exc)) from None
+    limit = changes.get("max_visits_per_day")
+    if limit is not None and not 1 <= limit <= MAX_VISITS_PER_DAY:
+        raise VendorError("maxVisitsPerDay", f"must be from 1 to {MAX_VISITS_PER_DAY}")
+    renewed = ("insurance_expires_at" in changes
+               and (vendor.id is None
+                    or changes["insurance_expires_at"] != vendor.insurance_expires_at))
     for name, value in changes.items():
         setattr(vendor, name, value)
+    if renewed:
+        insurance.arm(vendor)
     return phones
 
 

@@ -280,6 +280,22 @@ def did_they_come(vendor) -> str:
     return f"Fixline: Did {vendor.name} come? Reply YES or NO."
 
 
+def _day(day) -> str:
+    return day.strftime("%b %-d, %Y")
+
+
+def insurance_vendor(expires, landlord) -> str:
+    """To a vendor 30 and 7 days before the insurance on file expires (§10)."""
+    return (f"Fixline: your insurance on file expires {_day(expires)}. Send your renewed "
+            f"certificate to {plain(landlord.name, 100)} to keep getting jobs.")
+
+
+def insurance_landlord(vendor, expires, days: int) -> str:
+    """To the landlord 30 and 7 days before a vendor's insurance expires (§10)."""
+    return (f"Fixline: {plain(vendor.name, 100)}'s insurance expires {_day(expires)} (in "
+            f"{days} days). After that they are not sent jobs.")
+
+
 def rate_visit(ticket: Ticket, vendor, *, by: str = "vendor") -> str:
     """To the tenant when the job is marked done: by the vendor, the landlord, or the tenant
     themself (their YES to "did they come")."""

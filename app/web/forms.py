@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from peewee import fn
 from wtforms import (
     BooleanField,
+    DateField,
     DateTimeLocalField,
     EmailField,
     Field,
@@ -24,10 +25,19 @@ from wtforms import (
     ValidationError,
     widgets,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
 
-from app import phones
-from app.api.schemas import valid_timezone
+from app import money, phones
+from app.api.schemas import POSTAL_CODE, valid_timezone
+from app.booking import areas
 from app.booking.hours import describe, parse_hours
 from app.models import CATEGORIES, Landlord, Property, Vendor, VendorPhone
 
@@ -50,6 +60,26 @@ def _phones(text: str) -> list[str]:
     """The numbers in a comma- or line-separated list, in E.164 (ValueError names the bad one)."""
     numbers = [phones.parse(part) for part in re.split(r"[,;\n]+", text or "") if part.strip()]
     return list(dict.fromkeys(numbers))
+
+
+class MoneyField(StringField):
+    """An amount typed as 250, 250.50 or $1,250.50; its data is an exact Decimal (None: empty)."""
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else f"{money.exact(self.data):.2f}"
+
+    def process_formdata(self, valuelist) -> None:
+        self.data = None
+        text = valuelist[0].strip() if valuelist else ""
+        if text:
+            try:
+                self.data = money.parse_typed(text)
+            except ValueError as exc:
+                message = str(exc)
+                raise ValueError(message if message[0].isupper()
+                                 else f"The amount {message}.") from None
 
 
 class PageForm(FlaskForm):
@@ -86,6 +116,16 @@ class VendorForm(PageForm):
                                    choices=[SelectChoice("sms", "SMS"),
                                             SelectChoice("voice", "Phone call")])
     active = BooleanField("Active (offered jobs)", default=True)
+    service_areas = StringField("Service areas (optional)", filters=[strip],
+                                description="Postal-code prefixes they cover, separated by "
+                                            "commas, like 631, 63130. Empty: anywhere.")
+    max_visits_per_day = IntegerField("Most visits a day (optional)",
+                                      validators=[Optional(), NumberRange(1, 50)],
+                                      description="From 1 to 50; at that many visits on a day "
+                                                  "they are not asked for it. Empty: no limit.")
+    insurance_expires_at = DateField("Insurance expires (optional)", validators=[Optional()],
+                                     description="After this day they are not asked; you and "
+                                                 "they are told 30 and 7 days before.")
     notes = TextAreaField("Notes", filters=[strip], validators=[Optional(), Length(max=5000)])
 
     def validate_phones(self, field: Field) -> None:
@@ -105,19 +145,31 @@ class VendorForm(PageForm):
             raise ValidationError(str(exc)) from None
         field.description = f"Reads as: {describe(schedule)}."
 
+    def validate_service_areas(self, field: Field) -> None:
+        try:
+            areas.parse(areas.split(field.data))
+        except ValueError as exc:
+            raise ValidationError(str(exc)[0].upper() + str(exc)[1:] + ".") from None
+
     def fields_for_vendor(self) -> dict:
         """The fields app.booking.vendors takes, from the validated form."""
         return dict(name=self.name.data, phones=_phones(self.phones.data),
                     specialties=list(self.specialties.data), hours=self.hours.data,
                     priority=self.priority.data, preferred_channel=self.preferred_channel.data,
-                    active=self.active.data, notes=self.notes.data or None)
+                    active=self.active.data, notes=self.notes.data or None,
+                    service_areas=areas.split(self.service_areas.data),
+                    max_visits_per_day=self.max_visits_per_day.data,
+                    insurance_expires_at=self.insurance_expires_at.data)
 
     @classmethod
     def for_vendor(cls, vendor: Vendor) -> VendorForm:
         return cls(data=dict(name=vendor.name, phones=", ".join(vendor.phones),
                              specialties=vendor.specialties, hours=vendor.hours,
                              priority=vendor.priority, preferred_channel=vendor.preferred_channel,
-                             active=vendor.active, notes=vendor.notes))
+                             active=vendor.active, notes=vendor.notes,
+                             service_areas=", ".join(vendor.service_areas or []),
+                             max_visits_per_day=vendor.max_visits_per_day,
+                             insurance_expires_at=vendor.insurance_expires_at))
 
 
 class PropertyForm(PageForm):
@@ -129,6 +181,18 @@ class PropertyForm(PageForm):
                            render_kw={"list": "timezones", "autocomplete": "off"},
                            description="Vendor hours and times on tickets are read in it, "
                                        "like America/Chicago.")
+    postal_code = StringField("Postal code (optional)", filters=[strip, lambda v: v or None],
+                              validators=[Optional(), Length(max=16),
+                                          Regexp(POSTAL_CODE, message="Use letters, digits, "
+                                                 "spaces and hyphens, like 63130 or SW1A 1AA.")],
+                              render_kw={"autocomplete": "postal-code"},
+                              description="Vendors whose service areas cover it are asked.")
+    approval_limit = MoneyField("Approval limit (optional)",
+                                description="A quote at or under it is approved at once; "
+                                            "over it you are asked. Empty: no limit.")
+    emergency_approval_limit = MoneyField("Emergency approval limit (optional)",
+                                          description="Used for emergencies instead, when "
+                                                      "given: they may spend more before asking.")
 
     def __init__(self, *args, landlord: Landlord, current: Property | None = None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -8,7 +8,7 @@ from zoneinfo import available_timezones
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from peewee import IntegrityError, fn
 
-from app import clock
+from app import clock, money
 from app.db import transaction
 from app.models import Property, Tenant, Ticket
 from app.web.forms import PropertyForm
@@ -37,13 +37,16 @@ def _form_page(form: PropertyForm, prop: Property | None, status: int = 200):
 
 def _save(form: PropertyForm, prop: Property | None):
     """Write the property; an address taken in a race lands on its field (422)."""
+    values = dict(address=form.address.data, timezone=form.timezone.data,
+                  postal_code=form.postal_code.data, approval_limit=form.approval_limit.data,
+                  emergency_approval_limit=form.emergency_approval_limit.data)
     try:
         with transaction():
             if prop is None:
-                prop = Property.create(landlord=g.landlord, address=form.address.data,
-                                       timezone=form.timezone.data, created_at=clock.now())
+                prop = Property.create(landlord=g.landlord, created_at=clock.now(), **values)
             else:
-                prop.address, prop.timezone = form.address.data, form.timezone.data
+                for name, value in values.items():
+                    setattr(prop, name, value)
                 prop.save()
     except IntegrityError:
         form.address.errors.append(DUPLICATE)
@@ -54,14 +57,15 @@ def _save(form: PropertyForm, prop: Property | None):
 
 @bp.get("/")
 def index():
-    """Every property of the landlord, with how many tenants and tickets it has."""
+    """Every property of the landlord, with how many tenants and tickets it has, its postal
+    code and approval limits."""
     tenants = Tenant.select(fn.COUNT(Tenant.id)).where(Tenant.property == Property.id)
     tickets = Ticket.select(fn.COUNT(Ticket.id)).where(Ticket.property == Property.id)
     properties = (Property.select(Property, tenants.alias("tenant_count"),
                                   tickets.alias("ticket_count"))
                   .where(Property.landlord == g.landlord)
                   .order_by(Property.address))
-    return render_template("properties/index.html", properties=properties)
+    return render_template("properties/index.html", properties=properties, money=money.show)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -77,7 +81,7 @@ def new():
 
 @bp.route("/<int:property_id>/edit", methods=["GET", "POST"])
 def edit(property_id: int):
-    """Change a property's address or time zone."""
+    """Change a property's address, time zone, postal code or approval limits."""
     prop = owned_property(property_id)
     if request.method == "GET":
         return _form_page(PropertyForm(landlord=g.landlord, current=prop, obj=prop), prop)

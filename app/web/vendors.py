@@ -1,19 +1,40 @@
-"""Vendors: the landlord's list, and forms to add and change one (app.booking.vendors does it)."""
+"""Vendors: the landlord's list with insurance marks and scorecards, and forms to add and
+change one (app.booking.vendors does it)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
+from app.booking import insurance, scorecards
 from app.booking.hours import describe
 from app.booking.vendors import VendorError, create_vendor, update_vendor
-from app.models import Vendor
+from app.models import Vendor, VendorPhone
+from app.web.charts import Bar, bar_chart, duration
 from app.web.forms import VendorForm
 from app.web.scoped import landlord_blueprint, owned_or_404, render_field
 
 bp = landlord_blueprint("vendors", __name__, url_prefix="/vendors")
 FORM_FIELDS = {"name": "name", "phones": "phones", "specialties": "specialties",
                "hours": "hours", "priority": "priority", "preferredChannel": "preferred_channel",
-               "active": "active", "notes": "notes"}
+               "active": "active", "notes": "notes", "serviceAreas": "service_areas",
+               "maxVisitsPerDay": "max_visits_per_day",
+               "insuranceExpiresAt": "insurance_expires_at"}
+CHART_LABEL_CHARS = 10
+
+
+@dataclass(frozen=True)
+class Row:
+    """One vendor as the list shows it."""
+
+    vendor: Vendor
+    hours: str  # the hours as read
+    phones: list[str]
+    insurance: str | None  # 'lapsed', 'soon' or None (app.booking.insurance.standing)
+    days_left: int | None  # until the insurance expires
+    card: scorecards.Scorecard
 
 
 def owned_vendor(vendor_id: int) -> Vendor:
@@ -40,14 +61,55 @@ def _save(form: VendorForm, vendor: Vendor | None):
     return redirect(url_for(".index"), code=303)
 
 
+def _phones(vendors: list[Vendor]) -> dict[int, list[str]]:
+    """Each vendor's numbers, first one first, in one query."""
+    numbers: dict[int, list[str]] = {}
+    for vendor_id, number in (VendorPhone.select(VendorPhone.vendor, VendorPhone.number)
+                              .where(VendorPhone.vendor.in_([v.id for v in vendors]))
+                              .order_by(VendorPhone.vendor, VendorPhone.position).tuples()):
+        numbers.setdefault(vendor_id, []).append(number)
+    return numbers
+
+
+def _row(vendor: Vendor, phones: list[str], card: scorecards.Scorecard | None,
+         today: date) -> Row:
+    expires = vendor.insurance_expires_at
+    return Row(vendor=vendor, hours=describe(vendor.schedule or []), phones=phones,
+               insurance=insurance.standing(expires, today),
+               days_left=(expires - today).days if expires is not None else None,
+               card=card or scorecards.Scorecard(vendor.id))
+
+
+def response_chart(rows: list[Row]):
+    """Bars of each vendor's median time to answer an offer (vendors with answers only)."""
+    bars = [Bar(seconds=row.card.median_response_seconds,
+                label=row.vendor.name[:CHART_LABEL_CHARS],
+                title=f"{row.vendor.name}: median answer in "
+                      f"{duration(row.card.median_response_seconds)} "
+                      f"({row.card.accepted + row.card.declined} answered)")
+            for row in rows if row.card.median_response_seconds is not None]
+    description = ("; ".join(bar.title for bar in bars) + "." if bars
+                   else "No vendor has answered an offer in the last 90 days.")
+    return bar_chart(bars, title="Median time to answer an offer, last 90 days",
+                     description=description, x_label="Vendors", y_label="Median answer",
+                     chart_id="response-times"), len(bars)
+
+
 @bp.get("/")
 def index():
-    """Every vendor of the landlord, best priority first."""
-    vendors = (Vendor.select()
-               .where(Vendor.landlord == g.landlord)
-               .order_by(Vendor.active.desc(), Vendor.priority, Vendor.name))
-    rows = [(vendor, describe(vendor.schedule or [])) for vendor in vendors]
-    return render_template("vendors/index.html", rows=rows)
+    """Every vendor of the landlord, best priority first, with insurance marks and the last
+    90 days' figures (a fixed number of queries however many vendors)."""
+    vendors = list(Vendor.select()
+                   .where(Vendor.landlord == g.landlord)
+                   .order_by(Vendor.active.desc(), Vendor.priority, Vendor.name))
+    phones = _phones(vendors)
+    cards = scorecards.scorecards(g.landlord.id)
+    today = insurance.today(insurance.landlord_zone(g.landlord.id))
+    rows = [_row(vendor, phones.get(vendor.id, []), cards.get(vendor.id), today)
+            for vendor in vendors]
+    chart, charted = response_chart(rows)
+    return render_template("vendors/index.html", rows=rows, chart=chart, charted=charted,
+                           soon_days=insurance.SOON_DAYS, duration=duration)
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -34,12 +34,15 @@ def database_url(tmp_path):
 # What the server checks beyond the document: that an id names one of the landlord's objects,
 # the words of a window or of working hours, endsAt after startsAt, a visit time neither past
 # nor more than a year ahead (startsAt), a tenant's phone not
-# already taken at their property, and that a phone number (phone, phones.<n>, notify's to) is
-# one for its country by libphonenumber, the pattern being only a first check. A JSON Schema
-# cannot say these, so the document says them in words, and a 422 naming only such fields is
-# no refusal of valid data. Any other 422 (or 400) on schema-valid data still fails.
+# already taken at their property, that a phone number (phone, phones.<n>, notify's to) is
+# one for its country by libphonenumber, the pattern being only a first check, and that an
+# amount given as a JSON number has at most 2 decimals (the approval limits: a multipleOf 0.01
+# is not exact on floats). A JSON Schema cannot say these, so the document says them in words,
+# and a 422 naming only such fields is no refusal of valid data. Any other 422 (or 400) on
+# schema-valid data still fails.
 CHECKED_BEYOND_THE_SCHEMA = {"tenantId", "propertyId", "ticketId", "vendorId", "recipient",
-                             "window", "hours", "startsAt", "endsAt", "phone", "phones", "to"}
+                             "window", "hours", "startsAt", "endsAt", "phone", "phones", "to",
+                             "approvalLimit", "emergencyApprovalLimit"}
 
 
 @schemathesis.check
