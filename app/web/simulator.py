@@ -35,6 +35,7 @@ from app.models import (
     Property,
     Question,
     Tenant,
+    Ticket,
     Vendor,
     VendorPhone,
 )
@@ -153,6 +154,32 @@ class TenantScreen:
         return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
+@dataclass(frozen=True)
+class LandlordScreen:
+    """What the landlord's own phone shows that changes: its open question, the escalations
+    it may answer (ACK, AGAIN) and its inbox."""
+
+    landlord: Landlord
+    question: Question | None
+    escalated: list[Ticket]
+    messages: list[Message]
+
+    @property
+    def stamp(self) -> str:
+        raw = repr(([(m.id, m.status) for m in self.messages],
+                    self.question.id if self.question else None,
+                    [t.id for t in self.escalated]))
+        return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def landlord_screen(landlord: Landlord) -> LandlordScreen:
+    escalated = list(Ticket.select().where(Ticket.landlord == landlord,
+                                           Ticket.status == "escalated")
+                     .order_by(Ticket.id.desc()).limit(5))
+    return LandlordScreen(landlord, questions.open_for(landlord.phone), escalated,
+                          messages_of(landlord.id, [landlord.phone]))
+
+
 def tenant_screen(tenant: Tenant, landlord_id: int) -> TenantScreen:
     return TenantScreen(tenant, questions.open_for(tenant.phone),
                         messages_of(landlord_id, [tenant.phone]))
@@ -175,8 +202,9 @@ def index():
     """The logged-in landlord's vendor phones; each screen polls for itself (screen_of)."""
     screens = [screen(vendor) for vendor in _vendors(g.landlord)]
     tenants = [tenant_screen(tenant, g.landlord.id) for tenant in _tenants(g.landlord)]
-    response = current_app.make_response(render_template("simulator/index.html",
-                                                          screens=screens, tenants=tenants))
+    response = current_app.make_response(render_template(
+        "simulator/index.html", screens=screens, tenants=tenants,
+        landlord=landlord_screen(g.landlord)))
     response.headers["Vary"] = "HX-Request"
     return response
 
@@ -220,6 +248,23 @@ def reply(vendor_id: int):
     if vendor is None or not vendor.phones:
         abort(404)
     _send(vendor.phones[0], _shared(vendor.phones[0], g.landlord), "vendor")
+    return redirect(url_for(".index"), code=303)
+
+
+@bp.get("/landlord/screen")
+@login_required
+def landlord_screen_of():
+    """The landlord's own phone: its question, escalations and inbox; 204 while unchanged."""
+    return _screen_response(landlord_screen(g.landlord), "simulator/_landlord_screen.html")
+
+
+@bp.post("/landlord/reply")
+@login_required
+def landlord_reply():
+    """Send the logged-in landlord's answer (APPROVE, DENY, AGAIN, ACK) as a real SMS webhook."""
+    shared = Landlord.select().where(Landlord.phone == g.landlord.phone,
+                                     Landlord.id != g.landlord.id).exists()
+    _send(g.landlord.phone, shared, "landlord")
     return redirect(url_for(".index"), code=303)
 
 

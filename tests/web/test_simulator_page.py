@@ -178,3 +178,17 @@ def test_tenant_phones_are_the_landlords_own_and_answer_from_the_tenants_number(
     assert sent.status_code == 303
     [post] = posted
     assert post.data["From"] == tenant.phone and post.data["Body"] == "YES"
+
+
+def test_the_landlords_own_phone_answers_from_the_landlords_number(
+        landlord_client, csrf_token, pending, posted, seeded):
+    page = landlord_client.get("/simulator/").get_data(as_text=True)
+    assert "Your phone" in page and seeded.phone in page
+    token = csrf_token(landlord_client, "/simulator/")
+    sent = landlord_client.post("/simulator/landlord/reply",
+                                data={"body": "AGAIN 1", "csrf_token": token})
+    assert sent.status_code == 303
+    [post] = posted
+    assert post.data["From"] == seeded.phone and post.data["Body"] == "AGAIN 1"
+    screen = landlord_client.get("/simulator/landlord/screen")
+    assert screen.status_code == 200 and 'id="landlord-screen"' in screen.get_data(as_text=True)
