@@ -62,13 +62,14 @@ def refusal(ticket: Ticket, vendor: Vendor) -> str | None:
 
 
 def send_ping(ticket: Ticket, vendor: Vendor, channel: str, config: Config, actor: str,
-              *, manual: bool = False) -> Ping:
+              *, manual: bool = False, event_data: dict | None = None) -> Ping:
     """Offer ticket to vendor: ping, outbound message and `vendor.pinged` in one transaction.
 
     The ping expires after config.vendor_reply_timeout seconds. The vendor's specialties are
     not checked (a landlord may ask anyone by hand); raises PingRefused when refusal() says so.
     A manual ping (a person's, through the API) counts to the landlord's SMS_HOURLY_LIMIT
     (spend.OverLimit) and is refused while that vendor's ping on the ticket is pending.
+    event_data adds fields to `vendor.pinged` (selection.demotion: demoted and why).
     """
     reason = refusal(ticket, vendor)
     phones = vendor.phones
@@ -100,5 +101,6 @@ def send_ping(ticket: Ticket, vendor: Vendor, channel: str, config: Config, acto
         vendor.last_offered_at = now
         events.emit("vendor.pinged", ticket=ticket, actor=actor, vendor=vendor.name,
                     vendorId=vendor.id, channel=channel, code=code, pingId=ping.id,
-                    messageId=message.id, expiresAt=clock.isoformat(ping.expires_at))
+                    messageId=message.id, expiresAt=clock.isoformat(ping.expires_at),
+                    **(event_data or {}))
     return ping

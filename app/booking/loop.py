@@ -81,7 +81,8 @@ def ask_next(ticket: Ticket, config: Config, *, first: bool = False) -> Ping | N
         return None
     while (vendor := selection.next_vendor(ticket)) is not None:
         try:
-            return send_ping(ticket, vendor, vendor.preferred_channel, config, actor="system")
+            return send_ping(ticket, vendor, vendor.preferred_channel, config, actor="system",
+                             event_data=selection.demotion(vendor))
         except PingRefused as exc:  # changed under us (opted out, lost its phone): skip
             log.info("skipping vendor %s for ticket %s: %s", vendor.id, ticket.id, exc)
             events.emit("vendor.skipped", ticket=ticket, vendorId=vendor.id, reason=str(exc))

@@ -1,34 +1,148 @@
-"""Which vendors to ask for a ticket, in which order."""
+"""Which vendors to ask for a ticket, in which order, and why each other vendor is not asked.
+
+Every rule is written once, in RULES: most as an SQL expression (true when the rule keeps the
+vendor from being asked), service area and working hours as a Python test. considered() reads every
+vendor of the landlord with each rule's answer as a column (CONSIDERED); candidates() runs the
+same expressions as the WHERE of NOT_YET_ASKED, so the database skips the visits and offers of
+vendors already ruled out, then applies the Python rules to the rest. Either is one statement.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from peewee import SQL, Case, NodeList, Select, fn
 
 from app import clock
-from app.booking.hours import open_at, overlaps
-from app.booking.windows import parse_window
-from app.models import Appointment, Event, Ping, Ticket, Vendor, VendorPhone
+from app.booking.hours import describe, open_at, overlaps
+from app.booking.windows import LONE_HOURS, parse_window
+from app.models import (
+    ACTIVE_APPOINTMENT_STATUSES,
+    Appointment,
+    Event,
+    Ping,
+    Ticket,
+    Vendor,
+    VendorPhone,
+)
 from app.prepared import Param, Prepared
 
-GAVE_UP = ("cancelled", "no_show")  # visits whose vendor is not asked again for the ticket
+GAVE_UP = ("cancelled", "no_show")  # a vendor whose visit for the ticket ended so: not asked again
 ROUND_RESTARTED = "dispatch.restarted"  # the landlord began a new round of asking (loop.redispatch)
+EMERGENCY_SPAN = timedelta(hours=2)  # an emergency's visit: from now, this long (§10 busy rule)
+TIMEOUTS_TO_DEMOTE = 3  # this many last offers timed out, every one: asked last of its priority
+NO_SHOW_MEMORY = timedelta(days=30)  # a no-show this recent: asked last of its priority
+_LONE_VISIT = timedelta(hours=LONE_HOURS)  # a visit with a start and no end lasts this long
+_NO_SPAN = (datetime(1900, 1, 1), datetime(1900, 1, 1))  # no window read: nobody is busy in it
+# Statuses written into the SQL, not bound, so a partial index on them can serve the lookups.
+_ACTIVE = SQL("(" + ", ".join(f"'{status}'" for status in ACTIVE_APPOINTMENT_STATUSES) + ")")
+_NO_SHOW = SQL("'no_show'")
 
 LAST_RESTART = Prepared(lambda: Event.select(Event.data).where(
     Event.ticket == Param("ticket"), Event.type == ROUND_RESTARTED).order_by(
     Event.id.desc()).limit(1))
-# Order: priority (1 first), then least recently offered any job (fair rotation; the
-# timestamp lives on the vendor row, so it holds across restarts and worker processes).
-NOT_YET_ASKED = Prepared(lambda: Vendor.select().where(
-    Vendor.landlord == Param("landlord"),
-    Vendor.active == True,  # noqa: E712
-    Vendor.opted_out == False,  # noqa: E712
-    Vendor.id.not_in(Ping.select(Ping.vendor).where(Ping.ticket == Param("ticket"),
-                                                    Ping.id > Param("after"))),
-    Vendor.id.in_(VendorPhone.select(VendorPhone.vendor)),
-    # §9: a vendor who handed this job back or did not show is not asked again for it
-    Vendor.id.not_in(Appointment.select(Appointment.vendor).where(
-        Appointment.ticket == Param("ticket"), Appointment.status.in_(GAVE_UP))),
-).order_by(Vendor.priority, Vendor.last_offered_at.asc(nulls="first"), Vendor.id))
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What a ticket's rules compare vendors against, worked out once per list."""
+
+    ticket: Ticket
+    now: datetime
+    tz: str
+    window: tuple[datetime, datetime] | None  # the tenant's, read; None: not understood
+    busy_span: tuple[datetime, datetime] | None  # the visit's span; None: cannot rule out
+    day: date  # the job's day in the property's zone (max_visits_per_day)
+    today: date  # in the property's zone (insurance)
+    postal_code: str  # normalized; "" rules nobody out
+
+    @classmethod
+    def of(cls, ticket: Ticket, now: datetime) -> _Job:
+        prop = ticket.property
+        tz = prop.timezone
+        window = parse_window(ticket.window, ticket.created_at, tz)
+        if ticket.severity == "emergency":
+            busy_span = (now, now + EMERGENCY_SPAN)
+            day = _local(now, tz).date()
+        else:
+            busy_span = window
+            day = _local(window[0] if window else ticket.created_at, tz).date()
+        return cls(ticket, now, tz, window, busy_span, day, _local(now, tz).date(),
+                   normalize_postal(prop.postal_code))
+
+    def params(self) -> dict:
+        """The values the statements bind."""
+        since, until = self.busy_span or _NO_SPAN
+        day_start, day_end = _day_bounds(self.day, self.tz)
+        return dict(landlord=self.ticket.landlord_id, ticket=self.ticket.id,
+                    after=round_start(self.ticket), trade=f'%"{self.ticket.category}"%',
+                    today=self.today, since=since, until=until, lone_since=since - _LONE_VISIT,
+                    day_start=day_start, day_end=day_end,
+                    no_show_since=self.now - NO_SHOW_MEMORY)
+
+
+# --- the rules decided by the database: true when the rule keeps the vendor from being asked
+
+def _no_phone():
+    return ~fn.EXISTS(VendorPhone.select(SQL("1")).where(VendorPhone.vendor == Vendor.id))
+
+
+def _wrong_trade():
+    """The ticket's category is not among the vendor's specialties (a JSON list of words)."""
+    return ~NodeList((Vendor.specialties, SQL("LIKE"), Param("trade", Ticket.category)),
+                     parens=True)
+
+
+def _lapsed():
+    return fn.COALESCE(Vendor.insurance_expires_at < Param("today"), False)
+
+
+def _busy():
+    """An active visit of the vendor (any ticket) meets [since, until)."""
+    visit = Appointment.alias("busy_visit")
+    return fn.EXISTS(visit.select(SQL("1")).where(
+        visit.vendor == Vendor.id, visit.status.in_(_ACTIVE), visit.starts_at < Param("until"),
+        (visit.ends_at > Param("since")) | (visit.ends_at.is_null()
+                                            & (visit.starts_at > Param("lone_since")))))
+
+
+def _day_full():
+    """The vendor has max_visits_per_day active visits starting on the job's local day."""
+    visit = Appointment.alias("day_visit")
+    count = visit.select(fn.COUNT(visit.id)).where(
+        visit.vendor == Vendor.id, visit.status.in_(_ACTIVE),
+        visit.starts_at >= Param("day_start"), visit.starts_at < Param("day_end"))
+    return Case(None, ((Vendor.max_visits_per_day.is_null(), False),),
+                count >= Vendor.max_visits_per_day)
+
+
+def _ended_here(status: str):
+    """The vendor's visit for this ticket ended so, one of GAVE_UP (§9: not asked again)."""
+    return Vendor.id.in_(Appointment.select(Appointment.vendor).where(
+        Appointment.ticket == Param("ticket"), Appointment.status == status))
+
+
+def _asked_this_round():
+    """Offered this ticket in this round (a landlord's "dispatch again" can start a new one)."""
+    return Vendor.id.in_(Ping.select(Ping.vendor).where(
+        Ping.ticket == Param("ticket"), Ping.id > Param("after")))
+
+
+# --- the rules decided in Python, on the row
+
+def normalize_postal(code: str | None) -> str:
+    """A postal code or prefix as compared: upper case, no spaces ('sw1a 1aa' → 'SW1A1AA')."""
+    return "".join((code or "").split()).upper()
+
+
+def covers(areas: list[str] | None, postal_code: str) -> bool:
+    """Whether service areas (postal-code prefixes; none: anywhere) cover a normalized code
+    ('': the property has none, so areas cannot rule the vendor out)."""
+    prefixes = [p for p in map(normalize_postal, areas or []) if p]
+    return not prefixes or not postal_code or any(postal_code.startswith(p) for p in prefixes)
 
 
 def _works_then(vendor: Vendor, ticket: Ticket, now: datetime, tz: str,
@@ -40,28 +154,165 @@ def _works_then(vendor: Vendor, ticket: Ticket, now: datetime, tz: str,
     return window is None or overlaps(vendor.schedule, window[0], window[1], tz)
 
 
+@dataclass(frozen=True)
+class Rule:
+    """One reason a vendor is not asked, decided by the database (sql) or in Python (test)."""
+
+    name: str
+    explain: Callable[[Vendor, _Job], str]
+    sql: Callable[[], object] | None = None  # builds an expression, true when the rule applies
+    test: Callable[[Vendor, _Job], bool] | None = None  # True when the rule applies
+
+    @property
+    def column(self) -> str:
+        """The CONSIDERED column holding an SQL rule's answer."""
+        return f"rule_{self.name}"
+
+
+RULES = (
+    Rule("retired", lambda v, j: "retired", sql=lambda: Vendor.active == False),  # noqa: E712
+    Rule("opted_out", lambda v, j: "opted out (texted STOP)",
+         sql=lambda: Vendor.opted_out == True),  # noqa: E712
+    Rule("no_phone", lambda v, j: "no phone number", sql=_no_phone),
+    Rule("wrong_trade", lambda v, j: f"does not do {j.ticket.category}", sql=_wrong_trade),
+    Rule("lapsed", lambda v, j: f"insurance lapsed on {v.insurance_expires_at}",
+         sql=_lapsed),
+    Rule("out_of_area", lambda v, j: f"out of area (covers {', '.join(v.service_areas)})",
+         test=lambda v, j: not covers(v.service_areas, j.postal_code)),
+    Rule("off_hours", lambda v, j: f"outside hours ({describe(v.schedule)})",
+         test=lambda v, j: not _works_then(v, j.ticket, j.now, j.tz, j.window)),
+    Rule("busy", lambda v, j: "busy then (another visit)", sql=_busy),
+    Rule("day_full", lambda v, j: f"day full ({v.max_visits_per_day} a day, reached on {j.day})",
+         sql=_day_full),
+    Rule("no_show_here", lambda v, j: "did not show for this job",
+         sql=lambda: _ended_here("no_show")),
+    Rule("cancelled_here", lambda v, j: "visit for this job cancelled",
+         sql=lambda: _ended_here("cancelled")),
+    Rule("asked", lambda v, j: "already asked this round", sql=_asked_this_round),
+)
+
+
+# --- reliability: never a reason not to ask, only to ask later
+
+def _recent_timeouts():
+    """How many of the vendor's last TIMEOUTS_TO_DEMOTE offers (any ticket) timed out."""
+    offer = Ping.alias("recent_offer")
+    last = (offer.select(offer.outcome).where(offer.vendor == Vendor.id)
+            .order_by(offer.sent_at.desc(), offer.id.desc()).limit(TIMEOUTS_TO_DEMOTE)
+            .alias("last_offers"))
+    return Select([last], [fn.COUNT(SQL("*"))]).where(last.c.outcome == "timed_out")
+
+
+def _last_no_show():
+    """When the vendor's latest no-show since no_show_since was recorded, or NULL."""
+    visit = Appointment.alias("missed_visit")
+    return visit.select(fn.MAX(visit.cancelled_at)).where(
+        visit.vendor == Vendor.id, visit.status == _NO_SHOW,
+        visit.cancelled_at >= Param("no_show_since"))
+
+
+def _vendors(*columns):
+    """Every vendor of the landlord with the reliability facts and the given columns.
+    Order: priority (1 first), then least recently offered any job (fair rotation; the
+    timestamp lives on the vendor row, so it holds across restarts and worker processes)."""
+    return Vendor.select(
+        Vendor, _recent_timeouts().alias("recent_timeouts"),
+        _last_no_show().alias("last_no_show"), *columns,
+    ).where(Vendor.landlord == Param("landlord")).order_by(
+        Vendor.priority, Vendor.last_offered_at.asc(nulls="first"), Vendor.id)
+
+
+CONSIDERED = Prepared(lambda: _vendors(
+    *(rule.sql().alias(rule.column) for rule in RULES if rule.sql)))
+NOT_YET_ASKED = Prepared(lambda: _vendors().where(
+    *(~rule.sql() for rule in RULES if rule.sql)))
+
+
+@dataclass(frozen=True)
+class Consideration:
+    """One vendor of the landlord weighed for a ticket: why they are not asked (reasons) or,
+    when they are, why they come after the others of their priority (demoted)."""
+
+    vendor: Vendor
+    reasons: tuple[str, ...]  # empty: the vendor is (still) to be asked
+    demoted: str | None = None  # "last 3 offers timed out", "no-show on 2026-03-01"
+
+    @property
+    def to_ask(self) -> bool:
+        return not self.reasons
+
+
+def _local(moment: datetime, tz: str) -> datetime:
+    """A naive UTC moment on the clock of zone tz."""
+    return moment.replace(tzinfo=UTC).astimezone(ZoneInfo(tz))
+
+
+def _day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
+    """[start, end) of a local day in zone tz, as naive UTC (23 or 25 hours across DST)."""
+    zone = ZoneInfo(tz)
+    return tuple(datetime.combine(d, time(), zone).astimezone(UTC).replace(tzinfo=None)
+                 for d in (day, day + timedelta(days=1)))
+
+
 def round_start(ticket: Ticket) -> int:
     """The last ping id before the current round of asking; 0 in the first round."""
     restart = LAST_RESTART.first(ticket=ticket)
     return int(restart.data.get("afterPingId", 0)) if restart else 0
 
 
-def candidates(ticket: Ticket, now: datetime | None = None) -> list[Vendor]:
-    """Vendors still to ask: right trade, reachable, working then, not yet asked in this
-    round (a landlord's "dispatch again" can start a new one); best first.
+def _applies(rule: Rule, vendor: Vendor, job: _Job) -> bool:
+    """Whether the rule keeps the vendor from being asked (a CONSIDERED row)."""
+    return rule.test(vendor, job) if rule.test else bool(getattr(vendor, rule.column))
 
-    Ordered as NOT_YET_ASKED says.
+
+def _demotion(vendor: Vendor, job: _Job) -> str | None:
+    """Why the vendor is asked after the others of its priority (§10 reliability), or None."""
+    why = []
+    if vendor.recent_timeouts >= TIMEOUTS_TO_DEMOTE:
+        why.append(f"last {TIMEOUTS_TO_DEMOTE} offers timed out")
+    if vendor.last_no_show is not None:
+        missed = Appointment.cancelled_at.python_value(vendor.last_no_show)
+        why.append(f"no-show on {_local(missed, job.tz).date().isoformat()}")
+    return "; ".join(why) or None
+
+
+def considered(ticket: Ticket, now: datetime | None = None, *,
+               to_ask_only: bool = False) -> list[Consideration]:
+    """Every vendor of the ticket's landlord, in the order they would be asked, each with why
+    they are not asked (if so) and why they come late in their priority (if so).
+
+    to_ask_only keeps only the vendors to ask (candidates()): the SQL rules are the
+    statement's WHERE, the Python ones stop at the first that applies, no reason is written.
     """
-    now = now or clock.now()
-    tz = ticket.property.timezone
-    window = parse_window(ticket.window, ticket.created_at, tz)  # once, not once per vendor
-    query = NOT_YET_ASKED.rows(landlord=ticket.landlord_id, ticket=ticket,
-                               after=round_start(ticket))
-    return [vendor for vendor in query if ticket.category in vendor.specialties
-            and _works_then(vendor, ticket, now, tz, window)]
+    job = _Job.of(ticket, now or clock.now())
+    found = []
+    for vendor in (NOT_YET_ASKED if to_ask_only else CONSIDERED).rows(**job.params()):
+        if to_ask_only:  # NOT_YET_ASKED applied the SQL rules
+            if any(rule.test(vendor, job) for rule in RULES if rule.test):
+                continue
+            reasons = ()
+        else:
+            reasons = tuple(rule.explain(vendor, job) for rule in RULES
+                            if _applies(rule, vendor, job))
+        vendor.demoted_why = _demotion(vendor, job)
+        found.append(Consideration(vendor, reasons, vendor.demoted_why))
+    found.sort(key=lambda c: (c.vendor.priority, c.demoted is not None))  # stable: rotation
+    return found
+
+
+def candidates(ticket: Ticket, now: datetime | None = None) -> list[Vendor]:
+    """Vendors still to ask, best first: the considered() vendors no rule rules out."""
+    return [c.vendor for c in considered(ticket, now, to_ask_only=True)]
 
 
 def next_vendor(ticket: Ticket, now: datetime | None = None) -> Vendor | None:
-    """The one vendor to ask next, or None when nobody is left."""
+    """The one vendor to ask next, or None when nobody is left; its demoted_why says why it
+    comes after the others of its priority (None when it does not): see demotion()."""
     found = candidates(ticket, now)
     return found[0] if found else None
+
+
+def demotion(vendor: Vendor) -> dict:
+    """The vendor.pinged fields for a vendor chosen by next_vendor (§10): demoted and why."""
+    why = getattr(vendor, "demoted_why", None)
+    return {"demoted": True, "demotedWhy": why} if why else {}

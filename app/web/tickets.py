@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import current_app, flash, g, redirect, request, url_for
 
 from app import events, faults
-from app.booking import closing, loop, transitions, visits
+from app.booking import closing, loop, selection, transitions, visits
 from app.booking.appointments import AlreadyBooked, appointments_of, book
 from app.booking.dispatch import PingRefused, pings_of
 from app.models import Appointment, Message, Ticket, TicketPhoto, Vendor
@@ -82,6 +82,7 @@ def _whole_page(ticket: Ticket, form: AssignForm | None, live: dict,
         can_complete=ticket.status == "scheduled", can_cancel=ticket.status not in CLOSED,
         stuck=[(f, faults.describe(f)) for f in faults.parked(ticket=ticket.id)],
         max_attempts=faults.MAX_ATTEMPTS,
+        considered=selection.considered(ticket),  # who was considered: the rules that chose
     )
 
 

@@ -1,0 +1,59 @@
+"""The ticket page's "who was considered" list: every vendor, and why they are or are not asked."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from html import unescape
+
+import pytest
+
+from app import clock
+from app.models import Appointment, Vendor
+
+WEDNESDAY_3AM = datetime(2026, 3, 4, 9, 0)  # 03:00 in Chicago: only 24/7 vendors work
+
+
+@pytest.fixture
+def night(app):
+    clock.set_fake(WEDNESDAY_3AM)
+    yield WEDNESDAY_3AM
+    clock.set_fake(None)
+
+
+def considered_items(html: str) -> dict[str, str]:
+    """vendor name → the text of its line in the list."""
+    section = html.split('id="considered-heading"', 1)[1].split("</section>", 1)[0]
+    items = re.findall(r"<li>(.*?)</li>", section, re.S)
+    text = [" ".join(unescape(re.sub(r"<[^>]+>", " ", item)).split()) for item in items]
+    return {line.split(" · ")[0]: line for line in text}
+
+
+def test_the_ticket_page_says_why_each_vendor_is_or_is_not_asked(
+        landlord_client, seeded, make_ticket, night):
+    Vendor.update(insurance_expires_at=date(2026, 3, 1)).where(
+        Vendor.name == "Quick Fix Electrical").execute()
+    ticket = make_ticket(seeded, "new", category="electrical", severity="emergency",
+                         window="now")
+    html = landlord_client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    items = considered_items(html)
+    assert list(items) == ["Acme Plumbing", "Quick Fix Electrical", "Emergency Handyman",
+                           "HVAC Solutions", "Lock & Key Pro"]  # the order they are asked in
+    assert items["Emergency Handyman"].endswith("will be asked")
+    assert items["Quick Fix Electrical"] == (
+        "Quick Fix Electrical · priority 1 — insurance lapsed on 2026-03-01; "
+        "outside hours (Daily 08:00–17:00)")
+    assert "does not do electrical" in items["Acme Plumbing"]
+    assert "Lock &amp; Key Pro" in html  # escaped like every name
+
+
+def test_a_demoted_vendor_is_marked_on_the_page(landlord_client, seeded, make_ticket, night):
+    handyman = Vendor.get(Vendor.name == "Emergency Handyman")
+    holder = make_ticket(seeded, "new")
+    Appointment.create(ticket=holder, vendor=handyman, status="no_show",
+                       confirmation_method="sms", cancelled_at=datetime(2026, 3, 2, 18, 0))
+    ticket = make_ticket(seeded, "new", category="plumbing", severity="emergency", window="now")
+    items = considered_items(
+        landlord_client.get(f"/tickets/{ticket.id}").get_data(as_text=True))
+    assert items["Emergency Handyman"] == (
+        "Emergency Handyman · priority 1 — will be asked demoted: no-show on 2026-03-02")
