@@ -30,6 +30,7 @@ def test_every_api_route_is_documented(app):
 
 
 @pytest.mark.parametrize("words", ["ACCEPT_WORDS", "DECLINE_WORDS", "STOP_WORDS", "START_WORDS",
-                                   "HELP_WORDS", "TIME_WORDS", "DONE_WORDS", "HAND_BACK_WORDS"])
+                                   "HELP_WORDS", "TIME_WORDS", "DONE_WORDS", "HAND_BACK_WORDS",
+                                   "QUOTE_WORDS", "APPROVE_WORDS", "DENY_WORDS", "AGAIN_WORDS"])
 def test_every_word_vendors_may_text_is_documented(words):
     assert sorted(w for w in getattr(replies, words) if f"`{w}`" not in DOC) == []

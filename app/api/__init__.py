@@ -190,6 +190,7 @@ from app.api import (  # noqa: E402,F401  (route modules register on import)
     openapi,
     pings,
     properties,
+    quotes,
     tenants,
     tickets,
     vendors,

@@ -6,10 +6,22 @@ from flask import current_app, request, url_for
 
 from app import events, money
 from app.api import schemas as s
+from app.booking import quotes
 from app.booking.appointments import appointments_of
 from app.booking.dispatch import pings_of
 from app.booking.scorecards import Scorecard
-from app.models import Appointment, Event, Landlord, Message, Ping, Property, Tenant, Ticket, Vendor
+from app.models import (
+    Appointment,
+    Event,
+    Landlord,
+    Message,
+    Ping,
+    Property,
+    Quote,
+    Tenant,
+    Ticket,
+    Vendor,
+)
 
 
 def landlord_out(landlord: Landlord) -> s.LandlordOut:
@@ -107,7 +119,16 @@ def ticket_out(ticket: Ticket) -> s.TicketOut:
                                         landlord=landlord_out(prop.landlord)),
         appointments=[appointment_out(a) for a in appointments],
         pings=[ping_out(p) for p in pings],
+        quotes=[s.TicketQuote(id=q.id, amount=money.exact(q.amount), status=q.status,
+                              submitted_at=q.submitted_at, decided_at=q.decided_at)
+                for q in quotes.of_ticket(ticket)],
     )
+
+
+def quote_out(quote: Quote) -> s.QuoteOut:
+    return s.QuoteOut(id=quote.id, ticket_id=quote.ticket_id, vendor_id=quote.vendor_id,
+                      amount=money.exact(quote.amount), status=quote.status,
+                      submitted_at=quote.submitted_at, decided_at=quote.decided_at)
 
 
 def timeline_entry(event: Event) -> s.TimelineEntry:

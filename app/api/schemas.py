@@ -38,6 +38,7 @@ NotifyChannel = Literal["sms", "voice", "email"]
 ConfirmationMethod = Literal["sms", "voice", "manual", "api"]
 BookingMethod = Literal["sms", "voice", "manual", "api", "web"]  # web: the job page's Accept
 AppointmentStatus = Literal["tentative", "confirmed", "completed", "cancelled", "no_show"]
+QuoteStatus = Literal["pending", "approved", "denied", "replaced"]
 RecipientType = Literal["tenant", "landlord", "vendor"]
 
 # Whitespace as Python reads it (str.strip, re's \s), spelled out in app/phones.py: the patterns
@@ -480,6 +481,28 @@ class PingOut(Schema):
     outcome: str
 
 
+class TicketQuote(Schema):
+    """A quote as a ticket carries it (CONTRACT.md §11)."""
+
+    id: int
+    amount: MoneyOut
+    status: QuoteStatus = Field(description="pending (the landlord is asked), approved (at "
+                                            "once within the limit, or by the landlord), "
+                                            "denied, or replaced by a newer quote")
+    submitted_at: Instant
+    decided_at: Instant | None
+
+
+class QuoteOut(Schema):
+    id: int
+    ticket_id: int
+    vendor_id: int
+    amount: MoneyOut
+    status: QuoteStatus
+    submitted_at: Instant
+    decided_at: Instant | None
+
+
 class TicketOut(Schema):
     id: int
     status: TicketStatus
@@ -503,6 +526,7 @@ class TicketOut(Schema):
     property: PropertyWithLandlord
     appointments: list[AppointmentOut]
     pings: list[PingOut]
+    quotes: list[TicketQuote] = Field(description="the vendors' quotes, oldest first")
 
 
 class TicketPage(Schema):

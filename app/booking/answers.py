@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from peewee import IntegrityError
 from twilio.twiml.voice_response import VoiceResponse
 
-from app.booking import alerts, dispatch, loop, questions, visit_replies, visit_times
+from app.booking import (
+    alerts,
+    dispatch,
+    loop,
+    questions,
+    quote_replies,
+    visit_replies,
+    visit_times,
+)
 from app.booking.appointments import active_appointment
 from app.config import Config
 from app.db import transaction
@@ -109,8 +117,9 @@ def on_sms(*, sid: str, from_number: str, to_number: str, body: str, config: Con
     """Handle one inbound SMS once; returns the text to answer with (a repeat gets the same).
 
     Whose it is decides what it means: a vendor's answer to an offer, a vendor's word about
-    the visit they hold (TIME, DONE, CANCEL), a tenant's answer to their newest open question,
-    or NOT FIXED; anything else gets a help text fitting who sent it, never an error.
+    the visit they hold (TIME, DONE, CANCEL, QUOTE), a landlord's APPROVE, DENY or AGAIN, a
+    tenant's answer to their newest open question, or NOT FIXED; anything else gets a help
+    text fitting who sent it, never an error.
     """
     reply = replies.parse(body)
     with transaction():  # the stored message and its effect commit together, or neither
@@ -129,7 +138,9 @@ def on_sms(*, sid: str, from_number: str, to_number: str, body: str, config: Con
         if not _record_inbound(sid, from_number, to_number, body, sender, ping,
                                ticket_id=target.ticket_id):
             return _first_answer(sid)
-        if target.visit is not None or reply.kind in visit_replies.VISIT_WORDS and vendors:
+        if reply.kind in quote_replies.WORDS:  # QUOTE; a landlord's APPROVE, DENY, AGAIN
+            text = quote_replies.word(reply, from_number, target.visit, sender, config)
+        elif target.visit is not None or reply.kind in visit_replies.VISIT_WORDS and vendors:
             text = visit_replies.vendor_word(reply, target.visit, config, media)
         elif target.question is not None:
             text = visit_replies.tenant_answer(target.question, reply, body, config)
@@ -150,26 +161,29 @@ class _Target:
     visit: Appointment | None = None
     question: Question | None = None
     reopen: int | None = None  # a ticket NOT FIXED reopens
+    named: int | None = None  # the landlord's own ticket an APPROVE, DENY or AGAIN is about
 
     @property
     def ticket_id(self) -> int | None:
         for row in (self.ping, self.visit, self.question):
             if row is not None:
                 return row.ticket_id
-        return self.reopen
+        return self.reopen if self.reopen is not None else self.named
 
 
 def _target(reply: replies.Reply, number: str, vendors: list[Vendor]) -> _Target:
     """A vendor's visit word is about their visit; an offer's code, its ping; otherwise the
     newest of the vendors' open offer and the tenant's open question gets the answer."""
-    if reply.kind in visit_replies.VISIT_WORDS:
+    if reply.kind in (*visit_replies.VISIT_WORDS, "quote"):
         return _Target(visit=visit_replies.visit_of(number, reply.code)) if vendors else _Target()
+    if reply.kind in quote_replies.LANDLORD_WORDS:
+        return _Target(named=quote_replies.ticket_named(reply, number))
     if reply.kind in ("stop", "start", "help", "ack"):
         return _Target()
     wants_ping = reply.kind in ("accept", "decline") and bool(vendors)
     ping = answerable_ping(number, reply.code, settled=True) if wants_ping else None
     if reply.code is None:
-        question = questions.open_for(number)
+        question = questions.open_for(number, role="tenant")  # a landlord's: APPROVE, DENY
         if question is not None and (ping is None or ping.outcome not in loop.ANSWERABLE
                                      or question.asked_at >= ping.sent_at):
             return _Target(question=question)

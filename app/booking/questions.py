@@ -12,6 +12,9 @@ KINDS = ("confirm", "came", "rate")
 OPEN_FOR = Prepared(lambda: Question.select().where(
     Question.phone == Param("phone"), Question.closed_at.is_null())
     .order_by(Question.asked_at.desc(), Question.id.desc()).limit(1))
+OPEN_FOR_ROLE = Prepared(lambda: Question.select().where(
+    Question.phone == Param("phone"), Question.role == Param("role"),
+    Question.closed_at.is_null()).order_by(Question.asked_at.desc(), Question.id.desc()).limit(1))
 CLOSE_OF_APPOINTMENT = Prepared(lambda: Question.update(
     closed_at=Param("at", Question.closed_at), answer=Param("answer", Question.answer)).where(
     Question.appointment == Param("appointment"), Question.closed_at.is_null()))
@@ -34,9 +37,12 @@ def ask(kind: str, appointment: Appointment, ticket: Ticket) -> Question:
                            role="tenant", person_id=tenant.id, asked_at=clock.now())
 
 
-def open_for(phone: str) -> Question | None:
-    """The newest question this phone has not answered."""
-    return OPEN_FOR.first(phone=phone)
+def open_for(phone: str, role: str | None = None) -> Question | None:
+    """The newest question this phone has not answered (put to a tenant or a landlord, when
+    role says)."""
+    if role is None:
+        return OPEN_FOR.first(phone=phone)
+    return OPEN_FOR_ROLE.first(phone=phone, role=role)
 
 
 def open_about(appointment: Appointment, kind: str) -> Question | None:

@@ -1,5 +1,6 @@
 """Reading what a vendor, tenant or landlord texts back: YES/NO with an optional job code and
-visit time, TIME/DONE/CANCEL with a job code, NOT FIXED, a 1-5 rating, STOP/START/HELP, ACK."""
+visit time, TIME/DONE/CANCEL with a job code, QUOTE with an amount, NOT FIXED, a 1-5 rating,
+STOP/START/HELP, and a landlord's ACK, APPROVE, DENY and AGAIN with an optional number."""
 
 from __future__ import annotations
 
@@ -19,6 +20,13 @@ TIME_WORDS = frozenset({"TIME", "RESCHEDULE", "MOVE"})
 DONE_WORDS = frozenset({"DONE", "FINISHED", "COMPLETE", "COMPLETED"})
 HAND_BACK_WORDS = frozenset({"CANCEL", "RELEASE", "HANDBACK"})  # CANCEL alone is STOP
 NOT_FIXED = frozenset({"NOT FIXED", "NOTFIXED", "NOT FIXED YET", "STILL BROKEN"})
+# Costs and approvals (CONTRACT.md §11): a vendor's price, a landlord's answers by number.
+QUOTE_WORDS = frozenset({"QUOTE", "ESTIMATE", "PRICE"})
+APPROVE_WORDS = frozenset({"APPROVE", "APPROVED"})
+DENY_WORDS = frozenset({"DENY", "DENIED", "REJECT"})
+AGAIN_WORDS = frozenset({"AGAIN", "REDISPATCH"})  # ask every matching vendor again
+NUMBERED = {**dict.fromkeys(APPROVE_WORDS, "approve"), **dict.fromkeys(DENY_WORDS, "deny"),
+            **dict.fromkeys(AGAIN_WORDS, "again"), **dict.fromkeys(ACK_WORDS, "ack")}
 WORDS = {**dict.fromkeys(ACCEPT_WORDS, "accept"), **dict.fromkeys(DECLINE_WORDS, "decline"),
          **dict.fromkeys(TIME_WORDS, "time"), **dict.fromkeys(DONE_WORDS, "done"),
          **dict.fromkeys(HAND_BACK_WORDS, "cancel")}
@@ -34,9 +42,10 @@ RATING = re.compile(r"^\s*([1-5])\s*(?:/\s*5|stars?|out of 5)?\s*[.!]*\s*$", re.
 
 @dataclass(frozen=True)
 class Reply:
-    """What a message means: kind is accept, decline, time, done, cancel, not_fixed, stop,
-    start, help, ack or unknown; code is a job code, or for ack the ticket number it names;
-    text is what followed the word and code as typed (a visit time)."""
+    """What a message means: kind is accept, decline, time, done, cancel, quote, not_fixed,
+    stop, start, help, ack, approve, deny, again or unknown; code is a job code, or for ack
+    and again the ticket number it names, for approve and deny the quote's; text is what
+    followed the word and code as typed (a visit time, a quote's amount)."""
 
     kind: str
     code: str | None = None
@@ -58,8 +67,10 @@ def parse(body: str | None) -> Reply:
     if joined in NOT_FIXED:
         return Reply("not_fixed")
     word, rest = text[0], text[1:]
-    if word in ACK_WORDS and len(rest) <= 1 and all(p.isascii() and p.isdigit() for p in rest):
-        return Reply("ack", rest[0] if rest else None)
+    if word in NUMBERED and len(rest) <= 1 and all(p.isascii() and p.isdigit() for p in rest):
+        return Reply(NUMBERED[word], rest[0] if rest else None)
+    if word in QUOTE_WORDS:
+        return _quote(body)
     kind = WORDS.get(word)
     if kind is None:
         return Reply("unknown")
@@ -70,6 +81,18 @@ def parse(body: str | None) -> Reply:
     if kind == "decline" and text:  # "no way": a NO says nothing more
         return Reply("unknown")
     return Reply(kind, code, text)
+
+
+AMOUNT_LIKE = re.compile(r"^\$?[\d,]*\.?\d*$")
+
+
+def _quote(body: str) -> Reply:
+    """QUOTE K7Q2 350.50, or QUOTE 350 (a lone number is the amount, never a code)."""
+    rest = body.split()[1:]
+    first = re.sub(r"[^\w]", "", rest[0]).upper() if rest else ""
+    if CODE_RE.match(first) and (len(rest) > 1 or not AMOUNT_LIKE.match(rest[0])):
+        return Reply("quote", first, " ".join(rest[1:]))
+    return Reply("quote", None, " ".join(rest))
 
 
 def _after(body: str, words: int) -> str:

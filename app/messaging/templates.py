@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import UTC
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from app.models import Ticket
+from app.money import show as show_money
 
 
 def _job(ticket: Ticket) -> str:
@@ -153,7 +155,7 @@ def escalated_landlord(ticket: Ticket, reason: str, link: str) -> str:
     text = f"Fixline needs you: {_not_booked(ticket, reason)}. {link}"
     if ticket.severity == "emergency":
         text += f" Reply ACK {ticket.id} to stop the reminders."
-    return text
+    return text + f" Reply AGAIN {ticket.id} to ask every vendor again."
 
 
 def escalated_landlord_spoken(ticket: Ticket, reason: str) -> str:
@@ -417,14 +419,127 @@ def reply_question_again(kind: str, appointment) -> str:
     return f"Sorry, we did not understand. {RATE_ASK}"
 
 
+# -- quotes and the landlord's answers (CONTRACT.md §11) ---------------------------------
+
+def money(amount: Decimal) -> str:
+    """An amount as money, exactly: $1,234.50 (a Decimal, never a float)."""
+    return show_money(amount)
+
+
+def quote_landlord(ticket: Ticket, quote, vendor) -> str:
+    """To the landlord when a quote is over the property's limit: approve or deny by number."""
+    return (f"{vendor.name} quotes {money(quote.amount)} for {ticket.category} at "
+            f"{ticket.property.address} (limit {money(quote.approval_limit)}). "
+            f"Reply APPROVE {quote.id} or DENY {quote.id}.")
+
+
+def quote_decided_vendor(ticket: Ticket, quote, code: str | None, approved: bool) -> str:
+    """To the vendor once the landlord approves or denies their quote."""
+    if approved:
+        return (f"{_job_code(code)}: the landlord approved your quote of {money(quote.amount)} "
+                f"for {_job(ticket)}. Go ahead.")
+    landlord = ticket.landlord
+    return (f"{_job_code(code)}: the landlord denied your quote of {money(quote.amount)} for "
+            f"{_job(ticket)}, so do not start that work. Questions: {landlord.name}, "
+            f"{landlord.phone}.")
+
+
+def quote_outcome(quote) -> str:
+    """Where a vendor's quote stands, in their words (an SMS answer, the job page)."""
+    amount = money(quote.amount)
+    if quote.status == "approved" and quote.decided_by == "auto":
+        return f"your quote of {amount} is approved at once. Go ahead."
+    if quote.status == "approved":
+        return f"the landlord approved your quote of {amount}. Go ahead."
+    if quote.status == "denied":
+        return f"the landlord denied your quote of {amount}, so do not start that work."
+    if quote.status == "replaced":
+        return f"your quote of {amount} was replaced by a newer one."
+    return (f"your quote of {amount} was sent to the landlord for approval. We will text you "
+            "their answer.")
+
+
+def reply_quoted(code: str | None, quote) -> str:
+    """To the vendor who quoted: approved at once, or waiting for the landlord."""
+    return f"{f'Job {code}' if code else 'Your job'}: {quote_outcome(quote)}"
+
+
+def reply_quote_unreadable(code: str | None, problem: str) -> str:
+    word = f"QUOTE {code}" if code else "QUOTE <code>"
+    return f"{problem} Nothing changed: reply {word} <amount>, for example {word} 350.50."
+
+
+def reply_quote_not_held(code: str | None) -> str:
+    if code:
+        return f"You do not hold job {code}, so there is nothing to quote for."
+    return ("You hold no job to quote for. Reply QUOTE <code> <amount> with the code from our "
+            "message.")
+
+
+def reply_quote_decided(ticket: Ticket, quote, vendor, outcome: str) -> str:
+    """To the landlord whose APPROVE or DENY (or a repeat of it) was carried out."""
+    what = (f"{vendor.name}'s quote {quote.id} of {money(quote.amount)} for {ticket.category} at "
+            f"{ticket.property.address}")
+    if outcome == "already":
+        return f"Quote {quote.id} is already {quote.status}; nothing changed."
+    return f"{outcome.capitalize()}: {what}. We told {vendor.name}."
+
+
+def reply_quote_closed(quote, newer=None) -> str:
+    """To the landlord deciding a quote that was replaced, or decided the other way."""
+    if quote.status != "replaced":
+        return f"Quote {quote.id} was already {quote.status}, so nothing changed."
+    text = f"Quote {quote.id} was replaced by a newer quote, so nothing changed."
+    if newer is not None and newer.status == "pending":
+        text += (f" The newer one is {money(newer.amount)}: reply APPROVE {newer.id} or "
+                 f"DENY {newer.id}.")
+    return text
+
+
+def reply_no_quote(number: str | None) -> str:
+    """To an APPROVE or DENY that names no quote of this landlord's waiting (or from a phone
+    that is no landlord's): the same words whether or not such a quote exists elsewhere."""
+    if number:
+        return f"Fixline has no quote {number} waiting for you, so nothing changed."
+    return "Fixline has no quote waiting for your approval, so nothing changed."
+
+
+def reply_dispatched_again(ticket: Ticket, ping) -> str:
+    """To the landlord whose AGAIN asked a vendor."""
+    return (f"OK: we are asking {ping.vendor.name} about ticket {ticket.id}, the "
+            f"{ticket.category} job at {ticket.property.address}, and will text you when a "
+            "vendor takes it.")
+
+
+def reply_nobody_fits(ticket: Ticket) -> str:
+    return (f"No vendor matches ticket {ticket.id}, the {ticket.category} job at "
+            f"{ticket.property.address}, so nobody was asked; it stays with you.")
+
+
+def reply_not_dispatched(ticket_id: int, problem: str) -> str:
+    """To an AGAIN that changed nothing, with why (the ticket is the landlord's own)."""
+    return f"Nothing changed for ticket {ticket_id}: {problem.rstrip('.')}."
+
+
+def reply_no_ticket(number: str | None) -> str:
+    """To an AGAIN naming no ticket of this landlord's (or from a phone that is no
+    landlord's): the same words whether or not that ticket exists elsewhere."""
+    if number:
+        return f"Fixline has no ticket {number} of yours to dispatch again, so nothing changed."
+    return ("Fixline has no escalated ticket of yours to dispatch again. Reply AGAIN <ticket "
+            "number> from our message.")
+
+
 HELP = {  # by who texted: vendor, tenant, landlord, or a number Fixline does not know
     "vendor": "Fixline sends maintenance jobs. Reply YES <code> to take one, NO <code> to pass, "
-              "TIME <code> <when> to set the visit, DONE <code> when finished, CANCEL <code> to "
-              "hand it back, STOP to stop messages, START to resume.",
+              "TIME <code> <when> to set the visit, QUOTE <code> <amount> to price it, DONE "
+              "<code> when finished, CANCEL <code> to hand it back, STOP to stop messages, "
+              "START to resume.",
     "tenant": "Fixline texts you about repairs at your home. To report a problem, use the link "
               "your landlord gave you. Reply STOP to stop these texts.",
     "landlord": "Fixline texts you when a repair needs you; the dashboard has the details. "
-                "Reply STOP to stop these texts.",
+                "Reply APPROVE <n> or DENY <n> to a quote, AGAIN <ticket> to ask every vendor "
+                "again, STOP to stop these texts.",
     "unknown": "This is Fixline, a maintenance dispatch service. We do not know this number: "
                "vendors, answer from the phone our offers reach. Reply STOP for no messages.",
 }

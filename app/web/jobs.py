@@ -21,9 +21,10 @@ from wtforms import MultipleFileField, SelectChoice, SelectField, StringField, T
 from wtforms.validators import Length, Optional
 
 from app import clock
-from app.booking import answers, loop, visit_times, visits
+from app.booking import answers, loop, quotes, visit_times, visits
 from app.booking.windows import parse_window
 from app.db import transaction
+from app.messaging import templates
 from app.models import Ping
 from app.web import uploads
 from app.web.forms import strip
@@ -74,6 +75,13 @@ class TimeForm(FlaskForm):
         return None
 
 
+class QuoteForm(FlaskForm):
+    """What the job will cost (CONTRACT.md §11): read exactly by app.booking.quotes."""
+
+    amount = StringField("What the job will cost, in dollars", filters=[strip], validators=[
+        Length(max=40, message="Write the amount in under 40 characters, like 350.50.")])
+
+
 class DoneForm(FlaskForm):
     photos = MultipleFileField("Photos of the finished job (optional)")
 
@@ -115,6 +123,8 @@ def render(job: Job, status: int = 200, notice: str | None = None, **forms):
     if "time_form" in forms:
         forms["time_form"].offer(job)
     forms.setdefault("done_form", DoneForm(formdata=None))
+    forms.setdefault("quote_form", QuoteForm(formdata=None))
+    quote = quotes.newest(ticket, job.ping.vendor_id) if job.state == "held" else None
     forms.setdefault("back_form", HandBackForm(formdata=None))
     page = render_template(
         "jobs/page.html", job=job, ticket=ticket, token=job.ping.token, notice=notice,
@@ -122,7 +132,9 @@ def render(job: Job, status: int = 200, notice: str | None = None, **forms):
                                                                      (ticket.category,))[0],
         severity=SEVERITY_WORDS.get(ticket.severity, (ticket.severity,))[0],
         photos=photos_shown(job), visit_span=visit_span, visit_status=visit_status,
-        max_photos=uploads.MAX_PHOTOS, example=visit_times.EXAMPLE, **forms)
+        max_photos=uploads.MAX_PHOTOS, example=visit_times.EXAMPLE, quote=quote,
+        quote_status=_sentence(templates.quote_outcome(quote)) if quote else None,
+        amount_example=quotes.EXAMPLE, **forms)
     return _private(current_app.make_response((page, status)))
 
 
@@ -212,6 +224,34 @@ def set_time(token: str):
         return render(job, 422, message, time_form=form)
     tz = job.ticket.property.timezone
     flash(f"Visit set for {visit_span(moved, tz)}. We asked the tenant to confirm.", "info")
+    return _back(token)
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+@bp.post("/<token>/quote")
+def quote(token: str):
+    """The vendor holding the job quotes its cost: approved at once within the landlord's
+    limit, else sent to the landlord (as QUOTE by SMS)."""
+    job = job_or_404(token)
+    if (visit := _held_visit(job)) is None:
+        return _back(token)
+    form = QuoteForm()
+    if not form.validate():
+        return render(job, 422, quote_form=form)
+    try:
+        made = quotes.submit(visit.id, quotes.read_amount(form.amount.data),
+                             actor=_actor(job), config=_config())
+    except quotes.BadAmount as exc:
+        message = f"{exc} Write it like {quotes.EXAMPLE} or 1,234.50; nothing was sent."
+        form.amount.errors = [message]
+        return render(job, 422, message, quote_form=form)
+    except (quotes.NotHolder, LookupError):
+        flash(NOT_YOURS, "error")
+        return _back(token)
+    flash(_sentence(templates.quote_outcome(made)), "info")
     return _back(token)
 
 
