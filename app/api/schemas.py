@@ -38,7 +38,7 @@ NotifyChannel = Literal["sms", "voice", "email"]
 ConfirmationMethod = Literal["sms", "voice", "manual", "api"]
 BookingMethod = Literal["sms", "voice", "manual", "api", "web"]  # web: the job page's Accept
 AppointmentStatus = Literal["tentative", "confirmed", "completed", "cancelled", "no_show"]
-QuoteStatus = Literal["pending", "approved", "denied", "replaced"]
+QuoteStatus = Literal["pending", "approved", "denied", "replaced", "withdrawn"]
 RecipientType = Literal["tenant", "landlord", "vendor"]
 
 # Whitespace as Python reads it (str.strip, re's \s), spelled out in app/phones.py: the patterns
@@ -488,7 +488,9 @@ class TicketQuote(Schema):
     amount: MoneyOut
     status: QuoteStatus = Field(description="pending (the landlord is asked), approved (at "
                                             "once within the limit, or by the landlord), "
-                                            "denied, or replaced by a newer quote")
+                                            "denied, replaced by a newer quote, or "
+                                            "withdrawn (the vendor gave the job up, or the "
+                                            "ticket was cancelled, before a decision)")
     submitted_at: Instant
     decided_at: Instant | None
 

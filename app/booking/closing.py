@@ -7,7 +7,7 @@ people involved after commit (app/booking/handlers.py, app/messaging/notices.py)
 from __future__ import annotations
 
 from app import events
-from app.booking import loop, transitions, visits
+from app.booking import loop, quotes, transitions, visits
 from app.booking.appointments import active_appointment
 from app.db import transaction
 from app.models import Ping, Ticket
@@ -41,6 +41,7 @@ def cancel(ticket: Ticket, *, actor: str, reason: str | None = None) -> Ticket:
                                        .where(Ping.ticket == ticket, Ping.outcome == "pending")
                                        .order_by(Ping.id))]
         transitions.change_status(ticket, "cancelled", actor=actor)
+        quotes.withdraw(ticket, actor=actor)
         events.emit("ticket.cancelled", ticket=ticket, actor=actor, reason=reason,
                     appointmentId=visit.id if visit else None,
                     vendorId=visit.vendor_id if visit else None, pingIds=offers)

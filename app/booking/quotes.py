@@ -17,7 +17,15 @@ from app.booking import loop, visits
 from app.config import Config
 from app.db import transaction
 from app.messaging import outbound, templates
-from app.models import ACTIVE_APPOINTMENT_STATUSES, Appointment, Question, Quote, Ticket
+from app.models import (
+    ACTIVE_APPOINTMENT_STATUSES,
+    Appointment,
+    Property,
+    Question,
+    Quote,
+    Ticket,
+    Vendor,
+)
 from app.prepared import Param, Prepared
 
 EXAMPLE = "350.50"
@@ -223,6 +231,23 @@ def locked(quote_id: int) -> tuple[Quote | None, Ticket | None]:
     ticket = loop.lock(ticket_id) if ticket_id is not None else None
     quote = Quote.find(quote_id) if ticket is not None else None
     return (quote, ticket) if quote is not None else (None, None)
+
+
+def waiting(landlord_id: int, limit: int = 20) -> list[Quote]:
+    """A landlord's quotes waiting for their decision, oldest first, with ticket and vendor."""
+    return list(Quote.select(Quote, Ticket, Property, Vendor)
+                .join(Ticket).join(Property).switch(Quote).join(Vendor)
+                .where(Ticket.landlord == landlord_id, Quote.status == "pending")
+                .order_by(Quote.submitted_at, Quote.id).limit(limit))
+
+
+def withdraw(ticket: Ticket, *, actor: str) -> None:
+    """The job went from the vendor (handed back, a no-show, cancelled): a quote still waiting
+    for the landlord is withdrawn and their question closed (in the caller's transaction)."""
+    waiting = PENDING_OF.first(ticket=ticket)
+    if waiting is not None:
+        DECIDE.execute(id=waiting.id, status="withdrawn", at=clock.now(), by=actor)
+        _close_question(ticket, "withdrawn")
 
 
 def _close_question(ticket: Ticket, answer: str) -> None:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from peewee import fn
 
 from app import clock, events
-from app.booking import loop, questions, schedule, selection, transitions
+from app.booking import loop, questions, quotes, schedule, selection, transitions
 from app.booking.appointments import active_appointment
 from app.booking.dispatch import PingRefused, send_ping
 from app.booking.sla import escalation_deadline
@@ -375,9 +375,10 @@ def came(question_id: int, yes: bool, *, actor: str, config: Config) -> str:
 
 
 def _end(visit: Appointment, status: str) -> None:
-    """A visit that will not happen: its deadlines and questions end with it."""
+    """A visit that will not happen: its deadlines, questions and waiting quote end with it."""
     _save(visit, status=status, cancelled_at=clock.now(), remind_at=None, no_show_at=None)
     questions.close_about(visit, status)
+    quotes.withdraw(visit.ticket, actor="system")
 
 
 def held_by(ticket: Ticket, vendor_id: int) -> Appointment | None:

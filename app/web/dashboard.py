@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from flask import Blueprint, current_app, g, render_template, request, url_for
 from peewee import Case, fn
 
-from app import clock, faults
-from app.booking import transitions
+from app import clock, faults, money
+from app.booking import quotes, transitions
 from app.booking.metrics import spread, ticket_metrics
 from app.messaging import spend
 from app.models import Event, Landlord, Property, Tenant, Ticket
@@ -201,6 +201,7 @@ def index():
             "dashboard/_board.html" if polled else "dashboard/index.html",
             groups=board, metrics=ticket_metrics(landlord), chart=chart, charted=charted,
             visits=visit_board.lists(landlord, now, current_app.extensions["fixline"]),
+            waiting_quotes=quotes.waiting(landlord.id), money=money.show,
             poll_url=url_for(".index", v=stamp, t=tick), ticket_url=ticket_url,
             announcement=announcement(board) if changed else None,
             stuck=[(f, faults.describe(f)) for f in faults.parked(landlord=landlord.id)],

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from flask import current_app, flash, g, redirect, request, url_for
 
-from app import events, faults
-from app.booking import closing, loop, selection, transitions, visits
+from app import events, faults, money
+from app.booking import closing, loop, quotes, selection, transitions, visits
 from app.booking.appointments import AlreadyBooked, appointments_of, book
 from app.booking.dispatch import PingRefused, pings_of
-from app.models import Appointment, Message, Ticket, TicketPhoto, Vendor
+from app.models import Appointment, Message, Quote, Ticket, TicketPhoto, Vendor
 from app.web import names, uploads, visit_view
 from app.web.forms import AssignForm, RescheduleForm
 from app.web.intake import local_span
@@ -83,6 +83,7 @@ def _whole_page(ticket: Ticket, form: AssignForm | None, live: dict,
         stuck=[(f, faults.describe(f)) for f in faults.parked(ticket=ticket.id)],
         max_attempts=faults.MAX_ATTEMPTS,
         considered=selection.considered(ticket),  # who was considered: the rules that chose
+        quotes=quotes.of_ticket(ticket), money=money.show,
     )
 
 
@@ -197,6 +198,26 @@ def _shown_visit(ticket: Ticket, value: str | None) -> Appointment | None:
     if visit is None:
         flash("This visit is no longer on the ticket. Here is the latest.", "error")
     return visit
+
+
+@bp.post("/<int:ticket_id>/quotes/<int:quote_id>/<any(approve, deny):decision>")
+def decide_quote(ticket_id: int, quote_id: int, decision: str):
+    """Approve or deny a vendor's quote (the same as APPROVE n / DENY n by SMS)."""
+    ticket = owned_ticket(ticket_id)
+    owned_or_404(Quote.select().where(Quote.id == quote_id, Quote.ticket == ticket))
+    decide = quotes.approve if decision == "approve" else quotes.deny
+    try:
+        outcome = decide(quote_id, actor=_actor())
+    except quotes.QuoteClosed as exc:
+        flash(f"Not {quotes.DECIDED[decision]}: the quote is already {exc.status}.", "error")
+    else:
+        done = quotes.DECIDED[decision]
+        flash(f"Quote {done}; the vendor is told." if outcome != "already"
+              else f"The quote was already {done}.", "info")
+    next_page = request.form.get("next")
+    if next_page == "dashboard":
+        return redirect(url_for("dashboard.index"), code=303)
+    return _back(ticket)
 
 
 @bp.post("/<int:ticket_id>/visit/time")

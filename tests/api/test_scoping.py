@@ -1,11 +1,12 @@
 """Two landlords: another landlord's object is 404 by path, 422 by body, and never touched."""
 
 import re
+from decimal import Decimal
 
 import pytest
 
 from app.api import ROUTES
-from app.models import Appointment
+from app.models import Appointment, Quote
 from tests.api.conftest import error_of, snapshot
 
 # (method, path template, body template, expected status, field named on a 422).
@@ -20,6 +21,9 @@ MATRIX = [
      404, None),
     ("POST", "/api/appointments/{appointment}/cancel", None, 404, None),
     ("POST", "/api/appointments/{appointment}/complete", None, 404, None),
+    ("GET", "/api/vendors/{vendor}/scorecard", None, 404, None),
+    ("POST", "/api/quotes/{quote}/approve", None, 404, None),
+    ("POST", "/api/quotes/{quote}/deny", None, 404, None),
     ("GET", "/api/vendors/{vendor}", None, 404, None),
     ("PUT", "/api/vendors/{vendor}", {"name": "Hijacked", "active": False}, 404, None),
     ("DELETE", "/api/vendors/{vendor}", None, 404, None),
@@ -62,7 +66,9 @@ def _fill(value, ids: dict[str, int]):
 def ids(theirs, home, ticket, vendor) -> dict[str, int]:
     visit = Appointment.create(ticket=theirs.ticket, vendor=theirs.vendor, status="tentative",
                                confirmation_method="manual")
-    return {"appointment": visit.id,
+    quote = Quote.create(ticket=theirs.ticket, appointment=visit, vendor=theirs.vendor,
+                         amount=Decimal("900.00"), status="pending")
+    return {"appointment": visit.id, "quote": quote.id,
             "ticket": theirs.ticket.id, "vendor": theirs.vendor.id, "tenant": theirs.tenant.id,
             "property": theirs.property.id, "landlord": theirs.landlord.id,
             "my_ticket": ticket.id, "my_vendor": vendor.id, "my_property": home[0].id}

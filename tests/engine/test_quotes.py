@@ -301,3 +301,16 @@ def test_the_timeline_shows_quotes_as_money(asked, config):
     assert events.summarize(submitted) == "Ann Plumbing quoted $1,234.50"
     assert events.summarize(approved) == "Quote of $1,234.50 from Ann Plumbing approved (by the " \
                                          "landlord)"
+
+
+def test_a_waiting_quote_is_withdrawn_when_the_vendor_hands_the_job_back(bus, config, asked):
+    """The landlord is no longer asked about a job its vendor gave up."""
+    visits.hand_back(asked.appointment_id, actor=f"vendor:{asked.vendor_id}", config=config)
+    assert Quote.get_by_id(asked.id).status == "withdrawn"
+    assert open_landlord_questions(asked.ticket_id) == []
+
+
+def test_a_waiting_quote_is_withdrawn_when_the_ticket_is_cancelled(bus, config, asked):
+    closing.cancel(Ticket.get_by_id(asked.ticket_id), actor="landlord:1")
+    assert Quote.get_by_id(asked.id).status == "withdrawn"
+    assert open_landlord_questions(asked.ticket_id) == []

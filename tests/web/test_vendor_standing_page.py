@@ -181,7 +181,8 @@ def test_the_property_form_takes_postal_code_and_limits(landlord_client, csrf_to
     assert prop.emergency_approval_limit == Decimal("0.10")
     html = landlord_client.get("/properties/").get_data(as_text=True)
     row = row_of(html, "9 Oak Ave")
-    assert '<td class="postal-code">63130</td>' in row and "<td>$1,250.50</td>" in row and "<td>$0.10</td>" in row
+    assert '<td class="postal-code">63130</td>' in row
+    assert "<td>$1,250.50</td>" in row and "<td>$0.10</td>" in row
     form = landlord_client.get(f"/properties/{prop.id}/edit").get_data(as_text=True)
     assert 'value="1250.50"' in form and 'value="0.10"' in form and 'value="63130"' in form
     cleared = landlord_client.post(f"/properties/{prop.id}/edit", data={
