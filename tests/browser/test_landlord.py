@@ -25,8 +25,8 @@ def accept_in_simulator(open_page, live, ticket_id: int) -> dict:
     log_in(phones, live)  # the simulator shows the logged-in landlord's vendors only
     phones.goto(live.url("/simulator/"))
     phones.locator(".offer", has_text=ping["code"]).get_by_role("button", name="Accept").click()
-    expect(phones.locator(".phone", has_text=ping["vendorName"])).to_contain_text(
-        f"You have job {ping['code']}", timeout=WAIT)
+    card = phones.locator(".phone", has=phones.get_by_role("heading", name=ping["vendorName"]))
+    expect(card).to_contain_text(f"You have job {ping['code']}", timeout=WAIT)
     return ping
 
 
@@ -101,7 +101,8 @@ def test_a_vendor_added_on_the_vendors_page_gets_the_next_ping(live, open_page):
     page.get_by_label("Priority").fill("1")
     page.get_by_role("button", name="Add vendor").click()
     page.wait_for_url(re.compile(r"/vendors/$"))
-    expect(page.get_by_role("rowheader", name="Appliance Angels")).to_be_visible()
+    expect(page.get_by_role("region", name="Vendors table").get_by_role(
+        "rowheader", name="Appliance Angels")).to_be_visible()
     screenshot(page, "vendors")
 
     ticket = live.report("Alice Johnson", "appliance", description="Fridge is warm")

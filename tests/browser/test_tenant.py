@@ -62,8 +62,8 @@ def test_tenant_reports_with_a_photo_and_sees_the_booking_arrive(live, open_page
     expect(offer).to_be_visible()
     screenshot(phones, "simulator")
     offer.get_by_role("button", name="Accept").click()
-    expect(phones.locator(".phone", has_text=ping["vendorName"])
-           ).to_contain_text(f"You have job {ping['code']}", timeout=UPDATE_SECONDS * 1000)
+    card = phones.locator(".phone", has=phones.get_by_role("heading", name=ping["vendorName"]))
+    expect(card).to_contain_text(f"You have job {ping['code']}", timeout=UPDATE_SECONDS * 1000)
 
     expect(status).to_contain_text(f"Booked: {ping['vendorName']}",
                                    timeout=UPDATE_SECONDS * 1000)
