@@ -200,9 +200,19 @@ def _shown_visit(ticket: Ticket, value: str | None) -> Appointment | None:
     return visit
 
 
-@bp.post("/<int:ticket_id>/quotes/<int:quote_id>/<any(approve, deny):decision>")
-def decide_quote(ticket_id: int, quote_id: int, decision: str):
-    """Approve or deny a vendor's quote (the same as APPROVE n / DENY n by SMS)."""
+@bp.post("/<int:ticket_id>/quotes/<int:quote_id>/approve")
+def approve_quote(ticket_id: int, quote_id: int):
+    """Approve a vendor's quote (the same as APPROVE n by SMS)."""
+    return _decide_quote(ticket_id, quote_id, "approve")
+
+
+@bp.post("/<int:ticket_id>/quotes/<int:quote_id>/deny")
+def deny_quote(ticket_id: int, quote_id: int):
+    """Deny a vendor's quote (the same as DENY n by SMS)."""
+    return _decide_quote(ticket_id, quote_id, "deny")
+
+
+def _decide_quote(ticket_id: int, quote_id: int, decision: str):
     ticket = owned_ticket(ticket_id)
     owned_or_404(Quote.select().where(Quote.id == quote_id, Quote.ticket == ticket))
     decide = quotes.approve if decision == "approve" else quotes.deny

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import tempfile
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,10 +21,12 @@ from app import create_app
 from app.api.auth import mint
 from app.booking import loop
 from app.models import (
+    Appointment,
     Event,
     Fault,
     Message,
     Property,
+    Quote,
     Tenant,
     Ticket,
     TicketPhoto,
@@ -221,8 +224,12 @@ def world(app, seeded, landlord_client):
     assert Message.select().where(Message.to_number == "+15553334444").exists()
     fault = Fault.create(kind="ticket", row_id=ticket.id, ticket=ticket, landlord=seeded,
                          attempts=5, error=payload("fault error"), failed_at=ticket.created_at)
+    visit = Appointment.create(ticket=ticket, vendor=Vendor.get_by_id(vendor.get_json()["id"]),
+                               status="cancelled", confirmation_method="manual")
+    quote = Quote.create(ticket=ticket, appointment=visit, vendor=visit.vendor,
+                         amount=Decimal("900.00"), status="pending")
     return {
-        "fault_id": fault.id,
+        "fault_id": fault.id, "quote_id": quote.id,
         "ticket_id": ticket.id, "token": tenant_row.intake_token,
         "photo_id": TicketPhoto.get(TicketPhoto.ticket == ticket).id,
         "vendor_id": vendor.get_json()["id"], "tenant_id": tenant_row.id,
