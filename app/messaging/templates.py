@@ -362,14 +362,17 @@ def reply_yes_unreadable(code: str, problem: str) -> str:
             f"for example YES {code} tomorrow 9:30am.")
 
 
+def _the_job(code: str | None) -> str:
+    return f"job {code}" if code else "the job"
+
+
 def reply_done(code: str | None) -> str:
-    return f"Thanks: job {code or ''} is marked done. We asked the tenant to rate it.".replace(
-        "job  is", "the job is")
+    return f"Thanks: {_the_job(code)} is marked done. We asked the tenant to rate it."
 
 
 def reply_handed_back(code: str | None) -> str:
-    return (f"OK: you handed back job {code or ''}. We told the landlord and the tenant and are "
-            "asking another vendor.").replace("job  We", "the job. We")
+    return (f"OK: you handed back {_the_job(code)}. We told the landlord and the tenant and are "
+            "asking another vendor.")
 
 
 def reply_already_handed_back(code: str | None) -> str:
