@@ -33,6 +33,8 @@ SUMMARIES = {
     "vendor.declined": "{vendor} declined",
     "vendor.timed_out": "{vendor} did not answer in time",
     "vendor.confirmed": "{vendor} said YES",
+    "dispatch.waiting": "Every vendor to ask is off work: the first is asked {when}",
+    "dispatch.round": "Round {round}: vendors who did not answer are asked again {when}",
     "appointment.confirmed": "Tentative appointment with {vendor}",
     "notification.sent": "{channel} to {to}: {preview}",
     "notification.failed": "{channel} to {to} failed: {error}",

@@ -17,8 +17,10 @@ from app.models import Fault, Ticket
 log = logging.getLogger(__name__)
 
 # alert: a ticket's repeated alert; visit: an appointment's reminder; visit_check: its
-# no-show question; insurance: a vendor's insurance notice
-KINDS = ("ticket", "event", "message", "ping", "alert", "visit", "visit_check", "insurance")
+# no-show question; insurance: a vendor's insurance notice; dispatch: a ticket's wait for
+# hours or the next round (rounds)
+KINDS = ("ticket", "event", "message", "ping", "alert", "visit", "visit_check", "insurance",
+         "dispatch")
 BACKOFF_SECONDS = (2, 15, 60, 300)  # waits before the 2nd … 5th try
 MAX_ATTEMPTS = len(BACKOFF_SECONDS) + 1
 ERROR_CHARS = 1000
@@ -140,6 +142,8 @@ def describe(fault: Fault) -> str:
         return "repeating the escalation alert"
     if fault.kind == "visit":
         return "sending the visit reminder"
+    if fault.kind == "dispatch":
+        return "asking the next vendor after a wait"
     if fault.kind == "visit_check":
         return "asking the tenant whether the vendor came"
     if fault.kind == "insurance":

@@ -244,3 +244,23 @@ def describe(schedule: Schedule) -> str:
         "all day" if (s, e) == (0, 1440) else f"{_clock(s)}–{_clock(e)}" for s, e in spans)
         for spans, days in groups.items()]
     return ", ".join(texts) or "closed"
+
+
+def next_open(schedule: Schedule, moment: datetime, tz: str) -> datetime | None:
+    """The first (naive UTC) moment at or after moment when the schedule is open in zone tz;
+    None for a schedule that never opens. A start that clocks skip (spring forward) opens at
+    the first real moment after it."""
+    zone = ZoneInfo(tz)
+    now = _utc(moment)
+    local = now.astimezone(zone)
+    if is_open(schedule, local.weekday(), local.hour * 60 + local.minute):
+        return moment
+    for days in range(8):
+        day = local.date() + timedelta(days=days)
+        starts = sorted(start for weekday, start, _ in schedule if weekday == day.weekday())
+        for start in starts:
+            wall = datetime.combine(day, time()) + timedelta(minutes=start)
+            opens = wall.replace(tzinfo=zone).astimezone(UTC)
+            if opens > now:
+                return opens.replace(tzinfo=None)
+    return None

@@ -8,7 +8,7 @@ from datetime import datetime
 from peewee import fn
 
 from app import clock, events
-from app.booking import alerts, selection, transitions
+from app.booking import alerts, rounds, selection, transitions
 from app.booking.appointments import AlreadyBooked, book
 from app.booking.dispatch import PingRefused, send_ping
 from app.booking.windows import parse_window
@@ -37,6 +37,8 @@ LOCK = Prepared(_lock_query)
 TICKET_OF_PING = Prepared(lambda: Ping.select(Ping.ticket).where(Ping.id == Param("id")))
 PENDING = Prepared(lambda: Ping.select(Ping.id).where(Ping.ticket == Param("ticket"),
                                                       Ping.outcome == "pending").limit(1))
+ANY_PING = Prepared(lambda: Ping.select(Ping.id).where(
+    Ping.ticket == Param("ticket")).limit(1))
 FIRST_RESPONSE = Prepared(lambda: Ticket.update(
     first_response_at=Param("at", Ticket.first_response_at)).where(
     Ticket.id == Param("id"), Ticket.first_response_at.is_null()))
@@ -71,24 +73,54 @@ def start(ticket_id: int, config: Config) -> None:
 
 
 def ask_next(ticket: Ticket, config: Config, *, first: bool = False) -> Ping | None:
-    """Ping the next vendor unless one is still pending; escalate when nobody is left.
+    """Ping the next vendor unless one is still pending or asking waits (rounds); at the end
+    of a round, ask the silent again later and escalate as §10 says.
 
     Call inside a transaction holding the ticket (lock()), so one ping is open at a time.
+    first: dispatch is just starting, so nobody left means nobody fits.
     """
-    if ticket.status not in BOOKABLE:
+    if ticket.status not in BOOKABLE or rounds.waiting(ticket):
         return None
     if PENDING.scalar(ticket=ticket) is not None:
         return None
-    while (vendor := selection.next_vendor(ticket)) is not None:
+    while True:
+        up = selection.next_up(ticket)
+        if up.vendor is None:
+            break
         try:
-            return send_ping(ticket, vendor, vendor.preferred_channel, config, actor="system",
-                             event_data=selection.demotion(vendor))
+            return send_ping(ticket, up.vendor, up.vendor.preferred_channel, config,
+                             actor="system", event_data=selection.demotion(up.vendor))
         except PingRefused as exc:  # changed under us (opted out, lost its phone): skip
-            log.info("skipping vendor %s for ticket %s: %s", vendor.id, ticket.id, exc)
-            events.emit("vendor.skipped", ticket=ticket, vendorId=vendor.id, reason=str(exc))
-    if ticket.status == "dispatching":
-        escalate(ticket, NOBODY_FITS if first else NOBODY_LEFT, config)
+            log.info("skipping vendor %s for ticket %s: %s", up.vendor.id, ticket.id, exc)
+            events.emit("vendor.skipped", ticket=ticket, vendorId=up.vendor.id, reason=str(exc))
+    if up.opens_at is not None:  # a routine job: every vendor to ask is off work now
+        rounds.wait(ticket, up.opens_at)
+        return None
+    _end_of_round(ticket, config, first=first)
     return None
+
+
+def _end_of_round(ticket: Ticket, config: Config, *, first: bool) -> None:
+    """Nobody is left to ask this round: the silent are asked again after a pause while rounds
+    are left; an emergency escalates once everyone was asked, a routine job only when nobody
+    fits or everyone said NO (otherwise its SLA deadline escalates it)."""
+    again = rounds.again(ticket, config)
+    if ticket.status != "dispatching":
+        return
+    if first or ANY_PING.scalar(ticket=ticket) is None:
+        escalate(ticket, NOBODY_FITS, config)
+    elif ticket.severity == "emergency" or not (again or rounds.silent(ticket)):
+        escalate(ticket, NOBODY_LEFT, config)
+
+
+def resume(ticket_id: int, config: Config) -> bool:
+    """A ticket's wait (dispatch_at) is over: ask the next vendor; True when one was asked."""
+    with transaction():
+        ticket = lock(ticket_id)
+        if ticket is None or ticket.dispatch_at is None or rounds.waiting(ticket):
+            return False
+        rounds.clear(ticket)
+        return ask_next(ticket, config) is not None
 
 
 def escalate(ticket: Ticket, reason: str, config: Config) -> None:
@@ -239,11 +271,13 @@ def redispatch(ticket_id: int, config: Config, *, actor: str) -> Ping | None:
         if pending is not None:
             raise PingRefused(f"{pending.vendor.name} still holds the offer; wait for their "
                               "answer or for it to time out")
+        rounds.clear(ticket)  # the landlord asks now: no waiting out a pause
         if not selection.candidates(ticket):
-            last = Ping.select(fn.MAX(Ping.id)).where(Ping.ticket == ticket).scalar()
-            if last is not None:
-                events.emit(selection.ROUND_RESTARTED, ticket=ticket, actor=actor, afterPingId=last)
+            rounds.fresh_start(ticket, actor)
         ping = ask_next(ticket, config)
+        if ping is None and rounds.waiting(ticket):
+            raise PingRefused("every matching vendor is off work now; the first is asked "
+                              "when their hours begin")
         if ping is None:
             raise PingRefused(NOBODY_FITS)
     return ping

@@ -9,7 +9,7 @@ vendors already ruled out, then applies the Python rules to the rest. Either is 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from peewee import SQL, Case, NodeList, Select, fn
 
 from app import clock
-from app.booking.hours import describe, open_at, overlaps
+from app.booking.hours import describe, next_open, open_at, overlaps
 from app.booking.windows import LONE_HOURS, parse_window
 from app.models import (
     ACTIVE_APPOINTMENT_STATUSES,
@@ -32,6 +32,7 @@ from app.prepared import Param, Prepared
 
 GAVE_UP = ("cancelled", "no_show")  # a vendor whose visit for the ticket ended so: not asked again
 ROUND_RESTARTED = "dispatch.restarted"  # the landlord began a new round of asking (loop.redispatch)
+ROUND_BEGUN = "dispatch.round"  # §10: the next round asks again those who did not answer (rounds)
 EMERGENCY_SPAN = timedelta(hours=2)  # an emergency's visit: from now, this long (§10 busy rule)
 TIMEOUTS_TO_DEMOTE = 3  # this many last offers timed out, every one: asked last of its priority
 NO_SHOW_MEMORY = timedelta(days=30)  # a no-show this recent: asked last of its priority
@@ -42,7 +43,7 @@ _ACTIVE = SQL("(" + ", ".join(f"'{status}'" for status in ACTIVE_APPOINTMENT_STA
 _NO_SHOW = SQL("'no_show'")
 
 LAST_RESTART = Prepared(lambda: Event.select(Event.data).where(
-    Event.ticket == Param("ticket"), Event.type == ROUND_RESTARTED).order_by(
+    Event.ticket == Param("ticket"), Event.type.in_((ROUND_RESTARTED, ROUND_BEGUN))).order_by(
     Event.id.desc()).limit(1))
 
 
@@ -77,8 +78,9 @@ class _Job:
         """The values the statements bind."""
         since, until = self.busy_span or _NO_SPAN
         day_start, day_end = _day_bounds(self.day, self.tz)
+        after, answers_after = round_marks(self.ticket)
         return dict(landlord=self.ticket.landlord_id, ticket=self.ticket.id,
-                    after=round_start(self.ticket), trade=f'%"{self.ticket.category}"%',
+                    after=after, answers_after=answers_after, trade=f'%"{self.ticket.category}"%',
                     today=self.today, since=since, until=until, lone_since=since - _LONE_VISIT,
                     day_start=day_start, day_end=day_end,
                     no_show_since=self.now - NO_SHOW_MEMORY)
@@ -129,6 +131,14 @@ def _asked_this_round():
     """Offered this ticket in this round (a landlord's "dispatch again" can start a new one)."""
     return Vendor.id.in_(Ping.select(Ping.vendor).where(
         Ping.ticket == Param("ticket"), Ping.id > Param("after")))
+
+
+def _answered_here():
+    """Said NO to this ticket, or could not be reached, since the last fresh start: a new
+    round asks again only those who did not answer (§10)."""
+    return Vendor.id.in_(Ping.select(Ping.vendor).where(
+        Ping.ticket == Param("ticket"), Ping.id > Param("answers_after"),
+        Ping.outcome.in_(("declined", "failed"))))
 
 
 # --- the rules decided in Python, on the row
@@ -189,6 +199,7 @@ RULES = (
     Rule("cancelled_here", lambda v, j: "visit for this job cancelled",
          sql=lambda: _ended_here("cancelled")),
     Rule("asked", lambda v, j: "already asked this round", sql=_asked_this_round),
+    Rule("answered", lambda v, j: "said no, or could not be reached", sql=_answered_here),
 )
 
 
@@ -254,10 +265,15 @@ def _day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
                  for d in (day, day + timedelta(days=1)))
 
 
-def round_start(ticket: Ticket) -> int:
-    """The last ping id before the current round of asking; 0 in the first round."""
+def round_marks(ticket: Ticket) -> tuple[int, int]:
+    """(after, answers_after): the last ping id before the current round of asking, and
+    before the last fresh start (the landlord's, a reopening), whose NO answers still stand;
+    0 and 0 in the first round."""
     restart = LAST_RESTART.first(ticket=ticket)
-    return int(restart.data.get("afterPingId", 0)) if restart else 0
+    if restart is None:
+        return 0, 0
+    after = int(restart.data.get("afterPingId", 0))
+    return after, int(restart.data.get("answersAfter", after))
 
 
 def _applies(rule: Rule, vendor: Vendor, job: _Job) -> bool:
@@ -276,43 +292,77 @@ def _demotion(vendor: Vendor, job: _Job) -> str | None:
     return "; ".join(why) or None
 
 
-def considered(ticket: Ticket, now: datetime | None = None, *,
-               to_ask_only: bool = False) -> list[Consideration]:
+def considered(ticket: Ticket, now: datetime | None = None) -> list[Consideration]:
     """Every vendor of the ticket's landlord, in the order they would be asked, each with why
-    they are not asked (if so) and why they come late in their priority (if so).
-
-    to_ask_only keeps only the vendors to ask (candidates()): the SQL rules are the
-    statement's WHERE, the Python ones stop at the first that applies, no reason is written.
-    """
+    they are not asked (if so) and why they come late in their priority (if so)."""
     job = _Job.of(ticket, now or clock.now())
     found = []
-    for vendor in (NOT_YET_ASKED if to_ask_only else CONSIDERED).rows(**job.params()):
-        if to_ask_only:  # NOT_YET_ASKED applied the SQL rules
-            if any(rule.test(vendor, job) for rule in RULES if rule.test):
-                continue
-            reasons = ()
-        else:
-            reasons = tuple(rule.explain(vendor, job) for rule in RULES
-                            if _applies(rule, vendor, job))
+    for vendor in CONSIDERED.rows(**job.params()):
+        reasons = tuple(rule.explain(vendor, job) for rule in RULES
+                        if _applies(rule, vendor, job))
         vendor.demoted_why = _demotion(vendor, job)
         found.append(Consideration(vendor, reasons, vendor.demoted_why))
     found.sort(key=lambda c: (c.vendor.priority, c.demoted is not None))  # stable: rotation
     return found
 
 
+def _to_ask(job: _Job) -> Iterator[Vendor]:
+    """The vendors no rule rules out, in asking order, read only as far as the caller goes:
+    NOT_YET_ASKED applied the SQL rules and orders by priority; a demoted vendor waits until
+    the rest of its priority has been offered."""
+    held: list[Vendor] = []
+    priority = None
+    for vendor in NOT_YET_ASKED.each(**job.params()):
+        if vendor.priority != priority:
+            yield from held
+            held, priority = [], vendor.priority
+        if any(rule.test(vendor, job) for rule in RULES if rule.test):
+            continue
+        vendor.demoted_why = _demotion(vendor, job)
+        if vendor.demoted_why:
+            held.append(vendor)
+        else:
+            yield vendor
+    yield from held
+
+
 def candidates(ticket: Ticket, now: datetime | None = None) -> list[Vendor]:
-    """Vendors still to ask, best first: the considered() vendors no rule rules out."""
-    return [c.vendor for c in considered(ticket, now, to_ask_only=True)]
+    """Vendors still to ask this round, best first: those no rule rules out."""
+    return list(_to_ask(_Job.of(ticket, now or clock.now())))
+
+
+@dataclass(frozen=True)
+class NextUp:
+    """Whom to ask now, or, when a routine job's vendors are all off work, when one starts."""
+
+    vendor: Vendor | None  # ask this one now; its demoted_why says why it came late
+    opens_at: datetime | None = None  # no one to ask now: the first vendor's hours open then
+
+
+def next_up(ticket: Ticket, now: datetime | None = None) -> NextUp:
+    """The next vendor to ask: the first candidate, but for a routine job the first one
+    inside their working hours now (§10); NextUp(None, None) when nobody is left this round."""
+    job = _Job.of(ticket, now or clock.now())
+    opens_at = None
+    waiting = _to_ask(job)
+    try:
+        for vendor in waiting:
+            if ticket.severity == "emergency" or open_at(vendor.schedule, job.now, job.tz):
+                return NextUp(vendor)
+            opens = next_open(vendor.schedule, job.now, job.tz)
+            if opens is not None and (opens_at is None or opens < opens_at):
+                opens_at = opens
+    finally:
+        waiting.close()  # the cursor goes now, not when the generator is collected
+    return NextUp(None, opens_at)
 
 
 def next_vendor(ticket: Ticket, now: datetime | None = None) -> Vendor | None:
-    """The one vendor to ask next, or None when nobody is left; its demoted_why says why it
-    comes after the others of its priority (None when it does not): see demotion()."""
-    found = candidates(ticket, now)
-    return found[0] if found else None
+    """The one vendor to ask now (next_up), or None."""
+    return next_up(ticket, now).vendor
 
 
 def demotion(vendor: Vendor) -> dict:
-    """The vendor.pinged fields for a vendor chosen by next_vendor (§10): demoted and why."""
+    """The vendor.pinged fields for a vendor chosen by next_up (§10): demoted and why."""
     why = getattr(vendor, "demoted_why", None)
     return {"demoted": True, "demotedWhy": why} if why else {}

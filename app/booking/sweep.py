@@ -47,6 +47,12 @@ def expire_pings(config: Config) -> int:
                      Ping.outcome == "pending")
 
 
+def resume_dispatch(config: Config) -> int:
+    """Tickets whose wait for a vendor's hours or the next round is over ask the next vendor."""
+    return _each_due("dispatch", Ticket, Ticket.dispatch_at,
+                     lambda ticket_id: loop.resume(ticket_id, config))
+
+
 def escalate_overdue(config: Config) -> int:
     """Unbooked tickets past their SLA deadline go to the landlord."""
     return _each_due("ticket", Ticket, Ticket.escalate_at,
@@ -162,6 +168,7 @@ def run(config: Config) -> dict[str, int]:
     parts = {
         "republished": republish_events,
         "expired": lambda: expire_pings(config),
+        "resumed": lambda: resume_dispatch(config),
         "escalated": lambda: escalate_overdue(config),
         "alerted": lambda: repeat_alerts(config),
         "reminded": lambda: remind_visits(config),

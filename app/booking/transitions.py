@@ -90,6 +90,8 @@ def change_status(
         values[stamp] = at
     if target not in UNBOOKED:  # booked, escalated or closed: the SLA clock stops
         values["escalate_at"] = None
+    if target in NO_OFFERS:  # nobody is to be asked any more (rounds)
+        values["dispatch_at"] = None
     values.update(changes)
     previous = STATUS.scalar(id=ticket.id)
     if previous is None or not allowed(previous, target):

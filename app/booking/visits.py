@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from peewee import fn
-
 from app import clock, events
-from app.booking import loop, questions, quotes, schedule, selection, transitions
+from app.booking import loop, questions, quotes, rounds, schedule, transitions
 from app.booking.appointments import active_appointment
 from app.booking.dispatch import PingRefused, send_ping
 from app.booking.sla import escalation_deadline
@@ -305,9 +303,7 @@ def reopen(ticket_id: int, *, actor: str, config: Config) -> str:
 
 def _new_round(ticket: Ticket, actor: str) -> None:
     """Everyone may be asked again (a reopened job is a new job)."""
-    last = Ping.select(fn.MAX(Ping.id)).where(Ping.ticket == ticket).scalar()
-    if last is not None:
-        events.emit(selection.ROUND_RESTARTED, ticket=ticket, actor=actor, afterPingId=last)
+    rounds.fresh_start(ticket, actor)
 
 
 def _redispatch(ticket: Ticket, actor: str, config: Config) -> None:

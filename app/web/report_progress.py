@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from app.booking import selection
+from app.booking import rounds, selection
 from app.booking.appointments import active_appointment
 from app.models import Appointment, Event, Ping, Ticket
 
@@ -21,6 +22,8 @@ class Progress:
     of: int = 0  # how many vendors in all, as far as is known now
     appointment: Appointment | None = None  # the visit booked (or done)
     reason: str | None = None  # why it was cancelled, when the landlord said
+    next_ask_at: datetime | None = None  # asking waits until then (rounds, §10)
+    waits_for: str | None = None  # "hours": vendors' working hours; "round": the next round
 
     @property
     def final(self) -> bool:
@@ -37,7 +40,8 @@ class Progress:
         """Changes whenever what the tenant sees changes (the poll answers 204 otherwise)."""
         visit = self.appointment
         when = visit.starts_at.isoformat() if visit and visit.starts_at else ""
-        return f"{self.state}:{self.asking}:{self.of}:{visit.id if visit else 0}:{when}"
+        return (f"{self.state}:{self.asking}:{self.of}:{visit.id if visit else 0}:{when}:"
+                f"{self.next_ask_at.isoformat() if self.next_ask_at else ''}")
 
 
 def _visit_done(ticket: Ticket) -> Appointment | None:
@@ -58,6 +62,18 @@ def cancel_reason(ticket: Ticket) -> str | None:
     return reason.strip() or None if isinstance(reason, str) else None
 
 
+def _wait(ticket: Ticket) -> dict:
+    """When asking waits (dispatch_at) and for what, as Progress fields; {} when it does not."""
+    if not rounds.waiting(ticket):
+        return {}
+    last = (Event.select(Event.type)
+            .where(Event.ticket == ticket,
+                   Event.type.in_((rounds.WAITING, selection.ROUND_BEGUN)))
+            .order_by(Event.id.desc()).first())
+    why = "hours" if last is not None and last.type == rounds.WAITING else "round"
+    return {"next_ask_at": ticket.dispatch_at, "waits_for": why}
+
+
 def progress(ticket: Ticket) -> Progress:
     status = ticket.status
     if status == "scheduled":
@@ -67,11 +83,11 @@ def progress(ticket: Ticket) -> Progress:
     if status == "cancelled":
         return Progress("cancelled", reason=cancel_reason(ticket))
     if status == "escalated":
-        return Progress("escalated")
+        return Progress("escalated", **_wait(ticket))
     if status == "new":
         return Progress("received")
     asked = Ping.select().where(Ping.ticket == ticket).count()
     pending = Ping.select().where(Ping.ticket == ticket, Ping.outcome == "pending").exists()
     if not pending:
-        return Progress("contacting")
+        return Progress("contacting", **_wait(ticket))
     return Progress("contacting", asking=asked, of=asked + len(selection.candidates(ticket)))

@@ -56,10 +56,10 @@ def test_one_poisoned_row_of_each_kind_harms_nobody_else(
             raise RuntimeError(POISON)
         return real_escalated(ticket, *args)
 
-    def candidates(ticket, *args):
+    def next_up(ticket, *args):
         if ticket.id == bad_ping_ticket.id:
             raise OverflowError(POISON)
-        return real_candidates(ticket, *args)
+        return real_next_up(ticket, *args)
 
     def start(event, config):
         if event.ticket_id == bad_event_ticket.id:
@@ -71,10 +71,10 @@ def test_one_poisoned_row_of_each_kind_harms_nobody_else(
             raise UnicodeError(POISON)  # the tenant's "your landlord is on it" notice
         return real_send(self, message, config)
 
-    real_escalated, real_candidates = notices.escalated, selection.candidates
+    real_escalated, real_next_up = notices.escalated, selection.next_up
     real_start, real_send = handlers.start_dispatch, channels.Outbox.send
     poison.setattr(notices, "escalated", escalated)
-    poison.setattr(selection, "candidates", candidates)
+    poison.setattr(selection, "next_up", next_up)
     poison.setitem(events.HANDLERS, "intake.completed", start)
     poison.setattr(channels.Outbox, "send", send)
 
@@ -86,9 +86,11 @@ def test_one_poisoned_row_of_each_kind_harms_nobody_else(
     run_for(bus, config, fake_clock, 21 * MINUTE)
 
     # Everyone else's deadlines fired: the emergencies escalated to the landlord at five
-    # minutes, with their messages sent, and offers timed out and went to the next vendor.
+    # minutes, with their messages sent, and offers timed out and went to the next vendor,
+    # round after round (§10).
     for ticket in healthy:
-        assert sorted(asked(ticket)) == [("First", "timed_out"), ("Second", "timed_out")]
+        assert sorted(asked(ticket)) == sorted(
+            [("First", "timed_out"), ("Second", "timed_out")] * config.dispatch_rounds)
         assert fresh(ticket).status == "escalated"
         # The SMS and the call, then (nobody acknowledged) the SMS again at 5, 10, 15 minutes.
         assert [(m.channel, m.status) for m in messages_to("landlord", ticket)] == [
@@ -164,8 +166,10 @@ def test_a_window_stored_before_the_bound_no_longer_breaks_dispatch(
     Ticket.update(window="9999-12-31 1-2pm").where(Ticket.id == ticket.id).execute()
     bus.run_events()
     assert asked(ticket) == [("Plumber", "pending")]
-    run_for(bus, config, fake_clock, 11 * MINUTE)
-    assert asked(ticket) == [("Plumber", "timed_out")]
+    run_for(bus, config, fake_clock, 15 * MINUTE)  # every round of asking
+    assert asked(ticket) == [("Plumber", "timed_out")] * config.dispatch_rounds
+    fake_clock.advance(config.routine_booking_escalation)
+    run_for(bus, config, fake_clock, 1)
     assert fresh(ticket).status == "escalated"
     assert Fault.select().count() == 0
 

@@ -219,7 +219,7 @@ def test_nobody_fits_escalates_at_once(bus, make_vendor, intake, fake_clock, ven
 def test_an_escalated_ticket_is_still_booked_by_a_late_yes(
         bus, make_vendor, intake, config, fake_clock):
     make_vendor("Only")
-    ticket = intake()
+    ticket = intake(severity="emergency")  # escalates once everyone was asked (§10)
     bus.run_events()
     only = pending(ticket)
     fake_clock.advance(config.vendor_reply_timeout + 1)
