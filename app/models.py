@@ -290,6 +290,23 @@ Appointment.add_index(
 Ping.add_index(
     Ping.index(Ping.expires_at, name="ping_pending_expires_at").where(SQL("outcome = 'pending'"))
 )
+# Choosing vendors (selection): a vendor's active visits by start (busy, visits a day), its
+# recent no-shows, its last offers; without them each lookup filters the vendor's whole history.
+Appointment.add_index(
+    Appointment.index(Appointment.vendor, Appointment.starts_at,
+                      name="appointment_vendor_active_starts")
+    .where(SQL("status IN ('tentative', 'confirmed')"))
+)
+Appointment.add_index(
+    Appointment.index(Appointment.vendor, Appointment.cancelled_at,
+                      name="appointment_vendor_no_show")
+    .where(SQL("status = 'no_show'"))
+)
+Ping.add_index(Ping.index(Ping.vendor, Ping.sent_at, name="ping_vendor_sent"))
+# A landlord's vendors in asking order (selection), so a statement with LIMIT stops early;
+# PostgreSQL's has last_offered_at NULLS FIRST, as the ORDER BY (SQLite sorts NULLs first).
+Vendor.add_index(Vendor.index(Vendor.landlord, Vendor.priority, Vendor.last_offered_at,
+                              Vendor.id, name="vendor_landlord_asking_order"))
 Ticket.add_index(
     Ticket.index(Ticket.escalate_at, name="ticket_escalate_at_open")
     .where(SQL("escalate_at IS NOT NULL"))

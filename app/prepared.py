@@ -14,7 +14,7 @@ The rows, counts and inserted ids come back exactly as peewee's own execute() gi
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from peewee import ColumnBase, Field, Query
@@ -80,11 +80,6 @@ class Prepared:
         """Every row, as the query would give them (model instances, dicts, tuples)."""
         query, cursor = self._execute(values)
         return list(query._get_cursor_wrapper(cursor))
-
-    def each(self, **values) -> Iterator:
-        """The rows one at a time, built only as far as the caller reads."""
-        query, cursor = self._execute(values)
-        yield from query._get_cursor_wrapper(cursor).iterator()
 
     def first(self, **values):
         """The first row, or None."""

@@ -1,12 +1,13 @@
-"""Candidate selection: how long selection.candidates() takes per ticket with many vendors.
+"""Candidate selection: how long selection.next_up() and candidates() take per ticket.
 
 Fills a fresh database with --vendors vendors shared by --landlords landlords (specialties,
 hours, priorities, service areas, visit limits, insurance dates, phones), --appointments visits
 spread over the last 30 and next 14 days and --pings past offers, then times candidates() once
 per ticket for --tickets new tickets (categories, severities and windows mixed) and prints
-median/p90/p99 in ms of wall and CPU time, and of the one vendor statement. SQLite by default;
+median/p90/p99 in ms of wall and CPU time of next_up() (the one vendor to ask now, what the
+booking loop calls per offer) and candidates() (the whole list). SQLite by default;
 PostgreSQL with --backend postgres (BENCH_DATABASE_URL, a fresh schema made and dropped).
---proposed-indexes adds PROPOSED_INDEXES first. See bench/README.md.
+--without-indexes drops migration 0009's indexes first. See bench/README.md.
 
     .venv/bin/python bench/selection.py --backend both --landlords 20
 """
@@ -26,7 +27,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from app import clock, create_app
 from app.booking import selection
@@ -56,16 +57,10 @@ WINDOWS = {"emergency": ("now",),
                        "anytime", "next Tuesday afternoon")}
 OUTCOMES = ("accepted", "declined", "timed_out", "timed_out", "filled", "declined")
 BATCH = 500
-# Indexes the statement could use that no migration creates yet (--proposed-indexes measures
-# them): the busy and visits-a-day checks look up a vendor's active visits by start time, the
-# reliability checks a vendor's recent no-shows and last offers by time.
-PROPOSED_INDEXES = (
-    "CREATE INDEX appointment_vendor_active_starts ON appointment (vendor_id, starts_at) "
-    "WHERE status IN ('tentative', 'confirmed')",
-    "CREATE INDEX appointment_vendor_no_show ON appointment (vendor_id, cancelled_at) "
-    "WHERE status = 'no_show'",
-    "CREATE INDEX ping_vendor_sent ON ping (vendor_id, sent_at)",
-)
+# Migration 0009's indexes for the busy, visits-a-day and reliability lookups
+# (--without-indexes drops them to measure what they change).
+SELECTION_INDEXES = ("appointment_vendor_active_starts", "appointment_vendor_no_show",
+                     "ping_vendor_sent", "vendor_landlord_asking_order")
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -173,43 +168,44 @@ def fill(args: argparse.Namespace, rng: random.Random) -> list[int]:
 
 @dataclass
 class Timings:
-    """Per ticket: candidates() in wall and CPU ms, the vendor statement's wall ms, vendors of
-    the landlord and vendors to ask."""
+    """Per ticket: next_up() (the vendor to ask now, what the booking loop calls per offer) and
+    candidates() (the whole list: the status page's "asking 2 of 5") in wall and CPU ms,
+    vendors of the landlord and vendors to ask."""
 
     wall: list[float] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)
-    statement: list[float] = field(default_factory=list)
+    outcome: list[str] = field(default_factory=list)  # asks now | waits for hours | nobody
+    list_wall: list[float] = field(default_factory=list)
+    list_cpu: list[float] = field(default_factory=list)
     vendors: list[int] = field(default_factory=list)
     to_ask: list[int] = field(default_factory=list)
 
 
+def _timed(call) -> tuple[object, float, float]:
+    """call()'s result, wall ms, CPU ms."""
+    started, cpu = time.perf_counter(), time.process_time()
+    found = call()
+    return found, (time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000
+
+
 def timed_run(ticket_ids: list[int]) -> Timings:
-    """candidates() once per ticket, on a fresh ticket row each time as the loop reads it."""
-    statement = selection.NOT_YET_ASKED
-    real_rows = statement.rows
-    spent: list[float] = []
-
-    def rows(**values):
-        started = time.perf_counter()
-        found = real_rows(**values)
-        spent.append((time.perf_counter() - started) * 1000)
-        return found
-
+    """next_up() then candidates() once per ticket, on a fresh ticket row each time as the
+    loop reads it."""
     timings = Timings()
-    statement.rows = rows
-    try:
-        for ticket_id in ticket_ids:
-            ticket = Ticket.get_by_id(ticket_id)
-            started, cpu = time.perf_counter(), time.process_time()
-            found = selection.candidates(ticket)
-            timings.wall.append((time.perf_counter() - started) * 1000)
-            timings.cpu.append((time.process_time() - cpu) * 1000)
-            timings.statement.append(spent.pop())
-            timings.vendors.append(
-                Vendor.select().where(Vendor.landlord == ticket.landlord_id).count())
-            timings.to_ask.append(len(found))
-    finally:
-        del statement.rows
+    for ticket_id in ticket_ids:
+        ticket = Ticket.get_by_id(ticket_id)
+        up, wall, cpu = _timed(lambda t=ticket: selection.next_up(t))
+        timings.wall.append(wall)
+        timings.cpu.append(cpu)
+        timings.outcome.append("asks now" if up.vendor else
+                               "waits for hours" if up.opens_at else "nobody")
+        ticket = Ticket.get_by_id(ticket_id)
+        found, wall, cpu = _timed(lambda t=ticket: selection.candidates(t))
+        timings.list_wall.append(wall)
+        timings.list_cpu.append(cpu)
+        timings.vendors.append(
+            Vendor.select().where(Vendor.landlord == ticket.landlord_id).count())
+        timings.to_ask.append(len(found))
     return timings
 
 
@@ -253,6 +249,7 @@ def database(backend: str, url: str) -> Iterator[str]:
 
 def run(backend: str, args: argparse.Namespace) -> str:
     """Fill one backend, time every ticket twice (the first pass warms caches); the report."""
+    clock.set_fake(args.at)
     with database(backend, args.database_url) as url, \
             tempfile.TemporaryDirectory(prefix="fixline-bench-inst-") as instance:
         config = Config.from_env({"DATABASE_URL": url, "REDIS_URL": "stub://",
@@ -263,9 +260,9 @@ def run(backend: str, args: argparse.Namespace) -> str:
             started = time.perf_counter()
             ticket_ids = fill(args, random.Random(args.seed))
             filled = time.perf_counter() - started
-            if args.proposed_indexes:
-                for statement in PROPOSED_INDEXES:
-                    db.obj.execute_sql(statement)
+            if args.without_indexes:
+                for name in SELECTION_INDEXES:
+                    db.obj.execute_sql(f"DROP INDEX {name}")
             db.obj.execute_sql("ANALYZE")  # statistics for the planner, as a live database has
             timed_run(ticket_ids)  # warm: SQL rendered once, pages cached
             load = os.getloadavg()[0]
@@ -275,23 +272,25 @@ def run(backend: str, args: argparse.Namespace) -> str:
             db.close()
 
     def line(name: str, values: list[float]) -> str:
-        return (f"  {name:<24} median {statistics.median(values):6.2f}  p90 "
+        return (f"  {name:<34} median {statistics.median(values):6.2f}  p90 "
                 f"{percentile(values, 90):6.2f}  p99 {percentile(values, 99):6.2f}  max "
                 f"{max(values):6.2f} ms")
 
     lines = [
         f"== {backend}: {args.vendors} vendors of {args.landlords} landlord(s), "
         f"{args.appointments} appointments, {args.pings} past offers (filled in {filled:.1f} s)"
-        + (", with the proposed indexes" if args.proposed_indexes else ""),
+        + (", WITHOUT the selection indexes" if args.without_indexes else ""),
         f"  {len(timings.wall)} tickets; vendors of the ticket's landlord "
         f"{statistics.mean(timings.vendors):.0f}, to ask {statistics.mean(timings.to_ask):.1f} "
         f"on average; load average {load:.2f} on {os.cpu_count()} cores when timing began",
-        line("candidates() wall", timings.wall),
-        line("candidates() CPU", timings.cpu)
+        line("next_up() wall", timings.wall),
+        line("next_up() CPU", timings.cpu)
         + (" (this process; the server's is not counted)" if backend == "postgres" else ""),
-        line("vendor statement wall", timings.statement),
-        "  (the rest of candidates(): hours and areas in Python, the round's start, the "
-        "property)",
+        *(line(f"  next_up() wall, {kind} ({timings.outcome.count(kind)})",
+               [w for w, o in zip(timings.wall, timings.outcome, strict=True) if o == kind])
+          for kind in ("asks now", "waits for hours", "nobody") if kind in timings.outcome),
+        line("candidates() wall", timings.list_wall),
+        line("candidates() CPU", timings.list_cpu),
     ]
     if plan:
         lines += ["  plan:", *("    " + row for row in plan.splitlines())]
@@ -312,10 +311,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--appointments", type=int, default=10000, help="visits in all (%(default)s)")
     add("--pings", type=int, default=10000, help="past offers in all (%(default)s)")
     add("--tickets", type=int, default=300, help="tickets to time (%(default)s)")
+    add("--at", type=datetime.fromisoformat, default=datetime(2026, 3, 4, 16, 0),
+        help="the clock, naive UTC (%(default)s: a Wednesday 10am in Chicago, vendors at work; "
+             "at night routine jobs wait for hours and next_up() reads every candidate)")
     add("--seed", type=int, default=11, help="random seed of the data (%(default)s)")
     add("--explain", action="store_true", help="print the vendor statement's query plan")
-    add("--proposed-indexes", action="store_true",
-        help="create PROPOSED_INDEXES first (not in any migration) to measure what they change")
+    add("--without-indexes", action="store_true",
+        help="drop migration 0009's SELECTION_INDEXES first, to measure what they change")
     add("--database-url", default=POSTGRES_URL,
         help="PostgreSQL for --backend postgres (env BENCH_DATABASE_URL; %(default)s)")
     args = parser.parse_args(argv)

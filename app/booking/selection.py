@@ -222,21 +222,26 @@ def _last_no_show():
         visit.cancelled_at >= Param("no_show_since"))
 
 
-def _vendors(*columns):
-    """Every vendor of the landlord with the reliability facts and the given columns.
-    Order: priority (1 first), then least recently offered any job (fair rotation; the
-    timestamp lives on the vendor row, so it holds across restarts and worker processes)."""
+def _vendors(fields, *columns):
+    """Every vendor of the landlord (those fields) with the reliability facts and the given
+    columns. Order: priority (1 first), then least recently offered any job (fair rotation; the
+    timestamp lives on the vendor row, so it holds across restarts and worker processes); the
+    index vendor_landlord_asking_order walks it in that order."""
     return Vendor.select(
-        Vendor, _recent_timeouts().alias("recent_timeouts"),
+        *fields, _recent_timeouts().alias("recent_timeouts"),
         _last_no_show().alias("last_no_show"), *columns,
     ).where(Vendor.landlord == Param("landlord")).order_by(
         Vendor.priority, Vendor.last_offered_at.asc(nulls="first"), Vendor.id)
 
 
+# What the Python rules and the asking order read; the vendor asked is then read whole.
+_RULE_FIELDS = (Vendor.id, Vendor.name, Vendor.priority, Vendor.schedule, Vendor.service_areas)
+FIRST_PAGE, PAGE_GROWTH = 16, 4  # vendors read per statement, then 4 times more each time
+
 CONSIDERED = Prepared(lambda: _vendors(
-    *(rule.sql().alias(rule.column) for rule in RULES if rule.sql)))
-NOT_YET_ASKED = Prepared(lambda: _vendors().where(
-    *(~rule.sql() for rule in RULES if rule.sql)))
+    (Vendor,), *(rule.sql().alias(rule.column) for rule in RULES if rule.sql)))
+NOT_YET_ASKED = Prepared(lambda: _vendors(_RULE_FIELDS).where(
+    *(~rule.sql() for rule in RULES if rule.sql)).limit(Param("limit")).offset(Param("offset")))
 
 
 @dataclass(frozen=True)
@@ -306,13 +311,25 @@ def considered(ticket: Ticket, now: datetime | None = None) -> list[Consideratio
     return found
 
 
+def _pages(job: _Job) -> Iterator[Vendor]:
+    """NOT_YET_ASKED's vendors a page at a time, each page larger: choosing one vendor reads
+    the first few, counting them all reads every one in a handful of statements."""
+    params, offset, size = job.params(), 0, FIRST_PAGE
+    while True:
+        page = NOT_YET_ASKED.rows(**params, limit=size, offset=offset)
+        yield from page
+        if len(page) < size:
+            return
+        offset, size = offset + size, size * PAGE_GROWTH
+
+
 def _to_ask(job: _Job) -> Iterator[Vendor]:
     """The vendors no rule rules out, in asking order, read only as far as the caller goes:
     NOT_YET_ASKED applied the SQL rules and orders by priority; a demoted vendor waits until
     the rest of its priority has been offered."""
     held: list[Vendor] = []
     priority = None
-    for vendor in NOT_YET_ASKED.each(**job.params()):
+    for vendor in _pages(job):
         if vendor.priority != priority:
             yield from held
             held, priority = [], vendor.priority
@@ -343,18 +360,15 @@ def next_up(ticket: Ticket, now: datetime | None = None) -> NextUp:
     """The next vendor to ask: the first candidate, but for a routine job the first one
     inside their working hours now (§10); NextUp(None, None) when nobody is left this round."""
     job = _Job.of(ticket, now or clock.now())
-    opens_at = None
-    waiting = _to_ask(job)
-    try:
-        for vendor in waiting:
-            if ticket.severity == "emergency" or open_at(vendor.schedule, job.now, job.tz):
-                return NextUp(vendor)
-            opens = next_open(vendor.schedule, job.now, job.tz)
-            if opens is not None and (opens_at is None or opens < opens_at):
-                opens_at = opens
-    finally:
-        waiting.close()  # the cursor goes now, not when the generator is collected
-    return NextUp(None, opens_at)
+    off_work = []
+    for vendor in _to_ask(job):
+        if ticket.severity == "emergency" or open_at(vendor.schedule, job.now, job.tz):
+            whole = Vendor.get_by_id(vendor.id)
+            whole.demoted_why = vendor.demoted_why
+            return NextUp(whole)
+        off_work.append(vendor)
+    openings = [at for v in off_work if (at := next_open(v.schedule, job.now, job.tz))]
+    return NextUp(None, min(openings, default=None))
 
 
 def next_vendor(ticket: Ticket, now: datetime | None = None) -> Vendor | None:
