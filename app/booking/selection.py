@@ -236,7 +236,8 @@ def _vendors(fields, *columns):
 
 # What the Python rules and the asking order read; the vendor asked is then read whole.
 _RULE_FIELDS = (Vendor.id, Vendor.name, Vendor.priority, Vendor.schedule, Vendor.service_areas)
-FIRST_PAGE, PAGE_GROWTH = 16, 4  # vendors read per statement, then 4 times more each time
+FIRST_PAGE, PAGE_GROWTH = 16, 4  # next_up reads this many vendors, then 4 times more each time
+ALL = 2**31 - 1  # a page holding every vendor: candidates() is one statement
 
 CONSIDERED = Prepared(lambda: _vendors(
     (Vendor,), *(rule.sql().alias(rule.column) for rule in RULES if rule.sql)))
@@ -311,10 +312,10 @@ def considered(ticket: Ticket, now: datetime | None = None) -> list[Consideratio
     return found
 
 
-def _pages(job: _Job) -> Iterator[Vendor]:
-    """NOT_YET_ASKED's vendors a page at a time, each page larger: choosing one vendor reads
-    the first few, counting them all reads every one in a handful of statements."""
-    params, offset, size = job.params(), 0, FIRST_PAGE
+def _pages(job: _Job, size: int) -> Iterator[Vendor]:
+    """NOT_YET_ASKED's vendors a page at a time, each page larger than the last: choosing one
+    vendor usually reads only the first page; size ALL reads them in one statement."""
+    params, offset = job.params(), 0
     while True:
         page = NOT_YET_ASKED.rows(**params, limit=size, offset=offset)
         yield from page
@@ -323,13 +324,13 @@ def _pages(job: _Job) -> Iterator[Vendor]:
         offset, size = offset + size, size * PAGE_GROWTH
 
 
-def _to_ask(job: _Job) -> Iterator[Vendor]:
+def _to_ask(job: _Job, page: int = ALL) -> Iterator[Vendor]:
     """The vendors no rule rules out, in asking order, read only as far as the caller goes:
     NOT_YET_ASKED applied the SQL rules and orders by priority; a demoted vendor waits until
     the rest of its priority has been offered."""
     held: list[Vendor] = []
     priority = None
-    for vendor in _pages(job):
+    for vendor in _pages(job, page):
         if vendor.priority != priority:
             yield from held
             held, priority = [], vendor.priority
@@ -361,7 +362,7 @@ def next_up(ticket: Ticket, now: datetime | None = None) -> NextUp:
     inside their working hours now (§10); NextUp(None, None) when nobody is left this round."""
     job = _Job.of(ticket, now or clock.now())
     off_work = []
-    for vendor in _to_ask(job):
+    for vendor in _to_ask(job, FIRST_PAGE):
         if ticket.severity == "emergency" or open_at(vendor.schedule, job.now, job.tz):
             whole = Vendor.get_by_id(vendor.id)
             whole.demoted_why = vendor.demoted_why

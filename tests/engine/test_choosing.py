@@ -400,3 +400,9 @@ def test_the_vendor_list_is_one_statement_whatever_the_number_of_vendors(
     for choose in (selection.considered, selection.candidates):
         assert count_for(fresh(ticket), choose) == 1
         assert len(statements) == 3  # the vendors, the round's start, the property
+    for n in range(selection.FIRST_PAGE):
+        make_vendor(f"More {n}")
+    assert len(selection.candidates(fresh(ticket))) > selection.FIRST_PAGE
+    count_for(fresh(ticket), selection.next_up)  # the first page holds someone to ask
+    pages = [sql for sql in statements if 'FROM "vendor"' in sql and "OFFSET" in sql]
+    assert len(pages) == 1
