@@ -368,3 +368,14 @@ def test_actions_come_before_details_and_tables_scroll_in_named_focusable_region
     assert len(scrollers) >= 2
     assert all('tabindex="0"' in tag and 'role="region"' in tag and "aria-label=" in tag
                for tag in scrollers)
+
+
+def test_a_ticket_waiting_to_ask_says_until_when(landlord_client, seeded, make_ticket, morning):
+    ticket = make_ticket(seeded, "dispatching")
+    Ticket.update(dispatch_at=datetime(2024, 7, 2, 20, 5), round=2).where(
+        Ticket.id == ticket.id).execute()
+    html = page(landlord_client, ticket)
+    assert "Round 2 of asking: the next vendor is asked" in html
+    assert "Jul 2, 2024 15:05 CDT" in html
+    Ticket.update(dispatch_at=None).where(Ticket.id == ticket.id).execute()
+    assert "of asking: the next vendor" not in page(landlord_client, ticket)
