@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, request
+from peewee import InterfaceError, OperationalError
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -24,7 +25,10 @@ CODES = {
     422: "validation_failed",
     429: "rate_limited",
     500: "internal_error",
+    503: "unavailable",
 }
+# Seconds a client is asked to wait while the database cannot be reached.
+DATABASE_RETRY_AFTER = 5
 
 
 class ApiError(Exception):
@@ -98,6 +102,25 @@ def init_app(app: Flask) -> None:
         if exc.code == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response, status
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(exc: Exception):
+        """The database cannot be reached (down, restarting, a cut connection): 503, try again
+        shortly; each request connects afresh, so the service recovers once it answers."""
+        from app.observability import logged_path
+
+        first_line = (str(exc).strip().splitlines() or [""])[0]
+        log.warning("database unavailable on %s %s: %s: %s", request.method, logged_path(),
+                    type(exc).__name__, first_line)
+        retry = {"Retry-After": str(DATABASE_RETRY_AFTER)}
+        if _wants_json():
+            response, status = body(503, "the database cannot be reached just now; try again "
+                                         "shortly")
+            response.headers.update(retry)
+            return response, status
+        return ("Service Unavailable: the database cannot be reached just now; try again "
+                "shortly.", 503, {"Content-Type": "text/plain; charset=utf-8", **retry})
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
