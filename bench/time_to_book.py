@@ -60,14 +60,16 @@ OFFERS_SQL = """
     SELECT m.id, m.to_number, m.body FROM ping p JOIN message m ON m.ping_id = p.id
     WHERE p.outcome = 'pending' AND m.direction = 'outbound' AND m.status = 'stored'
 """
-BOOKED_SQL = "SELECT count(*) FROM ticket WHERE booked_at IS NOT NULL"
+BENCH_TICKET = "t.description LIKE 'bench ticket %'"  # not the demo data's booked tickets
+BOOKED_SQL = f"SELECT count(*) FROM ticket t WHERE t.booked_at IS NOT NULL AND {BENCH_TICKET}"
 # Per ticket: created, first ping sent (offer queued), offer delivered, booked (all server time).
-TIMES_SQL = """
+TIMES_SQL = f"""
     SELECT t.id, t.created_at, p.sent_at, m.updated_at, t.booked_at
     FROM ticket t
     JOIN appointment a ON a.ticket_id = t.id
     JOIN ping p ON p.id = a.ping_id
     JOIN message m ON m.ping_id = p.id AND m.direction = 'outbound' AND m.status = 'stored'
+    WHERE {BENCH_TICKET}
     ORDER BY t.id
 """
 
@@ -345,6 +347,24 @@ def make_always_working(client: Client) -> None:
                {"specialties": list(CATEGORIES), "hours": "24/7", "active": True})
 
 
+def add_vendors(count: int) -> None:
+    """count more 24/7 vendors of every trade for the demo landlord, written before the stack
+    starts (the API's per-landlord rate limit is for the tickets). The choosing rules (§10)
+    skip a vendor with a visit at the job's time, so one always-available vendor cannot take
+    every ticket of a run."""
+    from app.booking.vendors import create_vendor
+    from app.db import db
+    from app.models import Landlord
+    from app.seed import DEMO_EMAIL
+
+    with db.connection_context():
+        landlord = Landlord.get(Landlord.email == DEMO_EMAIL)
+        for n in range(count):
+            create_vendor(landlord, {"name": f"Bench Handyman {n + 1}",
+                                     "phones": [f"+1555{7_000_000 + n}"],
+                                     "specialties": list(CATEGORIES), "hours": "24/7"})
+
+
 class Profiler:
     """py-spy recording every working process as collapsed stacks (GIL holders, or all)."""
 
@@ -519,6 +539,7 @@ def run_stack(backend: str, args: argparse.Namespace, env: dict[str, str],
     try:
         with contextlib.redirect_stdout(sys.stderr):
             api_key, _ = prepare(config)
+        add_vendors(args.tickets if args.vendors is None else args.vendors)
         release_database()
         if backend == "embedded" and not supervisor.start_redis():
             raise BenchError("interrupted")
@@ -555,7 +576,8 @@ def run_backend(backend: str, args: argparse.Namespace) -> Result:
     tmp = Path(tempfile.mkdtemp(prefix="fixline-bench-"))
     env = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
     env.update(FIXLINE_INSTANCE_PATH=str(tmp / "inst"), PORT=str(free_port()), FIXLINE_DEMO="0",
-               VENDOR_REPLY_TIMEOUT_SECONDS=str(args.reply_timeout))
+               VENDOR_REPLY_TIMEOUT_SECONDS=str(args.reply_timeout),
+               LANDLORD_QUIET_HOURS="")  # every notice sent at once, whatever the hour
     log_path = tmp / "stack.log"
     try:
         with contextlib.ExitStack() as stack:
@@ -600,6 +622,24 @@ def report(result: Result, args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
+def against_floor(result: Result, floor) -> str:
+    """Full system / floor per booking: wall time (from bookings/s) and CPU time."""
+    system_us = 1e6 * result.span_seconds / result.tickets
+    system_cpu_us = 1e6 * sum(used for role, used in result.cpu.items()
+                              if role != "bench") / result.tickets
+    floor_cpu_us = 1e6 * (floor.cpu_seconds + (floor.redis_cpu_seconds or 0)) / floor.bookings
+    return "\n".join([
+        f"== {result.backend} against the floor (same run)",
+        f"  per booking       full system {system_us:7.0f} µs "
+        f"({result.tickets / result.span_seconds:.1f}/s), floor {floor.us_per_booking:5.0f} µs "
+        f"({floor.per_second:.0f}/s): full system / floor = "
+        f"{system_us / floor.us_per_booking:.2f}x",
+        f"  CPU per booking   full system {system_cpu_us:7.0f} µs"
+        f"{' + PostgreSQL server' if result.backend == 'postgres' else ''}, floor "
+        f"{floor_cpu_us:5.0f} µs: {system_cpu_us / floor_cpu_us:.2f}x",
+    ])
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add = parser.add_argument
@@ -634,9 +674,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--profile-idle", action="store_true",
         help="with --profile: sample every thread, waiting ones too (where wall time goes: "
              "lock and I/O waits)")
+    add("--vendors", type=int, default=None,
+        help="24/7 vendors of every trade added to the demo landlord's before the run "
+             "(default: one per ticket)")
+    add("--floor", action="store_true",
+        help="also run bench/floor.py's loop (after the stack has stopped) and print full "
+             "system / floor per booking")
+    add("--floor-bookings", type=int, default=2000,
+        help="bookings the floor's loop times with --floor (%(default)s)")
     args = parser.parse_args(argv)
-    if args.tickets < 1 or args.concurrency < 1 or (args.workers or 1) < 1:
-        parser.error("--tickets, --concurrency and --workers must be at least 1")
+    if args.tickets < 1 or args.concurrency < 1 or (args.workers or 1) < 1 \
+            or args.floor_bookings < 1 or (args.vendors or 0) < 0:
+        parser.error("--tickets, --concurrency, --workers and --floor-bookings must be at "
+                     "least 1")
     return args
 
 
@@ -653,7 +703,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-    print("\n\n".join(report(result, args) for result in results))
+    text = [report(result, args) for result in results]
+    if args.floor:
+        import floor  # bench/floor.py, beside this script
+
+        measured = floor.run(args.floor_bookings)
+        text += [floor.report(measured)] + [against_floor(result, measured) for result in results]
+    print("\n\n".join(text))
     return 0
 
 
