@@ -64,6 +64,7 @@ class Config:
     twilio_auth_token: str = ""  # as configured; empty in development without Twilio
     dev_webhook_token: str = ""  # generated into instance/ when no token is configured
     twilio_from_number: str | None = None
+    twilio_messaging_service_sid: str | None = None  # SMS through a Messaging Service instead
     twilio_api_base: str | None = None  # tests point the SDK at a local server
     vendor_reply_timeout: int = 30
     emergency_idle_escalation: int = 300
@@ -127,9 +128,11 @@ class Config:
         missing = []
         if production:
             for name in ("SECRET_KEY", "PUBLIC_BASE_URL", "TWILIO_ACCOUNT_SID",
-                         "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER"):
+                         "TWILIO_AUTH_TOKEN"):
                 if not env.get(name):
                     missing.append(name)
+            if not (env.get("TWILIO_FROM_NUMBER") or env.get("TWILIO_MESSAGING_SERVICE_SID")):
+                missing.append("TWILIO_FROM_NUMBER (or TWILIO_MESSAGING_SERVICE_SID)")
         if missing:
             raise ConfigError(
                 "FIXLINE_ENV=production needs these environment variables: " + ", ".join(missing)
@@ -200,6 +203,7 @@ class Config:
             twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
             twilio_auth_token=token,
             twilio_from_number=env.get("TWILIO_FROM_NUMBER") or None,
+            twilio_messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID") or None,
             twilio_api_base=env.get("TWILIO_API_BASE") or None,
             vendor_reply_timeout=seconds("VENDOR_REPLY_TIMEOUT_SECONDS", 30),
             emergency_idle_escalation=seconds("EMERGENCY_IDLE_ESCALATION_SECONDS", 300),

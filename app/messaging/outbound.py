@@ -189,6 +189,10 @@ def _deliver(message_id: int, config: Config, *, stopped: bool = False) -> str:
     message = Message.get_by_id(message_id)
     if stopped:  # texted STOP after this was queued: an offer then goes to the next vendor
         return _failed(message, "not sent: the number opted out (texted STOP)", retry=False)
+    if message.ping_id is not None:  # a job offer: only while it is open, never late
+        stale = _offer_closed(message)
+        if stale:
+            return _failed(message, stale, retry=False)
     if not message.from_number:
         message.from_number = config.twilio_from_number
     try:
@@ -200,6 +204,19 @@ def _deliver(message_id: int, config: Config, *, stopped: bool = False) -> str:
                      from_number=message.from_number, at=clock.now())
         _record(message, "notification.sent", status=sent.status)
     return sent.status
+
+
+def _offer_closed(message: Message) -> str | None:
+    """Why an offer must not be sent now (answered, filled, expired), or None; an open one
+    gets valid_for, the seconds it has left (Twilio's ValidityPeriod)."""
+    ping = Ping.find(message.ping_id)
+    if ping is None or ping.outcome != "pending":
+        return f"not sent: the offer was already {ping.outcome if ping else 'gone'}"
+    left = (ping.expires_at - clock.now()).total_seconds()
+    if left <= 0:
+        return "not sent: the offer expired before it could be delivered"
+    message.valid_for = left
+    return None
 
 
 def _failed(message: Message, error: str, *, retry: bool) -> str:

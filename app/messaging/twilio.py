@@ -19,6 +19,7 @@ from app.models import Message
 
 TIMEOUT_SECONDS = 10.0
 STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
+MAX_VALIDITY_SECONDS = 36000  # Twilio's ValidityPeriod: 1 to 36000 seconds
 
 
 class RebasedHttpClient(TwilioHttpClient):
@@ -50,14 +51,14 @@ class TwilioChannel:
     remote = True
 
     def send(self, message: Message, config: Config) -> Sent:
-        from_number = message.from_number or config.twilio_from_number
-        if not from_number:
-            raise SendError("TWILIO_FROM_NUMBER is not set", retryable=False)
         client = client_for(config.twilio_account_sid, config.twilio_auth_token,
                             config.twilio_api_base, TIMEOUT_SECONDS)
-        options = {"to": message.to_number, "from_": from_number}
+        options = {"to": message.to_number, **_sender(message, config)}
         if config.public_base_url:
             options["status_callback"] = config.public_base_url + STATUS_CALLBACK_PATH
+        valid_for = getattr(message, "valid_for", None)  # an offer: never delivered late
+        if valid_for is not None and message.channel == "sms":
+            options["validity_period"] = max(1, min(MAX_VALIDITY_SECONDS, int(valid_for)))
         try:
             if message.channel == "voice":
                 created = client.calls.create(twiml=call_twiml(message, config), **options)
@@ -70,6 +71,16 @@ class TwilioChannel:
         except TwilioException as exc:
             raise SendError(f"Twilio client error: {exc}", retryable=False) from exc
         return Sent(provider_id=created.sid, status=created.status)
+
+
+def _sender(message: Message, config: Config) -> dict:
+    """From number, or for SMS the Messaging Service when one is configured."""
+    if message.channel == "sms" and config.twilio_messaging_service_sid:
+        return {"messaging_service_sid": config.twilio_messaging_service_sid}
+    from_number = message.from_number or config.twilio_from_number
+    if not from_number:
+        raise SendError("TWILIO_FROM_NUMBER is not set", retryable=False)
+    return {"from_": from_number}
 
 
 def call_twiml(message: Message, config: Config) -> str:

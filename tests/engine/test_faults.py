@@ -19,7 +19,8 @@ POISON = "poisoned on purpose"
 @pytest.fixture
 def config(database_url, tmp_path):
     """Vendors have ten minutes to answer; emergencies escalate after five."""
-    return make_config(database_url, tmp_path / "instance", vendor_reply_timeout=10 * MINUTE)
+    return make_config(database_url, tmp_path / "instance", vendor_reply_timeout=10 * MINUTE,
+                       dispatch_rounds=1)  # one round: these tests are about faults
 
 
 def fault_of(kind: str, row_id: int) -> Fault | None:
@@ -86,11 +87,9 @@ def test_one_poisoned_row_of_each_kind_harms_nobody_else(
     run_for(bus, config, fake_clock, 21 * MINUTE)
 
     # Everyone else's deadlines fired: the emergencies escalated to the landlord at five
-    # minutes, with their messages sent, and offers timed out and went to the next vendor,
-    # round after round (§10).
+    # minutes, with their messages sent, and offers timed out and went to the next vendor.
     for ticket in healthy:
-        assert sorted(asked(ticket)) == sorted(
-            [("First", "timed_out"), ("Second", "timed_out")] * config.dispatch_rounds)
+        assert sorted(asked(ticket)) == [("First", "timed_out"), ("Second", "timed_out")]
         assert fresh(ticket).status == "escalated"
         # The SMS and the call, then (nobody acknowledged) the SMS again at 5, 10, 15 minutes.
         assert [(m.channel, m.status) for m in messages_to("landlord", ticket)] == [
