@@ -7,6 +7,7 @@ import logging
 import os
 import socket
 import threading
+import time
 
 import dramatiq
 import redis
@@ -14,12 +15,58 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import Middleware
 
+from app import logs, shared_metrics
 from app.config import Config
 from app.readiness import HEARTBEAT_PREFIX
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_TTL = 15
+_local = threading.local()  # per worker thread: the message being processed
+
+
+class RequestIds(Middleware):
+    """A message carries the request id of whatever enqueued it (a request, a sweep tick, an
+    actor running for either), and its actor runs with it: one id follows the whole chain."""
+
+    def before_enqueue(self, broker, message, delay):
+        request_id = logs.request_id_var.get()
+        if request_id != "-":
+            message.options.setdefault("request_id", request_id)
+
+    def before_process_message(self, broker, message):
+        _local.request_token = logs.request_id_var.set(message.options.get("request_id", "-"))
+
+    def after_process_message(self, broker, message, *, result=None, exception=None):
+        token = getattr(_local, "request_token", None)
+        _local.request_token = None
+        if token is not None:
+            logs.request_id_var.reset(token)
+
+    after_skip_message = after_process_message
+
+
+class ActorFigures(Middleware):
+    """Each message's run time by actor, and the runs that raised, for /metrics."""
+
+    def before_process_message(self, broker, message):
+        _local.started = time.perf_counter()
+
+    def after_process_message(self, broker, message, *, result=None, exception=None):
+        started = getattr(_local, "started", None)
+        _local.started = None
+        if started is None:
+            return
+        shared_metrics.observe("actor_duration_seconds", message.actor_name,
+                               time.perf_counter() - started)
+        if exception is not None:
+            shared_metrics.count("actor_failures", message.actor_name)
+
+    def after_skip_message(self, broker, message):
+        _local.started = None
+
+    def after_worker_shutdown(self, broker, worker):
+        shared_metrics.flush()
 
 
 class AppContext(Middleware):
@@ -68,8 +115,13 @@ class Heartbeat(Middleware):
 def make_broker(url: str) -> dramatiq.Broker:
     """A RedisBroker for url, or a StubBroker for 'stub://' (tests)."""
     broker = StubBroker() if url == "stub://" else RedisBroker(url=url)
+    broker.add_middleware(RequestIds())
     broker.add_middleware(AppContext())
     broker.add_middleware(Heartbeat())
+    broker.add_middleware(ActorFigures())
+    # A client of its own with timeouts: a flush never hangs on a Redis that stopped answering.
+    shared_metrics.bind(None if url == "stub://" else redis.Redis.from_url(
+        url, socket_timeout=2, socket_connect_timeout=2))
     return broker
 
 
@@ -97,5 +149,8 @@ def _set_url(url: str) -> None:
 
 
 def setup_from_env() -> dramatiq.Broker:
-    """The broker the environment names (REDIS_URL, else the embedded Redis socket)."""
-    return configure(Config.from_env().broker_url)
+    """The broker the environment names (REDIS_URL, else the embedded Redis socket), and the
+    log format it names (the worker and scheduler processes start here)."""
+    config = Config.from_env()
+    logs.configure(config.log_format)
+    return configure(config.broker_url)

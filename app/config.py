@@ -83,6 +83,8 @@ class Config:
     dispatch_rounds: int = 3  # rounds of asking in all
     landlord_quiet_hours: tuple[int, int] | None = (21 * 60, 8 * 60)  # local minutes; None: none
     default_phone_region: str = "US"  # a number written without + is read as one of here
+    log_format: str = "text"  # text | json (one JSON object a line)
+    slow_query_ms: int = 100  # statements slower than this are logged with their SQL shape
     testing: bool = False
 
     def __post_init__(self) -> None:
@@ -192,6 +194,14 @@ class Config:
                 f"GB; got {env.get('DEFAULT_PHONE_REGION')!r}"
             )
 
+        log_format = (env.get("LOG_FORMAT") or "text").strip().lower()
+        if log_format not in ("text", "json"):
+            raise ConfigError(f"LOG_FORMAT must be text or json, got {env.get('LOG_FORMAT')!r}")
+        raw_slow = (env.get("SLOW_QUERY_MS") or "100").strip()
+        if not (raw_slow.isascii() and raw_slow.isdigit()):
+            raise ConfigError("SLOW_QUERY_MS must be a whole number of milliseconds (0 logs "
+                              f"every statement), got {env.get('SLOW_QUERY_MS')!r}")
+
         token = env.get("TWILIO_AUTH_TOKEN") or ""
         values = dict(
             env=mode,
@@ -218,6 +228,8 @@ class Config:
             dispatch_rounds=seconds("DISPATCH_ROUNDS", 3),
             landlord_quiet_hours=quiet("LANDLORD_QUIET_HOURS"),
             default_phone_region=region,
+            log_format=log_format,
+            slow_query_ms=int(raw_slow),
             demo=env.get("FIXLINE_DEMO", "0") not in ("", "0", "false", "no"),
             port=port,
             host=env.get("HOST", "127.0.0.1"),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,6 +13,8 @@ from pathlib import Path
 
 from peewee import DatabaseProxy, PostgresqlDatabase, SqliteDatabase
 from playhouse.db_url import connect
+
+from app import shared_metrics
 
 db = DatabaseProxy()
 
@@ -60,6 +64,29 @@ def _keep_private(name: str) -> None:
                 os.chmod(path, 0o600)
         except FileNotFoundError:
             pass
+
+
+slow_log = logging.getLogger("fixline.slow_query")
+SQL_SHAPE_CHARS = 2000
+
+
+def watch_slow_queries(database, threshold_ms: int) -> None:
+    """Log statements slower than threshold_ms at WARNING: their SQL with placeholders and the
+    duration, never the bound values; count them for /metrics. Times execute() (SQLite: up to
+    the first row)."""
+    database.query_hooks[:] = [hook for hook in database.query_hooks
+                               if not getattr(hook, "_fixline_slow", False)]
+
+    def hook(event) -> None:
+        elapsed_ms = event.duration * 1000
+        if elapsed_ms > threshold_ms:
+            shared_metrics.count("slow_queries", "")
+            shape = re.sub(r"\s+", " ", event.sql).strip()[:SQL_SHAPE_CHARS]
+            slow_log.warning("slow query %.1fms%s: %s", elapsed_ms,
+                             " (failed)" if event.exception is not None else "", shape)
+
+    hook._fixline_slow = True
+    database.query_hooks.append(hook)
 
 
 def bind(database) -> None:

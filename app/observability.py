@@ -8,7 +8,6 @@ import logging
 import re
 import time
 import uuid
-from contextvars import ContextVar
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, jsonify, request
 from prometheus_client import (
@@ -19,9 +18,10 @@ from prometheus_client import (
     generate_latest,
 )
 
-from app.db import db, release
+from app import logs
+from app.db import db, release, watch_slow_queries
+from app.logs import request_id_var
 
-request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 access_log = logging.getLogger("fixline.access")
 bp = Blueprint("ops", __name__)
 
@@ -42,34 +42,9 @@ REDACTED = "<token>"
 FORWARDING_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
 
 
-def _install_record_factory() -> None:
-    """Every log record, from any logger, carries the current request id."""
-    previous = logging.getLogRecordFactory()
-    if getattr(previous, "_fixline", False):
-        return
-
-    def factory(*args, **kwargs) -> logging.LogRecord:
-        record = previous(*args, **kwargs)
-        record.request_id = request_id_var.get()
-        return record
-
-    factory._fixline = True
-    logging.setLogRecordFactory(factory)
-
-
-def configure_logging(level: int = logging.INFO) -> None:
-    """One log format for every process, each line carrying a request id."""
-    _install_record_factory()
-    root = logging.getLogger()
-    if root.handlers:  # a host (gunicorn, dramatiq, pytest) already decides where logs go
-        return
-    handler = logging.StreamHandler()
-    handler._fixline = True
-    handler.setFormatter(logging.Formatter(
-        "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
-    ))
-    root.addHandler(handler)
-    root.setLevel(level)
+def configure_logging(fmt: str = "text", level: int = logging.INFO) -> None:
+    """One log format for every process, each line carrying a request id (app.logs)."""
+    logs.configure(fmt, level)
 
 
 def _before() -> None:
@@ -172,8 +147,11 @@ def metrics():
 
 
 def init_app(app: Flask) -> None:
-    """Install request ids, access logging, per-request connections and ops routes."""
-    configure_logging()
+    """Install request ids, access logging, slow-query logging, per-request connections and
+    ops routes."""
+    config = app.extensions["fixline"]
+    configure_logging(config.log_format)
+    watch_slow_queries(db.obj, config.slow_query_ms)
     app.before_request(_before)
     app.before_request(_open_db)
     app.after_request(_after)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from datetime import timedelta
 
-from app import clock, events, faults
+from app import clock, events, faults, shared_metrics
 from app.booking import alerts, insurance, loop, transitions, visits
 from app.booking.sla import allowance
 from app.config import Config
 from app.db import transaction
+from app.logs import request_id_var
 from app.messaging import outbound, receipts
 from app.models import Appointment, Fault, Message, Ping, Ticket, Vendor
 
@@ -27,17 +29,24 @@ def _each_due(kind: str, model, deadline, act, *where) -> int:
     """Act on each row of model (a ticket, ping, appointment or vendor) whose deadline has
     passed, a bounded batch soonest first, each in isolation (app.faults: a row that raises is
     retried later, then parked; a vendor's fault belongs to its landlord); the count of rows
-    act(row id) returned True for."""
+    act(row id) returned True for. How late each first try fires goes to /metrics."""
     scope = "landlord" if model is Vendor else "ticket"
     owner = Ticket.id if model is Ticket else getattr(model, scope)
-    due = (faults.due_join(model.select(model.id, owner.alias("owner_ref")), kind, model.id)
+    due = (faults.due_join(model.select(model.id, owner.alias("owner_ref"),
+                                        deadline.alias("due_at")), kind, model.id)
            .where(deadline <= clock.now(), *where)
            .order_by(deadline)
            .limit(BATCH))
+
+    def fire(row) -> bool:
+        if row.fault_id is None:  # a retry is late by its backoff: the fault figures show it
+            shared_metrics.observe("deadline_lateness_seconds", kind,
+                                   (clock.now() - row.due_at).total_seconds())
+        return faults.attempt(kind, row.id, lambda: act(row.id), **{scope: row.owner_ref},
+                              clear=row.fault_id is not None) is True
+
     # Read the ids first: a cursor left open across writes pins an old SQLite snapshot.
-    return sum(1 for row in list(due) if faults.attempt(
-        kind, row.id, lambda row=row: act(row.id), **{scope: row.owner_ref},
-        clear=row.fault_id is not None) is True)
+    return sum(1 for row in list(due) if fire(row))
 
 
 def expire_pings(config: Config) -> int:
@@ -163,8 +172,19 @@ def run(config: Config) -> dict[str, int]:
     """One pass over everything due; returns counts by kind (for logs and tests).
 
     Each part runs on its own: one that raises (a bug, the database gone for a moment) is
-    logged, and the others still run.
+    logged, and the others still run. The tick has a request id of its own (sweep-…) for its
+    log lines and the messages it enqueues, and its duration goes to /metrics.
     """
+    started = time.perf_counter()
+    token = request_id_var.set(f"sweep-{uuid.uuid4().hex[:12]}")
+    try:
+        return _run(config)
+    finally:
+        request_id_var.reset(token)
+        shared_metrics.observe("sweep_tick_seconds", "", time.perf_counter() - started)
+
+
+def _run(config: Config) -> dict[str, int]:
     parts = {
         "republished": republish_events,
         "expired": lambda: expire_pings(config),
