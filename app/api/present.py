@@ -10,6 +10,7 @@ from app.booking import quotes
 from app.booking.appointments import appointments_of
 from app.booking.dispatch import pings_of
 from app.booking.scorecards import Scorecard
+from app.messaging import gsm
 from app.models import (
     Appointment,
     Event,
@@ -140,6 +141,7 @@ def message_out(message: Message) -> s.MessageOut:
     return s.MessageOut(
         id=message.id, direction=message.direction, channel=message.channel,
         to=message.to_number, from_=message.from_number, body=message.body,
+        segments=gsm.segments(message.body) if message.channel == "sms" else None,
         status=message.status, provider_id=message.provider_id, ticket_id=message.ticket_id,
         created_at=message.created_at,
     )

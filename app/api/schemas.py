@@ -568,6 +568,9 @@ class MessageOut(Schema):
     to: str
     from_: str | None = Field(alias="from")
     body: str
+    segments: int | None = Field(
+        description="SMS segments the body is sent as (GSM-7: 160, then 153 a part; UCS-2 "
+                    "when any character is outside GSM-7: 70, then 67); null for calls and email")
     status: str
     provider_id: str | None
     ticket_id: int | None

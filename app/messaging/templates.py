@@ -1,32 +1,35 @@
-"""The words Fixline sends: one function per message, so wording lives in one place."""
+"""The words Fixline sends: one function per message, so wording lives in one place.
+
+Text a person typed (names, addresses, windows, reasons) is marked with typed() or plain();
+every public function's body is fitted when this module loads (_fitted, at the end): GSM-7
+and at most two segments, typed parts transliterated or shortened, the template's own words
+kept. Spoken messages (calls) only lose the marks.
+"""
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import UTC
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from app.messaging.gsm import fit, plain_text, typed
 from app.models import Ticket
 from app.money import show as show_money
 
 
 def _job(ticket: Ticket) -> str:
-    return f"{ticket.category} ({ticket.severity}) at {ticket.property.address}"
-
-
-PLAIN = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
-                       "\u2013": "-", "\u2014": "-", "\u2026": "..."})
+    return f"{ticket.category} ({ticket.severity}) at {typed(ticket.property.address)}"
 
 
 def plain(text: str, limit: int = 500) -> str:
-    """Something a person typed, fit for an SMS: one line, GSM-7 safe ASCII (CONTRACT §13)."""
-    ascii_only = unicodedata.normalize("NFKD", text.translate(PLAIN)).encode("ascii", "ignore")
-    return " ".join(ascii_only.decode().split())[:limit]
+    """Something a person typed, on one line and at most limit characters, marked so the
+    message is fitted around it (gsm.fit: GSM-7, at most two segments; CONTRACT §13)."""
+    return typed(" ".join(text.split())[:limit])
 
 
 def _reason(reason: str | None) -> str:
-    return f" Reason: {plain(reason).rstrip('.')}." if reason and plain(reason) else ""
+    said = " ".join((reason or "").split()).rstrip(".")
+    return f" Reason: {typed(said)}." if said else ""
 
 
 def vendor_offer(ticket: Ticket, code: str, link: str | None = None) -> str:
@@ -40,7 +43,7 @@ def vendor_offer_spoken(ticket: Ticket, code: str) -> str:
     """The same offer read out on a call; the keypad answers it (1 takes, 2 passes)."""
     spelled = " ".join(code)
     return (f"Hello, this is Fixline with job {spelled}: {_job(ticket)}. "
-            f"The tenant is available {ticket.window}. "
+            f"The tenant is available {typed(ticket.window)}. "
             "Press 1 to take the job, or press 2 to pass.")
 
 
@@ -62,30 +65,31 @@ def _confirm_ask(appointment) -> str:
 
 def booked_tenant(ticket: Ticket, vendor, appointment) -> str:
     """To the tenant once a vendor has taken the job (asking them to confirm a set time)."""
-    return (f"Fixline: {vendor.name} will come for your {ticket.category} problem, "
+    return (f"Fixline: {typed(vendor.name)} will come for your {ticket.category} problem, "
             f"{_when(appointment)}. Your landlord has been told.{_confirm_ask(appointment)}")
 
 
 def booked_tenant_by_landlord(ticket: Ticket, vendor, appointment) -> str:
     """To the tenant once the landlord has booked a vendor by hand (or through the API)."""
-    return (f"Fixline: your landlord booked {vendor.name} for your {ticket.category} problem, "
-            f"{_when(appointment)}.{_confirm_ask(appointment)}")
+    return (f"Fixline: your landlord booked {typed(vendor.name)} for your {ticket.category} "
+            f"problem, {_when(appointment)}.{_confirm_ask(appointment)}")
 
 
 def booked_landlord(ticket: Ticket, vendor, appointment, link: str,
                     booked_by: str = "vendor") -> str:
     """To the landlord once the job is booked: booked_by is "vendor" (their YES), "you" (by
     hand), "api" (through an API key) or the name of whoever else booked it."""
-    job = (f"the {ticket.severity} {ticket.category} job at {ticket.property.address} "
+    job = (f"the {ticket.severity} {ticket.category} job at {typed(ticket.property.address)} "
            f"({_when(appointment)})")
     if booked_by == "vendor":
-        return f"Fixline: {vendor.name} took {job}. {link}"
+        return f"Fixline: {typed(vendor.name)} took {job}. {link}"
     if booked_by == "you":
-        return f"Fixline: you booked {vendor.name} for {job}; we sent them the job. {link}"
+        return f"Fixline: you booked {typed(vendor.name)} for {job}; we sent them the job. {link}"
     if booked_by == "api":
-        return (f"Fixline: {vendor.name} was booked through the API for {job}; we sent them "
+        return (f"Fixline: {typed(vendor.name)} was booked through the API for {job}; we sent them "
                 f"the job. {link}")
-    return f"Fixline: {booked_by} booked {vendor.name} for {job}; we sent them the job. {link}"
+    return (f"Fixline: {typed(booked_by)} booked {typed(vendor.name)} for {job}; we sent them "
+            f"the job. {link}")
 
 
 def _visit(appointment) -> str:
@@ -102,9 +106,9 @@ def vendor_booked(ticket: Ticket, appointment, landlord, code: str | None = None
     """
     tenant = ticket.tenant
     name = f"Fixline job {code}" if code else "Fixline"
-    return (f"{name}: {landlord.name} booked you for {_job(ticket)}, {_visit(appointment)}. "
-            f"Tenant {tenant.name}, {tenant.phone}, available {ticket.window}. "
-            f"Questions: {landlord.name}, {landlord.phone}.")
+    return (f"{name}: {typed(landlord.name)} booked you for {_job(ticket)}, {_visit(appointment)}. "
+            f"Tenant {typed(tenant.name)}, {tenant.phone}, available {typed(ticket.window)}. "
+            f"Questions: {typed(landlord.name)}, {landlord.phone}.")
 
 
 def cancelled_vendor(ticket: Ticket, appointment, code: str | None, reason: str | None) -> str:
@@ -121,14 +125,14 @@ def offer_cancelled(code: str, reason: str | None) -> str:
 
 def cancelled_tenant(ticket: Ticket, vendor, reason: str | None) -> str:
     """To the tenant when the landlord cancels their report."""
-    coming = f" {vendor.name} will not come." if vendor is not None else ""
+    coming = f" {typed(vendor.name)} will not come." if vendor is not None else ""
     return (f"Fixline: your landlord cancelled your {ticket.category} repair request."
             f"{_reason(reason)}{coming} Questions: ask your landlord.")
 
 
 def completed_tenant(ticket: Ticket, vendor) -> str:
     """To the tenant when the landlord marks the job done."""
-    by = f" by {vendor.name}" if vendor is not None else ""
+    by = f" by {typed(vendor.name)}" if vendor is not None else ""
     return (f"Fixline: your landlord marked the {ticket.category} repair{by} as done. "
             "If it is not fixed, tell your landlord.")
 
@@ -145,8 +149,8 @@ def job_filled(code: str) -> str:
 
 
 def _not_booked(ticket: Ticket, reason: str) -> str:
-    return (f"the {ticket.severity} {ticket.category} job at {ticket.property.address} "
-            f"is not booked ({reason})")
+    return (f"the {ticket.severity} {ticket.category} job at {typed(ticket.property.address)} "
+            f"is not booked ({typed(reason)})")
 
 
 def escalated_landlord(ticket: Ticket, reason: str, link: str) -> str:
@@ -167,7 +171,7 @@ def escalated_landlord_spoken(ticket: Ticket, reason: str) -> str:
 def reply_acknowledged(ticket: Ticket) -> str:
     """To a landlord whose ACK (text or keypress) stopped an escalation's reminders."""
     return (f"Thanks: you acknowledged ticket {ticket.id}, the {ticket.category} job at "
-            f"{ticket.property.address}. No more reminders about it.")
+            f"{typed(ticket.property.address)}. No more reminders about it.")
 
 
 def reply_nothing_to_acknowledge(number: str | None = None) -> str:
@@ -187,7 +191,7 @@ def escalated_tenant(ticket: Ticket) -> str:
 def reply_booked(ping, appointment=None, link: str | None = None) -> str:
     """To the vendor whose YES won: the job, the tenant, and the visit time or how to set it."""
     ticket = ping.ticket
-    text = (f"You have job {ping.code}: {_job(ticket)}. Tenant {ticket.tenant.name}, "
+    text = (f"You have job {ping.code}: {_job(ticket)}. Tenant {typed(ticket.tenant.name)}, "
             f"{ticket.tenant.phone}, available {plain(ticket.window)}.")
     if appointment is not None and appointment.starts_at is not None:
         text += (f" Visit {_when(appointment)}; we asked the tenant to confirm. Reply "
@@ -209,7 +213,7 @@ def reply_declined(code: str) -> str:
 def reply_holding(code: str, landlord) -> str:
     """A NO from the vendor who holds the job: it stays theirs until they hand it back."""
     return (f"You still have job {code}: a NO does not hand it back. If you cannot do it, "
-            f"reply CANCEL {code}, or call {landlord.name} at {landlord.phone}.")
+            f"reply CANCEL {code}, or call {typed(landlord.name)} at {landlord.phone}.")
 
 
 def reply_job_cancelled(code: str) -> str:
@@ -242,44 +246,44 @@ def _job_code(code: str | None) -> str:
 
 def confirm_visit(ticket: Ticket, vendor, appointment) -> str:
     """To the tenant each time a visit's time is set or changed."""
-    return (f"Fixline: {vendor.name} will come for your {ticket.category} repair "
+    return (f"Fixline: {typed(vendor.name)} will come for your {ticket.category} repair "
             f"{_when(appointment)}. {CONFIRM_ASK}")
 
 
 def visit_moved_vendor(ticket: Ticket, appointment, code: str | None) -> str:
     """To the vendor when the landlord sets or moves their visit."""
-    return (f"{_job_code(code)}: the visit at {ticket.property.address} is now "
+    return (f"{_job_code(code)}: the visit at {typed(ticket.property.address)} is now "
             f"{_when(appointment)}. We asked the tenant to confirm.")
 
 
 def visit_confirmed_vendor(ticket: Ticket, appointment, code: str | None) -> str:
     """To the vendor once the tenant confirms the time."""
-    return (f"{_job_code(code)}: {ticket.tenant.name} confirmed the visit "
-            f"{_when(appointment)} at {ticket.property.address}.")
+    return (f"{_job_code(code)}: {typed(ticket.tenant.name)} confirmed the visit "
+            f"{_when(appointment)} at {typed(ticket.property.address)}.")
 
 
 def visit_refused_vendor(ticket: Ticket, appointment, code: str | None) -> str:
     """To the vendor when the tenant cannot make the time."""
     how = f"Reply TIME {code} <when> with another time" if code else "Set another time"
-    return (f"{_job_code(code)}: {ticket.tenant.name} cannot make {_when(appointment)}. "
+    return (f"{_job_code(code)}: {typed(ticket.tenant.name)} cannot make {_when(appointment)}. "
             f"{how} (like tomorrow 9am), or call them at {ticket.tenant.phone}.")
 
 
 def reminder_tenant(ticket: Ticket, appointment) -> str:
     """A reminder of the coming visit to the tenant."""
-    return (f"Fixline reminder: {appointment.vendor.name} comes for your {ticket.category} "
+    return (f"Fixline reminder: {typed(appointment.vendor.name)} comes for your {ticket.category} "
             f"repair {_when(appointment)}.")
 
 
 def reminder_vendor(ticket: Ticket, appointment, code: str | None) -> str:
     """A reminder of the coming visit to the vendor."""
     return (f"{_job_code(code)} reminder: {_job(ticket)}, {_when(appointment)}. Tenant "
-            f"{ticket.tenant.name}, {ticket.tenant.phone}.")
+            f"{typed(ticket.tenant.name)}, {ticket.tenant.phone}.")
 
 
 def did_they_come(vendor) -> str:
     """The no-show question to the tenant, after the visit's end and the grace."""
-    return f"Fixline: Did {vendor.name} come? Reply YES or NO."
+    return f"Fixline: Did {typed(vendor.name)} come? Reply YES or NO."
 
 
 def _day(day) -> str:
@@ -302,31 +306,32 @@ def rate_visit(ticket: Ticket, vendor, *, by: str = "vendor") -> str:
     """To the tenant when the job is marked done: by the vendor, the landlord, or the tenant
     themself (their YES to "did they come")."""
     if by == "tenant":
-        return (f"Fixline: thanks, {vendor.name}'s visit for your {ticket.category} repair is "
-                f"done. {RATE_ASK}")
-    who = "your landlord marked" if by == "landlord" else f"{vendor.name} marked"
+        return (f"Fixline: thanks, {typed(vendor.name)}'s visit for your {ticket.category} "
+                f"repair is done. {RATE_ASK}")
+    who = "your landlord marked" if by == "landlord" else f"{typed(vendor.name)} marked"
     return f"Fixline: {who} your {ticket.category} repair done. {RATE_ASK}"
 
 
 def reopened_landlord(ticket: Ticket, vendor, link: str) -> str:
     """To the landlord when the tenant says the repair is not fixed."""
     return (f"Fixline: the tenant says the {ticket.category} repair at "
-            f"{ticket.property.address} is not fixed. We are asking {vendor.name} to come "
-            f"back first. {link}")
+            f"{typed(ticket.property.address)} is not fixed. We are asking {typed(vendor.name)} "
+            f"to come back first. {link}")
 
 
 def visit_cancelled_tenant(ticket: Ticket, vendor, *, by_vendor: bool = True) -> str:
     """To the tenant when the vendor hands their visit back, or the landlord cancels it."""
-    what = (f"{vendor.name} can no longer come" if by_vendor
-            else f"your landlord cancelled {vendor.name}'s visit")
+    what = (f"{typed(vendor.name)} can no longer come" if by_vendor
+            else f"your landlord cancelled {typed(vendor.name)}'s visit")
     return (f"Fixline: {what} for your {ticket.category} repair. We are finding another "
             "vendor and will text you.")
 
 
 def handed_back_landlord(ticket: Ticket, vendor, reason: str | None, link: str) -> str:
     """To the landlord when the vendor hands the job back."""
-    return (f"Fixline: {vendor.name} handed back the {ticket.category} job at "
-            f"{ticket.property.address}.{_reason(reason)} We are asking the next vendor. {link}")
+    return (f"Fixline: {typed(vendor.name)} handed back the {ticket.category} job at "
+            f"{typed(ticket.property.address)}.{_reason(reason)} We are asking the next vendor. "
+            f"{link}")
 
 
 def visit_cancelled_vendor(ticket: Ticket, appointment, code: str | None,
@@ -338,14 +343,14 @@ def visit_cancelled_vendor(ticket: Ticket, appointment, code: str | None,
 
 def no_show_landlord(ticket: Ticket, vendor, link: str) -> str:
     """To the landlord when the tenant says the vendor did not come."""
-    return (f"Fixline: the tenant says {vendor.name} did not come for the {ticket.category} "
-            f"job at {ticket.property.address}. We are asking the next vendor. {link}")
+    return (f"Fixline: the tenant says {typed(vendor.name)} did not come for the {ticket.category} "
+            f"job at {typed(ticket.property.address)}. We are asking the next vendor. {link}")
 
 
 def no_show_vendor(ticket: Ticket, code: str | None) -> str:
     """To the vendor the tenant reported as a no-show."""
     return (f"{_job_code(code)}: the tenant says nobody came, so the job at "
-            f"{ticket.property.address} went to another vendor.")
+            f"{typed(ticket.property.address)} went to another vendor.")
 
 
 def reply_time_set(code: str, appointment) -> str:
@@ -388,12 +393,13 @@ def reply_no_visit(code: str | None) -> str:
 
 
 def reply_visit_confirmed(appointment) -> str:
-    return f"Thanks: your visit with {appointment.vendor.name} {_when(appointment)} is confirmed."
+    return (f"Thanks: your visit with {typed(appointment.vendor.name)} {_when(appointment)} "
+            "is confirmed.")
 
 
 def reply_visit_refused(appointment) -> str:
-    return (f"OK: we asked {appointment.vendor.name} to propose another time and will text you "
-            "when they do.")
+    return (f"OK: we asked {typed(appointment.vendor.name)} to propose another time and will "
+            "text you when they do.")
 
 
 def reply_rated(rating: int) -> str:
@@ -401,8 +407,8 @@ def reply_rated(rating: int) -> str:
 
 
 def reply_reopened(vendor) -> str:
-    return (f"Sorry it is not fixed. We reopened your request and are asking {vendor.name} to "
-            "come back first; your landlord has been told.")
+    return (f"Sorry it is not fixed. We reopened your request and are asking "
+            f"{typed(vendor.name)} to come back first; your landlord has been told.")
 
 
 def reply_not_reopened() -> str:
@@ -418,7 +424,8 @@ def reply_question_again(kind: str, appointment) -> str:
     if kind == "confirm":
         return f"Sorry, we did not understand. {_when(appointment)}: {CONFIRM_ASK}"
     if kind == "came":
-        return f"Sorry, we did not understand. Did {appointment.vendor.name} come? Reply YES or NO."
+        return (f"Sorry, we did not understand. Did {typed(appointment.vendor.name)} come? "
+                "Reply YES or NO.")
     return f"Sorry, we did not understand. {RATE_ASK}"
 
 
@@ -431,8 +438,8 @@ def money(amount: Decimal) -> str:
 
 def quote_landlord(ticket: Ticket, quote, vendor) -> str:
     """To the landlord when a quote is over the property's limit: approve or deny by number."""
-    return (f"{vendor.name} quotes {money(quote.amount)} for {ticket.category} at "
-            f"{ticket.property.address} (limit {money(quote.approval_limit)}). "
+    return (f"{typed(vendor.name)} quotes {money(quote.amount)} for {ticket.category} at "
+            f"{typed(ticket.property.address)} (limit {money(quote.approval_limit)}). "
             f"Reply APPROVE {quote.id} or DENY {quote.id}.")
 
 
@@ -443,7 +450,7 @@ def quote_decided_vendor(ticket: Ticket, quote, code: str | None, approved: bool
                 f"for {_job(ticket)}. Go ahead.")
     landlord = ticket.landlord
     return (f"{_job_code(code)}: the landlord denied your quote of {money(quote.amount)} for "
-            f"{_job(ticket)}, so do not start that work. Questions: {landlord.name}, "
+            f"{_job(ticket)}, so do not start that work. Questions: {typed(landlord.name)}, "
             f"{landlord.phone}.")
 
 
@@ -481,11 +488,11 @@ def reply_quote_not_held(code: str | None) -> str:
 
 def reply_quote_decided(ticket: Ticket, quote, vendor, outcome: str) -> str:
     """To the landlord whose APPROVE or DENY (or a repeat of it) was carried out."""
-    what = (f"{vendor.name}'s quote {quote.id} of {money(quote.amount)} for {ticket.category} at "
-            f"{ticket.property.address}")
+    what = (f"{typed(vendor.name)}'s quote {quote.id} of {money(quote.amount)} for "
+            f"{ticket.category} at {typed(ticket.property.address)}")
     if outcome == "already":
         return f"Quote {quote.id} is already {quote.status}; nothing changed."
-    return f"{outcome.capitalize()}: {what}. We told {vendor.name}."
+    return f"{outcome.capitalize()}: {what}. We told {typed(vendor.name)}."
 
 
 def reply_quote_closed(quote, newer=None) -> str:
@@ -509,14 +516,14 @@ def reply_no_quote(number: str | None) -> str:
 
 def reply_dispatched_again(ticket: Ticket, ping) -> str:
     """To the landlord whose AGAIN asked a vendor."""
-    return (f"OK: we are asking {ping.vendor.name} about ticket {ticket.id}, the "
-            f"{ticket.category} job at {ticket.property.address}, and will text you when a "
+    return (f"OK: we are asking {typed(ping.vendor.name)} about ticket {ticket.id}, the "
+            f"{ticket.category} job at {typed(ticket.property.address)}, and will text you when a "
             "vendor takes it.")
 
 
 def reply_nobody_fits(ticket: Ticket) -> str:
     return (f"No vendor matches ticket {ticket.id}, the {ticket.category} job at "
-            f"{ticket.property.address}, so nobody was asked; it stays with you.")
+            f"{typed(ticket.property.address)}, so nobody was asked; it stays with you.")
 
 
 def reply_not_dispatched(ticket_id: int, problem: str) -> str:
@@ -575,3 +582,22 @@ def reply_stopped(role: str = "vendor") -> str:
 
 def reply_started(role: str = "vendor") -> str:
     return STARTED[role]
+
+
+NOT_MESSAGES = {"plain", "money"}  # helpers, not message bodies
+SPOKEN = {"vendor_offer_spoken", "escalated_landlord_spoken"}  # read out on a call
+
+
+def _fitted(template, finish):
+    """template, its body passed through finish (gsm.fit or gsm.plain_text)."""
+    def body(*args, **kwargs) -> str:
+        return finish(template(*args, **kwargs))
+
+    body.__name__, body.__doc__, body.__wrapped__ = template.__name__, template.__doc__, template
+    return body
+
+
+for _name, _template in list(globals().items()):
+    if (callable(_template) and getattr(_template, "__module__", None) == __name__
+            and not _name.startswith("_") and _name not in NOT_MESSAGES):
+        globals()[_name] = _fitted(_template, plain_text if _name in SPOKEN else fit)

@@ -28,7 +28,8 @@ def test_newest_first_with_every_field(client, auth, landlord, other_landlord):
     assert [m["id"] for m in listed] == [new.id, old.id]
     assert listed[0] == {
         "id": new.id, "direction": "inbound", "channel": "sms", "to": "+15550009999",
-        "from": "+15550001234", "body": "at 5", "status": "received", "providerId": "SM123",
+        "from": "+15550001234", "body": "at 5", "segments": 1, "status": "received",
+        "providerId": "SM123",
         "ticketId": ticket.id, "createdAt": "2030-05-01T12:05:00.000Z",
     }
 
@@ -64,3 +65,14 @@ def test_filter_by_ticket_and_limit(client, auth, landlord, other_landlord):
 def test_bad_query_is_422(client, auth, query, field):
     response = client.get(f"/api/messages?{query}", headers=auth)
     assert response.status_code == 422 and field in error_of(response)["fields"]
+
+
+@pytest.mark.parametrize("body, channel, segments", [
+    ("a" * 160, "sms", 1), ("a" * 161, "sms", 2),
+    ("“quoted” " * 10, "sms", 2),  # curly quotes: UCS-2, 67 characters a part
+    ("a" * 500, "voice", None),
+])
+def test_each_message_shows_its_segments(client, auth, landlord, body, channel, segments):
+    message(landlord, 1, body=body, channel=channel)
+    [shown] = client.get("/api/messages", headers=auth).json
+    assert shown["segments"] == segments
