@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-test clean
+.PHONY: run test install install-test lock clean
 
 ## run: migrate, seed, start Redis + web + worker + scheduler (Ctrl-C stops them all)
 run: $(VENV)/.installed
@@ -22,14 +22,26 @@ $(BIN)/python:
 		{ echo "Fixline needs Python >= 3.11; $(PYTHON) is $$($(PYTHON) -V 2>&1). Try PYTHON=python3.11" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall only when pyproject.toml is newer than the stamp; the test extras imply the base.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --disable-pip-version-check -e .
+# Exact versions with hashes from the lock (requirements*.txt, `make lock`), then Fixline itself
+# without dependencies; reinstall only when the lock or pyproject.toml is newer than the stamp.
+PIP := $(BIN)/python -m pip install --disable-pip-version-check
+$(VENV)/.installed: pyproject.toml requirements.txt | $(BIN)/python
+	$(PIP) --require-hashes -r requirements.txt
+	$(PIP) --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --disable-pip-version-check -e '.[test]'
+$(VENV)/.installed-test: pyproject.toml requirements-test.txt | $(BIN)/python
+	$(PIP) --require-hashes -r requirements-test.txt
+	$(PIP) --no-deps -e .
 	touch $(VENV)/.installed $@
+
+## lock: pin every dependency of pyproject.toml's ranges to an exact version with hashes
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/lock/bin/pip-compile --quiet \
+	--generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links --upgrade
+lock: | $(BIN)/python
+	$(BIN)/python -m venv $(VENV)/lock && $(VENV)/lock/bin/python -m pip install -q pip-tools
+	$(PIP_COMPILE) -o requirements.txt pyproject.toml
+	$(PIP_COMPILE) --extra test -o requirements-test.txt pyproject.toml
 
 ## clean: remove the virtualenv and caches (instance/ with its database is kept)
 clean:
