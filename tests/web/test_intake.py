@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from flask import url_for
 from markupsafe import escape
 
+from app import clock
 from app.api.auth import mint
 from app.booking import loop
 from app.db import db
@@ -310,6 +312,7 @@ def poll(client, url: str, seen: str | None = None):
 
 
 def test_status_walks_received_contacting_booked_then_stops_polling(app, client, tenant):
+    clock.set_fake(datetime(2026, 3, 3, 15, 0))  # Tue 10am in New York: Acme is at work (§10)
     tenant.property.timezone = "America/New_York"
     tenant.property.save()
     ticket, url = filed(client, tenant, window="tomorrow 2-5pm")
