@@ -253,7 +253,8 @@ def run(backend: str, args: argparse.Namespace) -> str:
     with database(backend, args.database_url) as url, \
             tempfile.TemporaryDirectory(prefix="fixline-bench-inst-") as instance:
         config = Config.from_env({"DATABASE_URL": url, "REDIS_URL": "stub://",
-                                  "FIXLINE_INSTANCE_PATH": instance}, testing=True)
+                                  "FIXLINE_INSTANCE_PATH": instance,
+                                  "SLOW_QUERY_MS": "60000"}, testing=True)  # not the fill
         create_app(config)
         with db.connection_context():
             upgrade()
