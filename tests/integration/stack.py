@@ -196,6 +196,7 @@ class Stack:
             self.env["REDIS_URL"] = redis_url
         self.procs: list[Proc] = []
         self.workers: list[Proc] = []
+        self.retired: list[Proc] = []  # stopped or killed on purpose: not expected to run
         self.api_key = ""
         self.started = 0
 
@@ -227,9 +228,10 @@ class Stack:
         self.api_key = self.cli("api-key", "create", "john.smith@example.com").splitlines()[-1]
         return self.api_key
 
-    def start_web(self) -> Proc:
+    def start_web(self, port: int | None = None) -> Proc:
+        """A web server on port (default: the stack's own; others make more web machines)."""
         return self.spawn("web", [PYTHON, "-m", "gunicorn", "-c", "python:app.gunicorn_conf",
-                                  "--bind", f"127.0.0.1:{self.port}", "wsgi:app"])
+                                  "--bind", f"127.0.0.1:{port or self.port}", "wsgi:app"])
 
     def start_worker(self) -> Proc:
         worker = self.spawn("worker", [PYTHON, "-m", "dramatiq", "actors", "--processes", "1",
@@ -255,6 +257,23 @@ class Stack:
 
         wait_until(ready, timeout, "/readyz answering 200", self.logs)
 
+    def restart(self, proc: Proc, sig: int = signal.SIGKILL) -> Proc:
+        """Send one child sig (SIGKILL: a crash; SIGTERM: a stop that lets work in hand finish)
+        and start another with its command line, as a process manager would: at once, but a
+        web server only once the old one has exited and let go of its port."""
+        self.retired.append(proc)
+        if sig == signal.SIGKILL:
+            proc.kill()
+        else:
+            proc.signal(signal.SIGCONT)
+            proc.popen.send_signal(sig)
+            if proc.name == "web":
+                proc.reap(time.monotonic() + STOP_SECONDS)
+        new = self.spawn(proc.name, list(proc.popen.args))
+        if proc in self.workers:
+            self.workers[self.workers.index(proc)] = new
+        return new
+
     def kill_workers(self) -> None:
         """SIGKILL every worker process group (the dramatiq parent and its forked workers)."""
         for worker in self.workers:
@@ -271,7 +290,8 @@ class Stack:
             worker.signal(signal.SIGCONT)
 
     def check_alive(self) -> None:
-        expected = [p for p in self.procs if p.name != "worker" or p in self.workers]
+        expected = [p for p in self.procs if (p.name != "worker" or p in self.workers)
+                    and p not in self.retired]
         dead = [p for p in expected if not p.running()]
         if dead:
             pytest.fail(f"{dead[0].name} exited with {dead[0].popen.returncode}\n{self.logs()}")
