@@ -6,9 +6,11 @@ import os
 import re
 import secrets
 from dataclasses import dataclass, replace
+from email.utils import parseaddr
 from pathlib import Path
 
 from app import phones
+from app.messaging import smtp_url
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = ROOT / "instance"
@@ -85,6 +87,8 @@ class Config:
     default_phone_region: str = "US"  # a number written without + is read as one of here
     log_format: str = "text"  # text | json (one JSON object a line)
     slow_query_ms: int = 100  # statements slower than this are logged with their SQL shape
+    smtp_url: str | None = None  # email goes out by SMTP when set (app/messaging/smtp_url.py)
+    mail_from: str = "Fixline <fixline@localhost>"  # the From of every email
     testing: bool = False
 
     def __post_init__(self) -> None:
@@ -99,6 +103,11 @@ class Config:
     def twilio_enabled(self) -> bool:
         """Messages go out through Twilio only with both SID and token set."""
         return bool(self.twilio_account_sid and self.twilio_auth_token)
+
+    @property
+    def smtp(self) -> smtp_url.SmtpSettings | None:
+        """The mail server SMTP_URL names, or None (email stays in the outbox)."""
+        return smtp_url.parse(self.smtp_url) if self.smtp_url else None
 
     @property
     def webhook_auth_token(self) -> str:
@@ -202,6 +211,17 @@ class Config:
             raise ConfigError("SLOW_QUERY_MS must be a whole number of milliseconds (0 logs "
                               f"every statement), got {env.get('SLOW_QUERY_MS')!r}")
 
+        smtp = (env.get("SMTP_URL") or "").strip() or None
+        if smtp is not None:
+            try:
+                smtp_url.parse(smtp)
+            except ValueError as exc:
+                raise ConfigError(f"SMTP_URL is not usable: {exc}") from None
+        mail_from = (env.get("MAIL_FROM") or "").strip() or Config.mail_from
+        if "@" not in parseaddr(mail_from)[1]:
+            raise ConfigError("MAIL_FROM must be an email address, like "
+                              f"'Fixline <fixline@example.com>'; got {env.get('MAIL_FROM')!r}")
+
         token = env.get("TWILIO_AUTH_TOKEN") or ""
         values = dict(
             env=mode,
@@ -230,6 +250,8 @@ class Config:
             default_phone_region=region,
             log_format=log_format,
             slow_query_ms=int(raw_slow),
+            smtp_url=smtp,
+            mail_from=mail_from,
             demo=env.get("FIXLINE_DEMO", "0") not in ("", "0", "false", "no"),
             port=port,
             host=env.get("HOST", "127.0.0.1"),

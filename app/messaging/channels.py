@@ -51,4 +51,8 @@ def channel_for(config: Config, kind: str) -> Channel:
         from app.messaging.twilio import TwilioChannel
 
         return TwilioChannel()
+    if config.smtp_url and kind == "email":
+        from app.messaging.smtp import SmtpChannel
+
+        return SmtpChannel()
     return Outbox()

@@ -29,9 +29,12 @@ def _tell(ticket: Ticket, event: Event, who: str, to: str, body: str,
 def escalated(ticket: Ticket, reason: str, event: Event, config: Config) -> None:
     """The landlord learns why and where to look; the tenant that a person is on it."""
     landlord, tenant = ticket.landlord, ticket.tenant
-    _tell(ticket, event, "landlord", landlord.phone,
-          templates.escalated_landlord(ticket, reason, ticket_link(ticket, config)),
-          ("landlord", landlord.id))
+    to_landlord = templates.escalated_landlord(ticket, reason, ticket_link(ticket, config))
+    _tell(ticket, event, "landlord", landlord.phone, to_landlord, ("landlord", landlord.id))
+    if config.smtp_url and landlord.email:  # without a mail server the SMS is enough
+        outbound.queue(landlord=ticket.landlord_id, to=landlord.email, body=to_landlord,
+                       channel="email", ticket=ticket, recipient=("landlord", landlord.id),
+                       dedupe_key=f"event:{event.id}:landlord:email")
     _tell(ticket, event, "tenant", tenant.phone, templates.escalated_tenant(ticket),
           ("tenant", tenant.id))
 

@@ -194,7 +194,8 @@ def _deliver(message_id: int, config: Config, *, stopped: bool = False) -> str:
         if stale:
             return _failed(message, stale, retry=False)
     if not message.from_number:
-        message.from_number = config.twilio_from_number
+        message.from_number = (config.mail_from if message.channel == "email"
+                               else config.twilio_from_number)
     try:
         sent = channel_for(config, message.channel).send(message, config)
     except SendError as exc:
