@@ -96,7 +96,8 @@ def events(kind: str) -> list[dict]:
 @pytest.mark.parametrize("url, expected", [
     ("smtp://user:p%40ss@mail.example.com:587",
      SmtpSettings("mail.example.com", 587, "starttls", "user", "p@ss")),
-    ("smtp://mail.example.com", SmtpSettings("mail.example.com", 587, "starttls")),
+    ("smtp://mail.example.com", SmtpSettings("mail.example.com", 587, "auto")),
+    ("smtp://127.0.0.1:1025", SmtpSettings("127.0.0.1", 1025, "auto")),  # CONTRACT §12's sink
     ("smtps://u:pw@mail.example.com", SmtpSettings("mail.example.com", 465, "tls", "u", "pw")),
     ("smtps://mail.example.com:2465", SmtpSettings("mail.example.com", 2465, "tls")),
     ("smtp+plain://localhost:1025", SmtpSettings("localhost", 1025, "plain")),
@@ -177,8 +178,9 @@ def test_email_is_delivered_with_from_to_subject_and_body(sink, landlord, config
 
 
 def test_starttls_required_is_not_skipped_on_a_server_without_it(sink, landlord, config, port):
-    """smtp:// never falls back to sending in the clear: the message fails, not retried."""
-    strict = replace(config, smtp_url=f"smtp://127.0.0.1:{port}")
+    """smtp:// with a login never falls back to sending in the clear: the message fails, not
+    retried."""
+    strict = replace(config, smtp_url=f"smtp://user:secret@127.0.0.1:{port}")
     outcome, message = send(landlord, strict)
 
     assert (outcome, message.status, message.attempts) == ("failed", "failed", 1)
@@ -277,3 +279,11 @@ def test_an_escalation_reaches_the_landlords_email(sink, landlord, home, config,
     assert envelope.rcpt_tos == ["lana@example.com"]
     mail = message_from_bytes(envelope.original_content, policy=policy.default)
     assert mail.get_content().strip() == sms.body
+
+
+def test_a_plain_smtp_url_without_a_login_reaches_a_sink_without_starttls(sink, landlord, config,
+                                                                          port):
+    """CONTRACT §12: smtp://host:1025 is a server without TLS."""
+    outcome, message = send(landlord, replace(config, smtp_url=f"smtp://127.0.0.1:{port}"))
+    assert message.status != "failed", message.error
+    assert len(sink.envelopes) == 1

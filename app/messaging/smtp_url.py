@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
 # How the connection is protected:
-#   tls       smtps://host[:465]          TLS from the first byte
-#   starttls  smtp://host[:587]           STARTTLS, required: no mail goes out in the clear
-#   auto      smtp://host?starttls=auto   STARTTLS when the server offers it (no password)
-#   plain     smtp+plain://host[:25]      or smtp://host?starttls=false: never TLS
+#   tls       smtps://host[:465]            TLS from the first byte
+#   starttls  smtp://user:pass@host[:587]   STARTTLS, required: a password never goes in the clear
+#   auto      smtp://host[:port]            STARTTLS when the server offers it, else plain (no
+#                                           login: CONTRACT §12's smtp://host:1025 sink)
+#   plain     smtp+plain://host[:25]        or smtp://host?starttls=false: never TLS
 SECURITY = ("tls", "starttls", "auto", "plain")
 DEFAULT_PORTS = {"tls": 465, "starttls": 587, "auto": 587, "plain": 25}
 STARTTLS_VALUES = {"true": "starttls", "required": "starttls", "auto": "auto", "false": "plain"}
@@ -36,13 +37,13 @@ def parse(url: str) -> SmtpSettings:
     scheme = parts.scheme.lower()
     if scheme == "smtps":
         security = "tls"
-    elif scheme == "smtp":
-        security = "starttls"
+    elif scheme == "smtp":  # with a login STARTTLS is required; without, used when offered
+        security = "starttls" if parts.username or parts.password else "auto"
     elif scheme == "smtp+plain":
         security = "plain"
     else:
-        raise ValueError("the scheme must be smtp (STARTTLS), smtps (TLS) or smtp+plain (no "
-                         f"TLS), got {parts.scheme or 'none'!r}")
+        raise ValueError("the scheme must be smtp (STARTTLS; required with a login), smtps (TLS) "
+                         f"or smtp+plain (no TLS), got {parts.scheme or 'none'!r}")
     if not parts.hostname:
         raise ValueError("it names no host, like smtp://mail.example.com:587")
     if parts.path not in ("", "/"):
