@@ -215,7 +215,7 @@ def explain(ticket_id: int) -> str:
     job = selection._Job.of(ticket, clock.now())
     query = selection.NOT_YET_ASKED._build()
     sql, params = query.sql()
-    values = job.params()
+    values = {**job.params(), "limit": selection.FIRST_PAGE, "offset": 0}  # next_up's first page
     bound = [p.bind(values) if hasattr(p, "bind") else p for p in params]
     prefix = "EXPLAIN QUERY PLAN " if db.obj.__class__.__name__.startswith("Sqlite") else (
         "EXPLAIN (ANALYZE, COSTS OFF) ")
