@@ -125,13 +125,13 @@ def on_sms(*, sid: str, from_number: str, to_number: str, body: str, config: Con
     with transaction():  # the stored message and its effect commit together, or neither
         vendors = vendors_with(from_number)
         target = _target(reply, from_number, vendors)
-        if target.ticket_id is not None:  # lock before the inbound row: see _record_inbound
-            loop.lock(target.ticket_id)
-        ping = target.ping
-        ticket = None
+        ping, ticket = target.ping, None
+        # lock before the inbound row: see _record_inbound (an offer's ticket, locked once)
         if ping is not None:
             fresh, ticket = loop.locked(ping.id, ping.ticket_id)
             ping = fresh or ping
+        elif target.ticket_id is not None:
+            loop.lock(target.ticket_id)
         # An answer to an offer needs only its vendors; anything else, everyone at the number.
         sender = (Sender(vendors, [], []) if ping is not None
                   else senders.identify(from_number, vendors))
