@@ -78,8 +78,9 @@ def booked(event: Event, config: Config) -> None:
           templates.booked_landlord(ticket, vendor, appointment, ticket_link(ticket, config),
                                     booked_by=by),
           ("landlord", landlord.id))
-    phone = _vendor_phone(vendor)
-    if by != "vendor" and phone is not None:  # a YES was answered with the job already
+    # a YES was answered with the job already; a vendor booked by hand is sent it
+    phone = _vendor_phone(vendor) if by != "vendor" else None
+    if phone is not None:
         _tell(ticket, event, "vendor", phone,
               templates.vendor_booked(ticket, appointment, landlord, _code_for(ticket, vendor)),
               ("vendor", vendor.id))
