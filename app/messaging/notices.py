@@ -5,8 +5,18 @@ from __future__ import annotations
 
 from app.config import Config
 from app.messaging import outbound, templates
-from app.models import Appointment, Event, Ping, Ticket, Vendor
+from app.models import Appointment, Event, Landlord, Ping, Property, Tenant, Ticket, Vendor
 from app.prepared import Param, Prepared
+
+# A visit with its ticket, vendor, and the ticket's property, tenant and landlord: one statement.
+VISIT = Prepared(lambda: Appointment.select(Appointment, Ticket, Vendor, Property, Tenant,
+                                            Landlord)
+                 .join(Ticket, on=Appointment.ticket)
+                 .join(Property, on=Ticket.property).switch(Ticket)
+                 .join(Tenant, on=Ticket.tenant).switch(Ticket)
+                 .join(Landlord, on=Ticket.landlord).switch(Appointment)
+                 .join(Vendor, on=Appointment.vendor)
+                 .where(Appointment.id == Param("id")).limit(1))
 
 FILLED = Prepared(lambda: Ping.select().where(
     Ping.ticket == Param("ticket"), Ping.outcome == "filled"))
@@ -64,7 +74,7 @@ def booked(event: Event, config: Config) -> None:
     """After appointment.confirmed: tell tenant and landlord who booked whom; a vendor booked
     by hand (no YES of theirs) gets the job; the other vendors still waiting, that it is
     filled."""
-    appointment = Appointment.find(event.data.get("appointmentId"))
+    appointment = VISIT.first(id=event.data.get("appointmentId"))
     if appointment is None:
         return
     ticket, vendor = appointment.ticket, appointment.vendor
