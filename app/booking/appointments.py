@@ -80,7 +80,7 @@ def book(
                 **schedule.deadlines(starts_at, ends_at, config, clock.now()),
             )
             if starts_at is not None:
-                questions.ask("confirm", appointment, ticket)
+                questions.ask("confirm", appointment, ticket, new=True)
             events.emit(
                 "appointment.confirmed", ticket=ticket, actor=actor,
                 vendor=vendor.name, vendorId=vendor.id, appointmentId=appointment.id,

@@ -29,10 +29,12 @@ OPEN_OF = Prepared(lambda: Question.select().where(
     Question.closed_at.is_null()).order_by(Question.id.desc()).limit(1))
 
 
-def ask(kind: str, appointment: Appointment, ticket: Ticket) -> Question:
-    """Put a question about this visit to its tenant; earlier open ones about it close."""
+def ask(kind: str, appointment: Appointment, ticket: Ticket, *, new: bool = False) -> Question:
+    """Put a question about this visit to its tenant; earlier open ones about it close (new:
+    the visit was created in this transaction, so it has none)."""
     tenant = ticket.tenant
-    close_about(appointment, "superseded")
+    if not new:
+        close_about(appointment, "superseded")
     return Question.create(kind=kind, ticket=ticket, appointment=appointment, phone=tenant.phone,
                            role="tenant", person_id=tenant.id, asked_at=clock.now())
 
