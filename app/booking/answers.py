@@ -240,13 +240,14 @@ def answer(kind: str, ping_id: int, config: Config | None = None) -> str:
     """What a YES ("accept") or NO ("decline") is told, read from the ping and its ticket as
     they are after it was carried out: it never claims an effect that did not happen."""
     ping = Ping.get_by_id(ping_id)
-    ticket = Ticket.get_by_id(ping.ticket_id)
+    ping.ticket = ticket = Ticket.get_by_id(ping.ticket_id)  # read once for the texts below
     if ticket.status == "cancelled":
         return templates.reply_job_cancelled(ping.code)
     if ticket.status == "completed":
         return templates.reply_job_done(ping.code)
     held = active_appointment(ticket) if ticket.status == "scheduled" else None
     if held is not None and held.vendor_id == ping.vendor_id:
+        held.ticket = ticket
         if kind == "accept":
             link = dispatch.job_link(ping.token, config) if config and ping.token else None
             return templates.reply_booked(ping, held, link)
