@@ -93,12 +93,18 @@ def change_status(
     if target in NO_OFFERS:  # nobody is to be asked any more (rounds)
         values["dispatch_at"] = None
     values.update(changes)
-    previous = STATUS.scalar(id=ticket.id)
-    if previous is None or not allowed(previous, target):
-        raise IllegalTransition(ticket.id, previous or "missing", target)
-    if _move(tuple(values)).execute(ticket_id=ticket.id, previous=previous, **values) != 1:
-        current = STATUS.scalar(id=ticket.id)  # a concurrent change won the race
-        raise IllegalTransition(ticket.id, current or "missing", target)
+    move = _move(tuple(values))
+    # Usually the status in hand is the stored one (the caller just read it under its lock):
+    # the conditional UPDATE alone proves it; otherwise the stored status decides.
+    previous = ticket.status
+    if not allowed(previous, target) or move.execute(
+            ticket_id=ticket.id, previous=previous, **values) != 1:
+        previous = STATUS.scalar(id=ticket.id)
+        if previous is None or not allowed(previous, target):
+            raise IllegalTransition(ticket.id, previous or "missing", target)
+        if move.execute(ticket_id=ticket.id, previous=previous, **values) != 1:
+            current = STATUS.scalar(id=ticket.id)  # a concurrent change won the race
+            raise IllegalTransition(ticket.id, current or "missing", target)
     ticket.__data__.update(Ticket.get_by_id(ticket.id).__data__)
     _settle_offers_and_visits(ticket, target)
     events.emit(
