@@ -9,6 +9,7 @@ from app import clock, events
 from app.booking import alerts, transitions
 from app.config import Config
 from app.db import transaction
+from app.joined import joined
 from app.messaging import outbound, replies, spend, templates
 from app.models import Ping, Ticket, Vendor
 from app.prepared import Param, Prepared
@@ -79,7 +80,9 @@ def send_ping(ticket: Ticket, vendor: Vendor, channel: str, config: Config, acto
         raise PingRefused(reason)
     now = clock.now()
     cap = config.sms_hourly_limit if manual else None
-    with transaction():
+    # A person's offer may be refused midway (its limit, a pending offer) and the refusal
+    # caught; the system's is part of its caller's transaction (ask_next catches nothing here).
+    with transaction() if manual else joined():
         if cap is not None:
             spend.reserve(ticket.landlord_id, cap)  # locks the landlord: one at a time
             if PENDING_FOR.scalar(ticket=ticket, vendor=vendor) is not None:

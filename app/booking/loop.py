@@ -14,6 +14,7 @@ from app.booking.dispatch import PingRefused, send_ping
 from app.booking.windows import parse_window
 from app.config import Config
 from app.db import is_postgres, transaction
+from app.joined import joined
 from app.messaging import notices
 from app.models import Ping, Ticket
 from app.prepared import Param, Prepared
@@ -64,7 +65,7 @@ def locked(ping_id: int, ticket_id: int | None = None) -> tuple[Ping | None, Tic
 
 def start(ticket_id: int, config: Config) -> None:
     """Move a new ticket to dispatching and ask the first vendor (does nothing twice)."""
-    with transaction():
+    with joined():  # the intake.completed handler's transaction, when it runs there
         ticket = lock(ticket_id)
         if ticket is None or ticket.status != "new":
             return
