@@ -10,6 +10,7 @@ from peewee import JOIN
 from app import clock, events, faults
 from app.config import Config
 from app.db import after_commit, transaction
+from app.joined import joined
 from app.messaging import optouts, quiet, spend
 from app.messaging.channels import SendError, channel_for
 from app.models import Fault, Landlord, Message, OptOut, Ping, Property, Tenant, Ticket, Vendor
@@ -104,7 +105,9 @@ def queue(
             return existing
     if cap is not None:
         optouts.check(to, channel)
-    with transaction():
+    # A capped message may be refused midway (OverLimit) and the refusal caught; any other is
+    # one INSERT, part of the caller's transaction when there is one.
+    with transaction() if cap is not None else joined():
         if cap is not None:
             spend.reserve(landlord if isinstance(landlord, int) else landlord.id, cap)
         message = Message.create(
@@ -200,7 +203,7 @@ def _deliver(message_id: int, config: Config, *, stopped: bool = False) -> str:
         sent = channel_for(config, message.channel).send(message, config)
     except SendError as exc:
         return _failed(message, str(exc), retry=exc.retryable and message.attempts < MAX_ATTEMPTS)
-    with transaction():
+    with joined():  # a local channel's: _send's transaction (claim, keep and record)
         SENT.execute(id=message.id, status=sent.status, provider_id=sent.provider_id,
                      from_number=message.from_number, at=clock.now())
         _record(message, "notification.sent", status=sent.status)
