@@ -130,6 +130,9 @@ def on_sms(*, sid: str, from_number: str, to_number: str, body: str, config: Con
         if ping is not None:
             fresh, ticket = loop.locked(ping.id, ping.ticket_id)
             ping = fresh or ping
+            for vendor in vendors:  # the ping's vendor, read with the others at the number
+                if vendor.id == ping.vendor_id:
+                    ping.vendor = vendor
         elif target.ticket_id is not None:
             loop.lock(target.ticket_id)
         # An answer to an offer needs only its vendors; anything else, everyone at the number.
