@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 # no-show question; insurance: a vendor's insurance notice; dispatch: a ticket's wait for
 # hours or the next round (rounds)
 KINDS = ("ticket", "event", "message", "ping", "alert", "visit", "visit_check", "insurance",
-         "dispatch")
+         "dispatch", "digest")
 BACKOFF_SECONDS = (2, 15, 60, 300)  # waits before the 2nd … 5th try
 MAX_ATTEMPTS = len(BACKOFF_SECONDS) + 1
 ERROR_CHARS = 1000
@@ -144,6 +144,8 @@ def describe(fault: Fault) -> str:
         return "sending the visit reminder"
     if fault.kind == "dispatch":
         return "asking the next vendor after a wait"
+    if fault.kind == "digest":
+        return "sending the daily digest"
     if fault.kind == "visit_check":
         return "asking the tenant whether the vendor came"
     if fault.kind == "insurance":

@@ -109,6 +109,7 @@ class Landlord(BaseModel):
     phone = CharField()
     password_hash = CharField(null=True)
     session_generation = IntegerField(default=0)  # bumped by logout/password change: ends sessions
+    digest_at = DateTimeField(null=True)  # the next daily digest email (digests.py)
     created_at = DateTimeField(default=clock.now)
 
 

@@ -35,7 +35,10 @@ def hostile_objects(benign: bool = False):
     ping = SimpleNamespace(code="K7Q2", vendor=vendor, ticket=ticket, ticket_id=ticket.id)
     quote = SimpleNamespace(id=98765, amount=Decimal("123456.78"), status="pending",
                             approval_limit=Decimal("99999.99"), decided_by="landlord:1")
-    return dict(ticket=ticket, vendor=vendor, appointment=appointment, ping=ping, quote=quote,
+    digest = SimpleNamespace(reported=12, booked=10, escalated_open=3, quotes_waiting=2,
+                             visits_today=7)
+    return dict(digest=digest, ticket=ticket, vendor=vendor, appointment=appointment, ping=ping,
+                quote=quote,
                 landlord=landlord, newer=quote, reason=reason, booked_by=name,
                 code="K7Q2", link="https://fixline.example.com/tickets/123456",
                 number="123456", ticket_id=123456, days=30, expires=date(2026, 4, 1),

@@ -8,13 +8,13 @@ import uuid
 from datetime import timedelta
 
 from app import clock, events, faults, shared_metrics
-from app.booking import alerts, insurance, loop, transitions, visits
+from app.booking import alerts, digests, insurance, loop, transitions, visits
 from app.booking.sla import allowance
 from app.config import Config
 from app.db import transaction
 from app.logs import request_id_var
 from app.messaging import outbound, receipts
-from app.models import Appointment, Fault, Message, Ping, Ticket, Vendor
+from app.models import Appointment, Fault, Landlord, Message, Ping, Ticket, Vendor
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +26,12 @@ _pruned_at = float("-inf")
 
 
 def _each_due(kind: str, model, deadline, act, *where) -> int:
-    """Act on each row of model (a ticket, ping, appointment or vendor) whose deadline has
-    passed, a bounded batch soonest first, each in isolation (app.faults: a row that raises is
-    retried later, then parked; a vendor's fault belongs to its landlord); the count of rows
+    """Act on each row of model (a ticket, ping, appointment, vendor or landlord) whose deadline
+    has passed, a bounded batch soonest first, each in isolation (app.faults: a row that raises
+    is retried later, then parked; a vendor's fault belongs to its landlord); the count of rows
     act(row id) returned True for. How late each first try fires goes to /metrics."""
-    scope = "landlord" if model is Vendor else "ticket"
-    owner = Ticket.id if model is Ticket else getattr(model, scope)
+    scope = "landlord" if model in (Vendor, Landlord) else "ticket"
+    owner = model.id if model in (Ticket, Landlord) else getattr(model, scope)
     due = (faults.due_join(model.select(model.id, owner.alias("owner_ref"),
                                         deadline.alias("due_at")), kind, model.id)
            .where(deadline <= clock.now(), *where)
@@ -102,6 +102,14 @@ def remind_visits(config: Config) -> int:
 def check_visits() -> int:
     """Visits past their end and grace ask the tenant whether the vendor came."""
     return _each_due("visit_check", Appointment, Appointment.no_show_at, visits.ask_came)
+
+
+def daily_digests(config: Config) -> int:
+    """Landlords whose morning digest is due get it; those never armed are armed."""
+    for landlord_id in digests.unarmed():
+        digests.send(landlord_id, config)
+    return _each_due("digest", Landlord, Landlord.digest_at,
+                     lambda landlord_id: digests.send(landlord_id, config))
 
 
 def insurance_notices() -> int:
@@ -194,6 +202,7 @@ def _run(config: Config) -> dict[str, int]:
         "reminded": lambda: remind_visits(config),
         "checked": check_visits,
         "insurance_notices": insurance_notices,
+        "digests": lambda: daily_digests(config),
         "resent": resend_lost_messages,
         "pruned": prune_receipts,
     }

@@ -296,6 +296,23 @@ def insurance_vendor(expires, landlord) -> str:
             f"certificate to {plain(landlord.name, 100)} to keep getting jobs.")
 
 
+def daily_digest(landlord, digest, link: str) -> str:
+    """The landlord's morning email (digests.py): the last day and what waits on them."""
+    def count(n: int, one: str, many: str) -> str:
+        return f"{n} {one if n == 1 else many}"
+
+    waiting = [part for n, part in (
+        (digest.escalated_open, count(digest.escalated_open, "escalated ticket waits",
+                                      "escalated tickets wait") + " on you"),
+        (digest.quotes_waiting, count(digest.quotes_waiting, "quote", "quotes") + " to approve"),
+        (digest.visits_today, count(digest.visits_today, "visit", "visits")
+         + " in the next 24 hours")) if n]
+    return (f"Fixline daily digest for {typed(landlord.name)}: "
+            f"{count(digest.reported, 'ticket', 'tickets')} reported and "
+            f"{digest.booked} booked in the last day."
+            + (f" {'; '.join(waiting)}." if waiting else "") + f" {link}/")
+
+
 def insurance_landlord(vendor, expires, days: int) -> str:
     """To the landlord 30 and 7 days before a vendor's insurance expires (§10)."""
     return (f"Fixline: {plain(vendor.name, 100)}'s insurance expires {_day(expires)} (in "
