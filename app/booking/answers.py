@@ -21,13 +21,28 @@ from app.config import Config
 from app.db import transaction
 from app.messaging import optouts, outbound, replies, senders, templates, voice
 from app.messaging.senders import Sender
-from app.models import Appointment, Message, Ping, Question, Ticket, Vendor, VendorPhone
+from app.models import (
+    Appointment,
+    Message,
+    Ping,
+    Property,
+    Question,
+    Tenant,
+    Ticket,
+    Vendor,
+    VendorPhone,
+)
 from app.prepared import Param, Prepared
 
 FAILED_DELIVERY = ("failed", "undelivered", "busy", "no-answer", "canceled")
 FINAL = (*FAILED_DELIVERY, "delivered", "completed", "read")
 WRONG_KEY = "Press 1 to take the job, or 2 to pass."
 
+# A ticket with the property and tenant its answer texts name, in one statement.
+TICKET_FOR_ANSWER = Prepared(lambda: Ticket.select(Ticket, Property, Tenant)
+                             .join(Property, on=Ticket.property).switch(Ticket)
+                             .join(Tenant, on=Ticket.tenant)
+                             .where(Ticket.id == Param("id")).limit(1))
 VENDORS_WITH = Prepared(lambda: Vendor.select().join(VendorPhone).where(
     VendorPhone.number == Param("number")).distinct())
 
@@ -243,7 +258,9 @@ def answer(kind: str, ping_id: int, config: Config | None = None) -> str:
     """What a YES ("accept") or NO ("decline") is told, read from the ping and its ticket as
     they are after it was carried out: it never claims an effect that did not happen."""
     ping = Ping.get_by_id(ping_id)
-    ping.ticket = ticket = Ticket.get_by_id(ping.ticket_id)  # read once for the texts below
+    ping.ticket = ticket = TICKET_FOR_ANSWER.first(id=ping.ticket_id)  # once, for the texts
+    if ticket is None:
+        raise Ticket.DoesNotExist(f"Ticket with id {ping.ticket_id} does not exist")
     if ticket.status == "cancelled":
         return templates.reply_job_cancelled(ping.code)
     if ticket.status == "completed":
