@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from app import clock
-from app.db import transaction
+from app.db import db, transaction
 from app.models import WebhookReceipt
 
 RECEIPT_SECONDS = 600  # how long a receipt is kept; prune_receipts() drops older ones
@@ -43,11 +43,13 @@ def keys(signature: str, idempotency_token: str | None) -> list[str]:
 def admit(receipt_keys: list[str], request_digest: str) -> bool:
     """Record the receipts; False when a key was already seen with other parameters."""
     with transaction():
+        stored = 0
         for key in receipt_keys:
-            (WebhookReceipt
-             .insert(key=key, digest=request_digest, created_at=clock.now())
-             .on_conflict_ignore()
-             .execute())
+            stored += db.execute(WebhookReceipt
+                                 .insert(key=key, digest=request_digest, created_at=clock.now())
+                                 .on_conflict_ignore()).rowcount
+        if stored == len(receipt_keys):  # every receipt is this request's own: a first delivery
+            return True
         seen = (WebhookReceipt
                 .select(WebhookReceipt.digest)
                 .where(WebhookReceipt.key.in_(receipt_keys)))
