@@ -15,7 +15,7 @@ from app import clock
 from app.api.auth import mint
 from app.booking import loop
 from app.db import db
-from app.models import Appointment, Event, Ping, Tenant, Ticket, TicketPhoto
+from app.models import Appointment, Event, Ping, Tenant, Ticket, TicketPhoto, Vendor
 from app.web import intake, uploads
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x01" * 200
@@ -356,6 +356,19 @@ def test_escalated_tells_the_tenant_the_landlord_knows(app, client, tenant):
     assert "Your landlord is on it" in html and "Booked — Soon" not in html
     assert "John Smith" in html and 'href="tel:+1234567890"' in html
     assert 'hx-trigger="every 10s"' in html  # a late YES can still book it
+
+
+def test_a_routine_report_at_night_says_when_the_first_vendor_is_asked(app, client, tenant):
+    clock.set_fake(datetime(2026, 3, 4, 8, 0))  # Wed 02:00 in Chicago
+    tenant.property.timezone = "America/Chicago"
+    tenant.property.save()
+    Vendor.update(active=False).where(Vendor.name == "Emergency Handyman").execute()
+    ticket, url = filed(client, tenant, window="anytime")  # plumbing: Acme works 9AM-6PM
+    loop.start(ticket.id, app.extensions["fixline"])
+    assert not Ping.select().where(Ping.ticket == ticket).exists()
+    html = poll(client, url).get_data(as_text=True)
+    assert "No repair person who does this job is working right now" in html
+    assert "Wed Mar 4, 9:00 AM CST" in html and "Next ask Wed Mar 4, 9:00 AM CST" in html
 
 
 def test_cancelled_stops_polling(client, tenant, make_ticket, seeded):
