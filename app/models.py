@@ -485,3 +485,58 @@ class Quote(BaseModel):
 
 
 MODELS.append(Quote)
+
+
+class WebhookEndpoint(BaseModel):
+    """A landlord's receiver of signed event POSTs (CONTRACT.md §12; app/hooks/)."""
+
+    landlord = ForeignKey(Landlord, backref="webhook_endpoints", on_delete="CASCADE")
+    url = TextField()
+    secret = CharField()  # the HMAC key; shown once, in the 201 that created it
+    events = JSONField(default=lambda: ["*"])  # event types to deliver, or ["*"]
+    description = CharField(null=True)
+    scan_from_id = IntegerField(default=0)  # events of the landlord up to this id are queued
+    failing_since = DateTimeField(null=True)  # the first failure since the last success
+    disabled_at = DateTimeField(null=True)  # after 24 hours of failures, or deleted
+    created_at = DateTimeField(default=clock.now)
+
+
+class WebhookDelivery(BaseModel):
+    """One event for one endpoint: tried at next_attempt_at until a 2xx or retry_until."""
+
+    endpoint = ForeignKey(WebhookEndpoint, backref="deliveries", on_delete="CASCADE")
+    event = ForeignKey(Event, on_delete="CASCADE")
+    attempts = IntegerField(default=0)
+    last_status = IntegerField(null=True)  # the last answer's HTTP status (null: none came)
+    next_attempt_at = DateTimeField(null=True)  # the deadline the sweep acts on; null when done
+    claimed_at = DateTimeField(null=True)  # a worker is sending it (a lease)
+    retry_until = DateTimeField()  # 24 hours after it was queued (or redelivered)
+    delivered_at = DateTimeField(null=True)
+    gave_up_at = DateTimeField(null=True)
+    created_at = DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = ((("endpoint", "event"), True), (("endpoint", "created_at"), False))
+
+
+WebhookDelivery.add_index(
+    WebhookDelivery.index(WebhookDelivery.next_attempt_at, name="webhook_delivery_due")
+    .where(SQL("next_attempt_at IS NOT NULL"))
+)
+
+
+class WebhookAttempt(BaseModel):
+    """One POST of a delivery: its HTTP status, how long it took, the answer's first bytes."""
+
+    delivery = ForeignKey(WebhookDelivery, backref="attempt_rows", on_delete="CASCADE")
+    started_at = DateTimeField()
+    status_code = IntegerField(null=True)  # null: no answer (timeout, refused, address rule)
+    duration_ms = IntegerField()
+    response_excerpt = TextField(default="")  # the first 500 bytes of the answer
+    error = TextField(null=True)
+
+    class Meta:
+        indexes = ((("delivery", "started_at"), False),)
+
+
+MODELS += [WebhookEndpoint, WebhookDelivery, WebhookAttempt]

@@ -24,18 +24,18 @@ def test_partial_indexes_exist(app):
                  "ticket_dispatch_at_open", "vendor_insurance_notice_at_open",
                  "message_send_after_held", "appointment_vendor_active_starts",
                  "appointment_vendor_no_show", "ping_vendor_sent",
-                 "vendor_landlord_asking_order"):
+                 "vendor_landlord_asking_order", "webhook_delivery_due"):
         assert name in names
 
 
 def test_down_then_up_again(app):
     with db.connection_context():
         reverted = runner().down()
-        assert reverted == ["0010_digests"]
-        for _ in range(9):
+        assert reverted == ["0011_webhooks"]
+        for _ in range(10):
             reverted += runner().down()
-        assert reverted == ["0010_digests", "0009_selection_indexes", "0008_choosing",
-                            "0007_visits",
+        assert reverted == ["0011_webhooks", "0010_digests", "0009_selection_indexes",
+                            "0008_choosing", "0007_visits",
                             "0006_escalation_alerts", "0005_limits",
                             "0004_event_handled_at",
                             "0003_event_landlord_index", "0002_ticket_photos", "0001_initial"]
@@ -43,5 +43,5 @@ def test_down_then_up_again(app):
         assert upgrade() == ["0001_initial", "0002_ticket_photos", "0003_event_landlord_index",
                              "0004_event_handled_at", "0005_limits",
                              "0006_escalation_alerts", "0007_visits", "0008_choosing",
-                             "0009_selection_indexes", "0010_digests"]
+                             "0009_selection_indexes", "0010_digests", "0011_webhooks"]
         assert not diff_models(db.obj, MODELS)

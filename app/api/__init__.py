@@ -194,4 +194,5 @@ from app.api import (  # noqa: E402,F401  (route modules register on import)
     tenants,
     tickets,
     vendors,
+    webhooks,
 )

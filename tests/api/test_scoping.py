@@ -1,12 +1,13 @@
 """Two landlords: another landlord's object is 404 by path, 422 by body, and never touched."""
 
 import re
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
 
 from app.api import ROUTES
-from app.models import Appointment, Quote
+from app.models import Appointment, Event, Quote, WebhookDelivery, WebhookEndpoint
 from tests.api.conftest import error_of, snapshot
 
 # (method, path template, body template, expected status, field named on a 422).
@@ -30,6 +31,10 @@ MATRIX = [
     ("POST", "/api/vendors/{vendor}/ping", {"ticketId": "{my_ticket}"}, 404, None),
     ("POST", "/api/vendors/{my_vendor}/ping", {"ticketId": "{ticket}"}, 422, "ticketId"),
     ("GET", "/api/tenants/{tenant}", None, 404, None),
+    ("GET", "/api/webhooks/{webhook}", None, 404, None),
+    ("DELETE", "/api/webhooks/{webhook}", None, 404, None),
+    ("GET", "/api/webhooks/{webhook}/deliveries", None, 404, None),
+    ("POST", "/api/webhook-deliveries/{delivery}/redeliver", None, 404, None),
     ("GET", "/api/properties/{property}", None, 404, None),
     ("POST", "/api/tenants", {"name": "Mallory", "phone": "+15550006666",
                               "propertyId": "{property}"}, 422, "propertyId"),
@@ -68,7 +73,14 @@ def ids(theirs, home, ticket, vendor) -> dict[str, int]:
                                confirmation_method="manual")
     quote = Quote.create(ticket=theirs.ticket, appointment=visit, vendor=theirs.vendor,
                          amount=Decimal("900.00"), status="pending")
-    return {"appointment": visit.id, "quote": quote.id,
+    webhook = WebhookEndpoint.create(landlord=theirs.landlord, url="http://localhost/x",
+                                     secret="whsec_theirs")
+    event = Event.create(landlord=theirs.landlord, ticket=theirs.ticket, type="ticket.escalated",
+                         actor="system")
+    delivery = WebhookDelivery.create(endpoint=webhook, event=event,
+                                      retry_until=datetime(2030, 1, 1))
+    return {"appointment": visit.id, "quote": quote.id, "webhook": webhook.id,
+            "delivery": delivery.id,
             "ticket": theirs.ticket.id, "vendor": theirs.vendor.id, "tenant": theirs.tenant.id,
             "property": theirs.property.id, "landlord": theirs.landlord.id,
             "my_ticket": ticket.id, "my_vendor": vendor.id, "my_property": home[0].id}

@@ -1,0 +1,1 @@
+"""Signed outbound webhooks (CONTRACT.md §12): endpoints, queueing, delivery, retries."""
