@@ -12,6 +12,7 @@ from app.booking import alerts, digests, insurance, loop, transitions, visits
 from app.booking.sla import allowance
 from app.config import Config
 from app.db import transaction
+from app.hooks import queueing as webhooks
 from app.logs import request_id_var
 from app.messaging import outbound, receipts
 from app.models import Appointment, Fault, Landlord, Message, Ping, Ticket, Vendor
@@ -160,6 +161,12 @@ def resend_lost_messages() -> int:
     return count
 
 
+def webhook_deliveries() -> int:
+    """New events of landlords with webhooks get a delivery each; due ones go to workers."""
+    webhooks.collect()
+    return webhooks.hand_over()
+
+
 def republish_events() -> int:
     """Hand events whose handler has not run (lost, or failed and due again) to the broker."""
     return sum(1 for event_id in events.unhandled() if events.publish(event_id))
@@ -204,6 +211,7 @@ def _run(config: Config) -> dict[str, int]:
         "insurance_notices": insurance_notices,
         "digests": lambda: daily_digests(config),
         "resent": resend_lost_messages,
+        "webhooks": webhook_deliveries,
         "pruned": prune_receipts,
     }
     counts = {}
