@@ -19,6 +19,9 @@ def blueprints(*, demo: bool) -> list[Blueprint]:
     from app.web import jobs
 
     found.append(jobs.bp)
+    from app.web import integrations
+
+    found.append(integrations.bp)
     if demo:
         from app.web import simulator
 

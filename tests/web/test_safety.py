@@ -31,6 +31,9 @@ from app.models import (
     Ticket,
     TicketPhoto,
     Vendor,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 from tests.conftest import make_config
 
@@ -228,7 +231,14 @@ def world(app, seeded, landlord_client):
                                status="cancelled", confirmation_method="manual")
     quote = Quote.create(ticket=ticket, appointment=visit, vendor=visit.vendor,
                          amount=Decimal("900.00"), status="pending")
+    webhook = WebhookEndpoint.create(landlord=seeded, url="http://localhost:9/hooks",
+                                     secret="whsec_test", description=payload("webhook"))
+    delivery = WebhookDelivery.create(endpoint=webhook, event=Event.select().first(),
+                                      retry_until=ticket.created_at)
+    WebhookAttempt.create(delivery=delivery, started_at=ticket.created_at, status_code=500,
+                          duration_ms=12, response_excerpt=payload("webhook answer"))
     return {
+        "webhook_id": webhook.id, "delivery_id": delivery.id,
         "fault_id": fault.id, "quote_id": quote.id,
         "ticket_id": ticket.id, "token": tenant_row.intake_token,
         "photo_id": TicketPhoto.get(TicketPhoto.ticket == ticket).id,
@@ -246,6 +256,8 @@ SHOWN = {  # field → where its text must appear (escaped) when that page exist
     "notes": ["/intake/<token>/tickets/<int:ticket_id>", "/tickets/<int:ticket_id>"],
     "window": ["/intake/<token>/tickets/<int:ticket_id>", "/simulator/"],
     "fault error": ["/tickets/<int:ticket_id>", "/dashboard"],  # a parked row's error
+    "webhook": ["/settings/webhooks/"],
+    "webhook answer": ["/settings/webhooks/<int:webhook_id>"],
 }
 
 
