@@ -73,11 +73,13 @@ def test_a_killed_child_is_started_again_and_the_others_keep_running(supervisor,
         os.kill(first, signal.SIGKILL)
         second = wait_for(lambda: (pid := pid_of(supervisor, "worker")) not in (first, None)
                           and pid)
+        # Checked while the watching thread lives: the restarted child's parent-death signal
+        # follows the thread that started it (here not the main thread, as under `make run`).
+        start = wait_for(lambda: proc_stat(second))[2]
+        assert alive(second, start) and supervisor.children[-1].proc.args == SLEEPER
     finally:
         assert watching.stop() == 0
     assert pid_of(supervisor, "scheduler") == other
-    start = proc_stat(second)[2]
-    assert alive(second, start) and supervisor.children[-1].proc.args == SLEEPER
     err = capsys.readouterr().err
     assert f"worker (pid {first}) exited unexpectedly with code -9; restarting it in" in err
     assert f"worker restarted (pid {second})" in err
