@@ -147,6 +147,7 @@ class Tenant(BaseModel):
     phone = CharField(index=True)
     email = CharField(null=True)
     intake_token = CharField(unique=True)
+    language = CharField(default="en")  # what their texts and pages are in (CONTRACT §13)
     created_at = DateTimeField(default=clock.now)
 
 
@@ -168,6 +169,7 @@ class Vendor(BaseModel):
     max_visits_per_day = IntegerField(null=True)  # active visits a day; None: no limit
     insurance_expires_at = DateField(null=True)  # past it, the vendor is not asked
     insurance_notice_at = DateTimeField(null=True)  # the next insurance reminder's moment
+    language = CharField(default="en")  # what their texts are in (CONTRACT §13)
     created_at = DateTimeField(default=clock.now)
     updated_at = DateTimeField(default=clock.now)
 
