@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import dramatiq
 
 from actors import runtime
@@ -33,5 +35,18 @@ def deliver_webhook(delivery_id: int) -> None:
 
 @dramatiq.actor(max_retries=0, time_limit=10_000, max_age=5_000)
 def sweep() -> None:
-    """Act on everything that is due: the outbox now, deadlines as the engine grows."""
-    sweeping.run(runtime.config())
+    """One tick: claim what is due and hand each due deadline to sweep_row; the outbox and
+    events the broker lost are handed over again."""
+    sweeping.run(runtime.config(), send=_sweep_row_sender)
+
+
+# Retries are the sweep's (app.faults: backoff, then parked), not Dramatiq's: a failed row
+# is leased again by a later tick. A lost message costs its row the lease (sweep.LEASE).
+@dramatiq.actor(max_retries=0, time_limit=30_000)
+def sweep_row(kind: str, row_id: int, lease: str) -> None:
+    """Act on one due deadline the sweep leased (an offer timing out, a reminder, …)."""
+    sweeping.handle(kind, row_id, datetime.fromisoformat(lease), runtime.config())
+
+
+def _sweep_row_sender(kind: str, row_id: int, lease: str) -> None:
+    sweep_row.send(kind, row_id, lease)

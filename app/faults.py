@@ -1,5 +1,9 @@
 """One bad row harms nobody else: a row whose handling fails is retried with backoff a bounded
-number of times, then parked until the landlord (or `events replay`) retries it."""
+number of times, then parked until the landlord (or `events replay`) retries it.
+
+The sweep also leases a due deadline here while a worker has it (app.booking.sweep.claim): a
+row with attempts 0 and retry_at at the lease's end; its handler deletes it on success, and a
+failure counts against it like any other try."""
 
 from __future__ import annotations
 
@@ -54,10 +58,11 @@ def record(kind: str, row_id: int, exc: BaseException, *, ticket: int | None = N
     with transaction():
         fault = Fault.get_or_none(Fault.kind == kind, Fault.row_id == row_id)
         if fault is None:
+            fault = Fault(kind=kind, row_id=row_id, attempts=0, created_at=now)
+        if fault.ticket_id is None and fault.landlord_id is None:  # new, or the sweep's lease
             if landlord is None and ticket is not None:
                 landlord = Ticket.find(ticket).landlord_id
-            fault = Fault(kind=kind, row_id=row_id, ticket=ticket, landlord=landlord,
-                          attempts=0, created_at=now)
+            fault.ticket, fault.landlord = ticket, landlord
         fault.attempts += 1
         fault.error, fault.updated_at = error, now
         if fault.attempts >= MAX_ATTEMPTS:

