@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from app import clock, faults
+from app import clock, faults, feed
 from app.config import Config
 from app.db import after_commit, transaction
 from app.models import Event, Fault, Landlord, Ticket
@@ -105,7 +105,16 @@ def emit(
     )
     if handled:
         after_commit(lambda: publish(event.id))
+    _tell_pages(landlord, ticket)
     return event
+
+
+def _tell_pages(landlord: Landlord | int | None, ticket: Ticket | int | None) -> None:
+    """Once committed, open pages of this landlord and ticket learn of it (app/feed.py)."""
+    landlord_id = landlord.id if isinstance(landlord, Landlord) else landlord
+    ticket_id = ticket.id if isinstance(ticket, Ticket) else ticket
+    if landlord_id is not None and feed.current().configured:
+        after_commit(lambda: feed.changed(landlord_id, ticket_id))
 
 
 def publish(event_id: int) -> bool:

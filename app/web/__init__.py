@@ -21,8 +21,10 @@ def init_app(app: Flask, *, demo: bool) -> None:
     """Register every page blueprint and the headers all pages carry."""
     from htmx_flask import Htmx
 
+    from app import feed
     from app.web import auth, pages
 
+    feed.configure(app.extensions["fixline"].broker_url)  # off with stub:// or LIVE_UPDATES=0
     Htmx(app)
     app.after_request(_security_headers)
     auth.init_app(app)

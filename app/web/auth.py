@@ -95,10 +95,16 @@ def _seconds() -> int:
     return int((clock.now() - _EPOCH).total_seconds())
 
 
+WAITING_ENDPOINTS = {"dashboard.changes"}  # held until a change (app/web/live.py): not use
+
+
 def _is_poll() -> bool:
-    """An htmx element refreshing itself (hx-trigger="every …", hx-target="this")."""
+    """An htmx element refreshing itself (hx-trigger="every …", hx-target="this"), or a page
+    waiting for a change."""
     headers = request.headers
     trigger = headers.get("HX-Trigger")
+    if request.method == "GET" and request.endpoint in WAITING_ENDPOINTS:
+        return True
     return (request.method == "GET" and bool(headers.get("HX-Request")) and bool(trigger)
             and trigger == headers.get("HX-Target"))
 

@@ -1,7 +1,9 @@
 """The landlord dashboard: tickets by state with SLA clocks, booking metrics, a time-to-book chart.
 
-The board polls itself every second with the version it shows; an unchanged version answers
-204 (htmx swaps nothing), so an idle dashboard costs one small query a second.
+The board waits for changes (app/web/live.py: /dashboard/changes, held until the landlord's
+tickets change) and polls every 20 s besides; without the change feed it polls itself every
+second. Each poll carries the version it shows; an unchanged version answers 204 (htmx swaps
+nothing), so an idle polling dashboard costs one small query a second.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from app.booking import quotes, transitions
 from app.booking.metrics import spread, ticket_metrics
 from app.messaging import spend
 from app.models import Event, Landlord, Property, Tenant, Ticket
-from app.web import visit_board
+from app.web import live, visit_board
 from app.web.auth import login_required
 from app.web.charts import Bar, bar_chart, duration
 
@@ -194,22 +196,61 @@ def index():
     if polled and request.args.get("v") == stamp and request.args.get("t") == tick:
         response = current_app.make_response(("", 204))
     else:
-        board = groups(landlord, now)
-        chart, charted = time_to_book_chart(landlord)
-        changed = polled and request.args.get("v") != stamp
-        html = render_template(
-            "dashboard/_board.html" if polled else "dashboard/index.html",
-            groups=board, metrics=ticket_metrics(landlord), chart=chart, charted=charted,
-            visits=visit_board.lists(landlord, now, current_app.extensions["fixline"]),
-            waiting_quotes=quotes.waiting(landlord.id), money=money.show,
-            poll_url=url_for(".index", v=stamp, t=tick), ticket_url=ticket_url,
-            announcement=announcement(board) if changed else None,
-            stuck=[(f, faults.describe(f)) for f in faults.parked(landlord=landlord.id)],
-            hourly=spend.hourly_use(landlord.id,
-                                    current_app.extensions["fixline"].sms_hourly_limit),
-            max_attempts=faults.MAX_ATTEMPTS,
-        )
-        response = current_app.make_response(html)
+        response = _render(landlord, now, stamp, tick, polled=polled, waits=live.on())
+    return _uncached(response)
+
+
+@bp.get("/dashboard/changes")
+@login_required
+def changes():
+    """Held until the board (as of ?v=&t=) changes, at most until the next minute (its
+    durations are to the minute), then the new board; 204 when nothing changed in time; at
+    once, polling, when it cannot wait (app/web/live.py). Only this landlord's notices wake it.
+    """
+    landlord, found = g.landlord, {}
+    seen = (request.args.get("v"), request.args.get("t"))
+
+    def unchanged() -> bool:
+        now = clock.now()
+        found["now"], found["key"] = now, (version(landlord, now), minute(now))
+        return found["key"] == seen
+
+    started = clock.now()
+    to_next_minute = 60.0 - started.second - started.microsecond / 1e6 + 0.05
+    outcome = live.wait([("landlord", landlord.id)], unchanged,
+                        min(live.WAIT_SECONDS, to_next_minute))
+    if outcome == live.QUIET:
+        return _uncached(live.quiet_response())
+    stamp, tick = found["key"]
+    return _uncached(_render(landlord, found["now"], stamp, tick, polled=True,
+                             waits=outcome == live.CHANGED and live.on()))
+
+
+def _render(landlord: Landlord, now: datetime, stamp: str, tick: str, *, polled: bool,
+            waits: bool):
+    """The dashboard, or (polled) its board; `waits`: the board waits for changes
+    (/dashboard/changes) and polls slowly, else it polls every second."""
+    board = groups(landlord, now)
+    chart, charted = time_to_book_chart(landlord)
+    changed = polled and request.args.get("v") != stamp
+    html = render_template(
+        "dashboard/_board.html" if polled else "dashboard/index.html",
+        groups=board, metrics=ticket_metrics(landlord), chart=chart, charted=charted,
+        visits=visit_board.lists(landlord, now, current_app.extensions["fixline"]),
+        waiting_quotes=quotes.waiting(landlord.id), money=money.show,
+        poll_url=url_for(".index", v=stamp, t=tick), ticket_url=ticket_url,
+        announcement=announcement(board) if changed else None,
+        stuck=[(f, faults.describe(f)) for f in faults.parked(landlord=landlord.id)],
+        hourly=spend.hourly_use(landlord.id,
+                                current_app.extensions["fixline"].sms_hourly_limit),
+        max_attempts=faults.MAX_ATTEMPTS,
+        waits=waits, wait_url=url_for(".changes", v=stamp, t=tick),
+        poll_seconds=live.FALLBACK_POLL_SECONDS if waits else 1,
+    )
+    return current_app.make_response(html)
+
+
+def _uncached(response):
     response.vary.add("HX-Request")
     response.vary.add("HX-Target")
     response.headers["Cache-Control"] = "no-store"

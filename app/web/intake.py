@@ -27,7 +27,7 @@ from app.booking.tenancy import replaced_by
 from app.booking.windows import ANYTIME, PASSED, Window, interpret, window_problem
 from app.models import CATEGORIES, Tenant, Ticket
 from app.ratelimit import hit
-from app.web import tenant_visit, uploads, visit_view
+from app.web import live, tenant_visit, uploads, visit_view
 from app.web.forms import PageForm, strip
 from app.web.report_progress import progress
 
@@ -268,17 +268,56 @@ def check(token: str, field: str):
 
 @bp.get("/<token>/tickets/<int:ticket_id>")
 def status(token: str, ticket_id: int):
-    """The tenant's view of one report, which keeps itself up to date (htmx polling)."""
+    """The tenant's view of one report, which keeps itself up to date (app/web/live.py, else
+    htmx polling)."""
+    tenant, ticket = _report_or_404(token, ticket_id)
+    now, visit, key = _status_now(ticket)
+    partial = request.headers.get("HX-Target") == "ticket-status"
+    if partial and request.args.get("seen") == key:
+        return _private(current_app.make_response(("", 204)))
+    return _render_status(tenant, ticket, now, visit, key, partial=partial, waits=live.on())
+
+
+@bp.get("/<token>/tickets/<int:ticket_id>/changes")
+def changes(token: str, ticket_id: int):
+    """Held until what the status page shows (as of ?seen=) changes, then the new status;
+    204 when nothing changed in time; at once, polling, when it cannot wait (app/web/live.py).
+    """
+    tenant, ticket = _report_or_404(token, ticket_id)
+    seen, found = request.args.get("seen", ""), {}
+
+    def unchanged() -> bool:
+        found["ticket"] = fresh = Ticket.get_by_id(ticket.id)  # as it is now
+        found["now"] = _status_now(fresh)
+        return found["now"][2] == seen
+
+    outcome = live.wait([("ticket", ticket.id)], unchanged)
+    if outcome == live.QUIET:
+        return _private(live.quiet_response())
+    now, visit, key = found["now"]
+    return _render_status(tenant, found["ticket"], now, visit, key, partial=True,
+                          waits=outcome == live.CHANGED and live.on())
+
+
+def _report_or_404(token: str, ticket_id: int) -> tuple[Tenant, Ticket]:
     tenant = tenant_or_404(token)
     ticket = Ticket.get_or_none(Ticket.id == ticket_id, Ticket.tenant == tenant)
     if ticket is None:
         abort(404)
+    return tenant, ticket
+
+
+def _status_now(ticket: Ticket):
+    """(progress, visit view, key): what the status page shows and a key that changes with it."""
     now = progress(ticket)
     visit = visit_view.view(now.appointment, ticket, current_app.extensions["fixline"])
-    key = f"{now.key}|{visit.key if visit else ''}"
-    partial = request.headers.get("HX-Target") == "ticket-status"
-    if partial and request.args.get("seen") == key:
-        return _private(current_app.make_response(("", 204)))
+    return now, visit, f"{now.key}|{visit.key if visit else ''}"
+
+
+def _render_status(tenant: Tenant, ticket: Ticket, now, visit, key: str, *, partial: bool,
+                   waits: bool):
+    """The status page, or its live fragment; `waits`: the fragment waits for changes
+    (…/changes) and polls slowly, else it polls at progress.poll_seconds."""
     template = "intake/_status.html" if partial else "intake/status.html"
     tz = ticket.property.timezone
     photos = uploads.photos_of(ticket)
@@ -286,7 +325,8 @@ def status(token: str, ticket_id: int):
         template, tenant=tenant, ticket=ticket, progress=now, seen_key=key, visit_view=visit,
         tz=tz, local=local, local_span=local_span, categories=CATEGORY_WORDS,
         severities=SEVERITY_WORDS, photos=[p for p in photos if p.source != "vendor"],
-        vendor_photos=[p for p in photos if p.source == "vendor"])
+        vendor_photos=[p for p in photos if p.source == "vendor"],
+        waits=waits and not now.final, fallback_seconds=live.FALLBACK_POLL_SECONDS)
     return _private(current_app.make_response(page))
 
 
