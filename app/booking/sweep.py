@@ -121,30 +121,36 @@ def handle(kind: str, row_id: int, lease: datetime, config: Config) -> bool:
     whose row was handled (its lease gone) does nothing. A row no longer due is let go. A
     failure is the row's alone: retried with backoff by a later tick, then parked. How late a
     first try acts goes to /metrics, measured now, when the work runs."""
-    deadline = DEADLINES[kind]
+    deadline, model = DEADLINES[kind], DEADLINES[kind].model
     now = clock.now()
     # The running lease always differs from the message's, even on a clock that stands still.
     running = max(now + LEASE, lease + timedelta(microseconds=1))
-    taken = (Fault.update(retry_at=running, updated_at=now)
-             .where(Fault.kind == kind, Fault.row_id == row_id, Fault.retry_at == lease,
-                    Fault.failed_at.is_null())
-             .execute())
-    if not taken:
-        return False
-    model = deadline.model
-    row = (model.select(deadline.owner.alias("owner_ref"), deadline.field.alias("due_at"),
-                        Fault.attempts.alias("attempts"))
-           .join(Fault, on=(Fault.kind == kind) & (Fault.row_id == model.id))
-           .where(model.id == row_id, deadline.field <= now, *deadline.where)
-           .objects().first())
-    if row is None:  # handled meanwhile (an answer, a cancel), or its deadline moved
-        faults.forget(kind, row_id)
-        return False
+    # In a transaction: SQLite writers then queue on the file lock (app.db), not on SQLite's
+    # busy handler, which dozes up to 100 ms between tries.
+    with transaction():
+        taken = (Fault.update(retry_at=running, updated_at=now)
+                 .where(Fault.kind == kind, Fault.row_id == row_id, Fault.retry_at == lease,
+                        Fault.failed_at.is_null())
+                 .execute())
+        if not taken:
+            return False
+        row = (model.select(deadline.owner.alias("owner_ref"), deadline.field.alias("due_at"),
+                            Fault.attempts.alias("attempts"))
+               .join(Fault, on=(Fault.kind == kind) & (Fault.row_id == model.id))
+               .where(model.id == row_id, deadline.field <= now, *deadline.where)
+               .objects().first())
+        if row is None:  # handled meanwhile (an answer, a cancel), or its deadline moved
+            faults.forget(kind, row_id)
+            return False
     if not row.attempts:  # a retry is late by its backoff: the fault figures show it
         shared_metrics.observe("deadline_lateness_seconds", kind,
                                (now - row.due_at).total_seconds())
-    return faults.attempt(kind, row_id, lambda: deadline.act(row_id, config),
-                          **{deadline.scope: row.owner_ref}, clear=True) is True
+    done = faults.attempt(kind, row_id, lambda: deadline.act(row_id, config),
+                          **{deadline.scope: row.owner_ref})
+    if done is not faults.FAILED:
+        with transaction():
+            faults.forget(kind, row_id)
+    return done is True
 
 
 def _each_due(kind: str, config: Config, send: Send | None = None) -> int:
@@ -239,14 +245,16 @@ def resend_lost_messages() -> int:
     now = clock.now()
     stale = (Message.status == "sending") & (Message.updated_at <= now - STALE_SENDING)
     once = Message.dedupe_key.is_null(False) & Message.dedupe_key.startswith(outbound.AT_MOST_ONCE)
-    (Message.update(status="failed", updated_at=now,
-                    error="the worker stopped while sending it; sent at most once, so not "
-                          "sent again")
-     .where(stale & once).execute())
-    (Message.update(status="queued", updated_at=now)
-     .where(stale & (Message.dedupe_key.is_null()
-                     | ~Message.dedupe_key.startswith(outbound.AT_MOST_ONCE)))
-     .execute())
+    if Message.select(Message.id).where(stale).exists():  # rare: read first, write if so
+        with transaction():
+            (Message.update(status="failed", updated_at=now,
+                            error="the worker stopped while sending it; sent at most once, "
+                                  "so not sent again")
+             .where(stale & once).execute())
+            (Message.update(status="queued", updated_at=now)
+             .where(stale & (Message.dedupe_key.is_null()
+                             | ~Message.dedupe_key.startswith(outbound.AT_MOST_ONCE)))
+             .execute())
     lost = (faults.due_join(Message.select(Message.id), "message", Message.id)
             .where(Message.status == "queued", Message.direction == "outbound",
                    Message.provider_id.is_null(),  # Twilio also calls what it accepted queued
@@ -254,12 +262,13 @@ def resend_lost_messages() -> int:
                    | (Message.updated_at < Fault.retry_at),
                    Message.send_after.is_null() | (Message.send_after <= now))
             .limit(BATCH))
-    count = 0
-    for message in list(lost):
-        Message.update(updated_at=now).where(Message.id == message.id).execute()
-        outbound.enqueue(message.id)
-        count += 1
-    return count
+    ids = [message.id for message in lost]
+    if ids:  # one write for the batch; each goes to a worker once it is committed
+        with transaction():
+            Message.update(updated_at=now).where(Message.id.in_(ids)).execute()
+    for message_id in ids:
+        outbound.enqueue(message_id)
+    return len(ids)
 
 
 def webhook_deliveries() -> int:
