@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+# The suite runs on every core (pytest-xdist); a group of tests that must not overlap stays on
+# one worker (tests/conftest.py GROUPS). PYTEST_ARGS="-n 0" runs it in this one process.
+PYTEST_XDIST ?= -n auto --maxprocesses 8 --dist loadgroup
 
 .PHONY: run test install install-test lock clean
 
@@ -10,9 +13,10 @@ PYTEST_ARGS ?=
 run: $(VENV)/.installed
 	$(BIN)/python -m app.supervisor
 
-## test: the whole pytest suite (PYTEST_ARGS="-m 'not slow'" to skip the full-stack tests)
+## test: the whole pytest suite on every core (PYTEST_ARGS="-m 'not slow'" to skip the full-stack
+## tests, PYTEST_ARGS="-n 0" to run it serially)
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test

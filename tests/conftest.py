@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import urllib.parse
 import uuid
 from queue import Queue
 
@@ -18,6 +19,71 @@ from app.models import Landlord, Property, Tenant
 from tests.postgres import POSTGRES_URL, fresh_schema
 
 BACKENDS = ["sqlite", "postgres"]
+
+# `make test` runs the suite on every core (pytest-xdist, --dist loadgroup). Each worker
+# process (PYTEST_XDIST_WORKER gw0, gw1, ...) gets a Redis database pair of its own on
+# TEST_REDIS_URL's server: worker i uses number N - 2i (N is TEST_REDIS_URL's own) and the one
+# below it (tests/integration/test_many_machines.py's second database), so no worker's flushdb
+# or queue reaches another's. This runs before any test module reads TEST_REDIS_URL.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def worker_redis_url(url: str, worker: str) -> str:
+    """url moved to the worker's own database number (url itself outside xdist or for gw0)."""
+    if not worker.startswith("gw"):
+        return url
+    index = int(worker[2:])
+    parts = urllib.parse.urlsplit(url)
+    number = int(parts.path.strip("/") or 0)
+    if 2 * index + 1 > number:
+        raise pytest.UsageError(
+            f"xdist worker {worker} has no Redis database of its own below {url}'s {number} "
+            "(two a worker): run fewer workers (-n) or point TEST_REDIS_URL at database 15")
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{number - 2 * index}"))
+
+
+if os.environ.get("TEST_REDIS_URL") and WORKER:
+    os.environ["TEST_REDIS_URL"] = worker_redis_url(os.environ["TEST_REDIS_URL"], WORKER)
+
+# Tests that must never overlap each other under xdist form one group: `make test`'s
+# `--dist loadgroup` gives a group to a single worker, which runs it test after test while the
+# other workers take the rest (they join in once the group is done). The "stack" group is every
+# test that starts real processes and times them (workers killed, a lease taken over within
+# 10 s, faults under load, `make run` started and stopped, the browser tests with their `make
+# run` stack and Chromium), so no two of those ever share the 2 cores of CI.
+GROUPS = {"tests/integration/": "stack", "tests/test_make_run.py": "stack",
+          "tests/browser/": "stack"}
+
+
+def group_of(nodeid: str) -> str | None:
+    return next((group for prefix, group in GROUPS.items() if nodeid.startswith(prefix)), None)
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)  # no such hook with -p no:xdist
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadgroup by GROUPS (and xdist_group marks): a group is one unit of work, every
+    other test a unit of its own, the biggest unit handed out first.
+
+    pytest-xdist 3.8 tags a marked test's node id with "@group" on the workers, which pytest 9
+    no longer lets a plugin change, so its own loadgroup would spread the groups over workers.
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.rfind("@") > nodeid.rfind("]"):
+                return nodeid.split("@")[-1]
+            return group_of(nodeid) or nodeid
+
+    return GroupScheduling(config, log)
+
+
+def pytest_collection_modifyitems(config, items):
+    """The browser tests last: their session-wide `make run` stack then never runs beside the
+    other stack tests of its worker."""
+    items.sort(key=lambda item: item.nodeid.startswith("tests/browser/"))
 
 
 @pytest.fixture(params=BACKENDS)
