@@ -42,7 +42,9 @@ def sweep() -> None:
 
 # Retries are the sweep's (app.faults: backoff, then parked), not Dramatiq's: a failed row
 # is leased again by a later tick. A lost message costs its row the lease (sweep.LEASE).
-@dramatiq.actor(max_retries=0, time_limit=30_000)
+# Its own queue and priority: a backlog of due rows never holds up the next tick (which
+# would wait behind them in one queue), nor bookings; webhooks (100) come after.
+@dramatiq.actor(max_retries=0, time_limit=30_000, queue_name="deadlines", priority=50)
 def sweep_row(kind: str, row_id: int, lease: str) -> None:
     """Act on one due deadline the sweep leased (an offer timing out, a reminder, …)."""
     sweeping.handle(kind, row_id, datetime.fromisoformat(lease), runtime.config())

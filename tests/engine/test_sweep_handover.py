@@ -203,6 +203,7 @@ def test_the_sweep_actor_hands_rows_to_sweep_row_messages(waiting, config, bus, 
 
     tasks.sweep.send()
     broker.join(tasks.sweep.queue_name)
+    broker.join(tasks.sweep_row.queue_name)
     worker.join()
     bus.settle()
     assert asked(waiting) == [("First", "timed_out"), ("Second", "pending")]
