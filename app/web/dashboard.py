@@ -9,10 +9,16 @@ nothing), so an idle polling dashboard costs one small query a second.
 from __future__ import annotations
 
 import hashlib
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, g, render_template, request, url_for
+from flask_wtf.csrf import generate_csrf
 from peewee import Case, fn
 
 from app import clock, faults, money
@@ -223,17 +229,92 @@ def changes():
         return _uncached(live.quiet_response())
     stamp, tick = found["key"]
     return _uncached(_render(landlord, found["now"], stamp, tick, polled=True,
-                             waits=outcome == live.CHANGED and live.on()))
+                             waits=outcome == live.CHANGED and live.on(), shared=True))
+
+
+class Boards:
+    """Board fragments rendered once per (landlord, version, minute) in this process.
+
+    A change wakes every open dashboard of a landlord at the same moment (/dashboard/changes),
+    and each would render the same board (the dearest page there is). The first renders it,
+    with a placeholder where the forms' CSRF token goes; the others wait for that and get a
+    copy with their own session's token put in. A version stands for what the board shows, as
+    the polls' 204s already assume; a copy is reused for FRESH_SECONDS at most.
+    """
+
+    KEEP = 32
+    FRESH_SECONDS = 2.0
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.done: OrderedDict[tuple, tuple[float, str]] = OrderedDict()
+        self.making: dict[tuple, threading.Event] = {}
+        self.placeholder = "csrf-" + secrets.token_hex(16)
+
+    def get(self, key: tuple, make: Callable[[str], str]) -> str:
+        """The board for key, made (make(placeholder)) once however many ask at once."""
+        with self.lock:
+            if (html := self._fresh(key)) is not None:
+                return html
+            ready = self.making.get(key)
+            mine = ready is None
+            if mine:
+                ready = self.making[key] = threading.Event()
+        if not mine:
+            ready.wait(10)
+            with self.lock:
+                if (html := self._fresh(key)) is not None:
+                    return html
+            return make(self.placeholder)  # the first one failed: make it here
+        try:
+            html = make(self.placeholder)
+            with self.lock:
+                self.done[key] = (time.monotonic(), html)
+                while len(self.done) > self.KEEP:
+                    self.done.popitem(last=False)
+            return html
+        finally:
+            with self.lock:
+                self.making.pop(key, None)
+            ready.set()
+
+    def _fresh(self, key: tuple) -> str | None:
+        made = self.done.get(key)
+        if made is None or time.monotonic() - made[0] > self.FRESH_SECONDS:
+            return None
+        return made[1]
+
+    def clear(self) -> None:
+        with self.lock:
+            self.done.clear()
+
+
+boards = Boards()
 
 
 def _render(landlord: Landlord, now: datetime, stamp: str, tick: str, *, polled: bool,
-            waits: bool):
+            waits: bool, shared: bool = False):
     """The dashboard, or (polled) its board; `waits`: the board waits for changes
-    (/dashboard/changes) and polls slowly, else it polls every second."""
+    (/dashboard/changes) and polls slowly, else it polls every second; `shared`: one render
+    serves every dashboard of the landlord asking at once (Boards)."""
+    changed = polled and request.args.get("v") != stamp
+    if not (polled and shared):
+        return current_app.make_response(_html(landlord, now, stamp, tick, polled=polled,
+                                                changed=changed, waits=waits))
+    config = current_app.extensions["fixline"]
+    key = (config.database_url, landlord.id, stamp, tick, changed, waits)
+    html = boards.get(key, lambda placeholder: _html(
+        landlord, now, stamp, tick, polled=True, changed=changed, waits=waits,
+        csrf=lambda: placeholder))
+    return current_app.make_response(html.replace(boards.placeholder, generate_csrf()))
+
+
+def _html(landlord: Landlord, now: datetime, stamp: str, tick: str, *, polled: bool,
+          changed: bool, waits: bool, csrf: Callable[[], str] | None = None) -> str:
     board = groups(landlord, now)
     chart, charted = time_to_book_chart(landlord)
-    changed = polled and request.args.get("v") != stamp
-    html = render_template(
+    extra = {"csrf_token": csrf} if csrf is not None else {}
+    return render_template(
         "dashboard/_board.html" if polled else "dashboard/index.html",
         groups=board, metrics=ticket_metrics(landlord), chart=chart, charted=charted,
         visits=visit_board.lists(landlord, now, current_app.extensions["fixline"]),
@@ -245,9 +326,8 @@ def _render(landlord: Landlord, now: datetime, stamp: str, tick: str, *, polled:
                                 current_app.extensions["fixline"].sms_hourly_limit),
         max_attempts=faults.MAX_ATTEMPTS,
         waits=waits, wait_url=url_for(".changes", v=stamp, t=tick),
-        poll_seconds=live.FALLBACK_POLL_SECONDS if waits else 1,
+        poll_seconds=live.FALLBACK_POLL_SECONDS if waits else 1, **extra,
     )
-    return current_app.make_response(html)
 
 
 def _uncached(response):

@@ -265,3 +265,49 @@ def test_with_stub_redis_the_pages_render_and_poll(app, seeded, client, landlord
     assert 'hx-trigger="every 1s"' in board and "board-feed" not in board
     polled = landlord_client.get("/dashboard/changes", query_string={"v": "x", "t": "0"})
     assert polled.status_code == 200 and "board-feed" not in polled.get_data(as_text=True)
+
+
+# ---- one board render for every dashboard of a landlord woken at once ----------------------
+
+def test_dashboards_woken_together_share_one_render_each_with_its_own_csrf_token():
+    from app.web.dashboard import Boards
+
+    boards, made, start = Boards(), [], threading.Event()
+
+    def make(placeholder: str) -> str:
+        made.append(placeholder)
+        time.sleep(0.1)  # the others arrive while it renders
+        return f"<form><input name=csrf_token value={placeholder}></form>"
+
+    results: list[str] = []
+
+    def ask() -> None:
+        start.wait()
+        results.append(boards.get(("db", 1, "v1", "t1", True, True), make))
+
+    threads = [threading.Thread(target=ask) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    start.set()
+    for thread in threads:
+        thread.join(5)
+    assert len(made) == 1 and len(results) == 10 and set(results) == {results[0]}
+    assert boards.placeholder in results[0]
+    boards.get(("db", 1, "v2", "t1", True, True), make)  # another version: rendered anew
+    assert len(made) == 2
+
+
+def test_a_shared_board_carries_each_sessions_own_csrf_token(real_feed, app, seeded,
+                                                               landlord_client, login,
+                                                               make_ticket):
+    from app.seed import DEMO_EMAIL, DEMO_PASSWORD
+    from app.web.dashboard import boards
+
+    second = app.test_client()
+    assert login(second, DEMO_EMAIL, DEMO_PASSWORD).status_code == 303
+    make_ticket(seeded, "dispatching")
+    pages = [c.get("/dashboard/changes", query_string={"v": "old", "t": "0"})
+             for c in (landlord_client, second)]
+    for page in pages:
+        assert page.status_code == 200
+        assert boards.placeholder not in page.get_data(as_text=True)
