@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # one worker (tests/conftest.py GROUPS). PYTEST_ARGS="-n 0" runs it in this one process.
 PYTEST_XDIST ?= -n auto --maxprocesses 8 --dist loadgroup
 
-.PHONY: run test install install-test lock clean
+.PHONY: run test install install-test lock messages clean
 
 ## run: migrate, seed, start Redis + web + worker + scheduler (Ctrl-C stops them all)
 run: $(VENV)/.installed
@@ -46,6 +46,15 @@ lock: | $(BIN)/python
 	$(BIN)/python -m venv $(VENV)/lock && $(VENV)/lock/bin/python -m pip install -q pip-tools
 	$(PIP_COMPILE) -o requirements.txt pyproject.toml
 	$(PIP_COMPILE) --extra test -o requirements-test.txt pyproject.toml
+
+## messages: extract the English texts into app/translations/messages.pot, merge them into each
+## language's catalog (translate what is new there), compile the catalogs Fixline reads
+messages: $(VENV)/.installed-test
+	$(BIN)/pybabel extract -F babel.cfg -k lazy --no-location --omit-header --sort-output \
+		-o app/translations/messages.pot .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations -w 100 \
+		--ignore-obsolete --no-fuzzy-matching
+	$(BIN)/pybabel compile -d app/translations
 
 ## clean: remove the virtualenv and caches (instance/ with its database is kept)
 clean:

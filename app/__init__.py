@@ -44,6 +44,9 @@ def create_app(config: Config | None = None) -> Flask:
     from app import observability
 
     observability.init_app(app)
+    from app import i18n
+
+    i18n.init_app(app)
 
     from app import webhooks
     from app.api import bp as api_bp

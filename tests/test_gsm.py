@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from app.i18n import LANGUAGES as LANGUAGE_NAMES
 from app.messaging import gsm, templates
 
 HOSTILE_NAME = "“Zoë’s” Plumbing & Sons — 北京 🚰 Ltd. " * 4  # quotes, dashes, CJK, emoji
@@ -51,10 +52,12 @@ VARIANTS = {"by": ("tenant", "landlord", "vendor"), "kind": ("confirm", "came", 
             "role": ("vendor", "tenant", "landlord", "unknown"), "approved": (True, False),
             "by_vendor": (True, False)}
 MESSAGES = sorted(name for name, fn in vars(templates).items()
-                  if callable(fn) and hasattr(fn, "__wrapped__"))
+                  if callable(fn) and hasattr(fn, "__wrapped__")
+                  and fn.__module__ == templates.__name__)
+LANGUAGES = sorted(LANGUAGE_NAMES)
 
 
-def renderings(name: str, benign: bool = False):
+def renderings(name: str, benign: bool = False, lang: str = "en"):
     """Every rendering of one template: each variant of its choice parameters."""
     fn = getattr(templates, name)
     signature = inspect.signature(fn.__wrapped__).parameters
@@ -65,16 +68,17 @@ def renderings(name: str, benign: bool = False):
                (values[p], None) if p in optional else (values[p],) for p in params]
     for combo in itertools.product(*choices):
         args = dict(zip(params, combo, strict=True))
-        yield args, fn(**args)
+        yield args, fn(**args, lang=lang)
 
 
 def test_every_template_is_rendered():
     assert len(MESSAGES) > 70 and "vendor_offer" in MESSAGES and "reply_help" in MESSAGES
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("name", MESSAGES)
-def test_every_template_with_hostile_values_is_gsm7_within_two_segments(name):
-    for args, body in renderings(name):
+def test_every_template_with_hostile_values_is_gsm7_within_two_segments(name, lang):
+    for args, body in renderings(name, lang=lang):
         assert gsm.TYPED_START not in body and gsm.TYPED_END not in body
         if name in templates.SPOKEN:
             continue  # read out on a call: no alphabet, no segments
@@ -82,10 +86,11 @@ def test_every_template_with_hostile_values_is_gsm7_within_two_segments(name):
         assert gsm.segments(body) <= 2, (len(body), body)
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("name", MESSAGES)
-def test_the_templates_own_words_survive_fitting(name):
+def test_the_templates_own_words_survive_fitting(name, lang):
     """Only typed text is shortened: the instructions at the end of a message are kept."""
-    benign, hostile = renderings(name, benign=True), renderings(name)
+    benign, hostile = renderings(name, benign=True, lang=lang), renderings(name, lang=lang)
     for (_, plain_body), (_, fitted) in zip(benign, hostile, strict=True):
         tail = plain_body[-12:]
         ends = [plain_body.rfind(v) + len(v) for v in ("Ann", "12 Elm St", "tomorrow 9-11am",

@@ -50,7 +50,7 @@ def intake_url(tenant: Tenant) -> str:
 def tenant_out(tenant: Tenant) -> s.TenantOut:
     return s.TenantOut(id=tenant.id, name=tenant.name, phone=tenant.phone, email=tenant.email,
                        property_id=tenant.property_id, intake_url=intake_url(tenant),
-                       created_at=tenant.created_at)
+                       language=tenant.language, created_at=tenant.created_at)
 
 
 def vendor_out(vendor: Vendor) -> s.VendorOut:
@@ -58,6 +58,7 @@ def vendor_out(vendor: Vendor) -> s.VendorOut:
         id=vendor.id, name=vendor.name, phones=vendor.phones, specialties=vendor.specialties,
         hours=vendor.hours, priority=vendor.priority, notes=vendor.notes, active=vendor.active,
         opted_out=vendor.opted_out, preferred_channel=vendor.preferred_channel,
+        language=vendor.language,
         service_areas=vendor.service_areas or [], max_visits_per_day=vendor.max_visits_per_day,
         insurance_expires_at=vendor.insurance_expires_at,
         last_offered_at=vendor.last_offered_at, created_at=vendor.created_at,

@@ -40,6 +40,9 @@ BookingMethod = Literal["sms", "voice", "manual", "api", "web"]  # web: the job 
 AppointmentStatus = Literal["tentative", "confirmed", "completed", "cancelled", "no_show"]
 QuoteStatus = Literal["pending", "approved", "denied", "replaced", "withdrawn"]
 RecipientType = Literal["tenant", "landlord", "vendor"]
+Language = Annotated[Literal["en", "es"], Field(
+    description="what their texts (and a tenant's pages) are in: en English, es Spanish "
+                "(CONTRACT §13)")]
 
 # Whitespace as Python reads it (str.strip, re's \s), spelled out in app/phones.py: the patterns
 # below go into the OpenAPI document, where \s would mean ECMAScript's slightly different set.
@@ -335,6 +338,7 @@ class VendorCreate(VendorBase):
     active: bool = True
     preferred_channel: PingMethod = "sms"
     service_areas: ServiceAreas = Field(default_factory=list, description=SERVICE_AREAS)
+    language: Language = "en"
 
 
 class VendorUpdate(VendorBase):
@@ -346,6 +350,7 @@ class VendorUpdate(VendorBase):
     active: bool = omittable()
     preferred_channel: PingMethod = omittable()
     service_areas: ServiceAreas = omittable(description=SERVICE_AREAS)
+    language: Language = omittable()
 
 
 class TenantCreate(Schema):
@@ -356,6 +361,7 @@ class TenantCreate(Schema):
     property_id: Id = reference("properties")
     email: Annotated[str, StringConstraints(max_length=254, pattern=EMAIL_PATTERN),
                      AfterValidator(str.strip)] | None = None
+    language: Language = "en"
 
 
 POSTAL_CODE = r"^[A-Za-z0-9 -]*[A-Za-z0-9][A-Za-z0-9 -]*$"  # some letter or digit
@@ -412,6 +418,7 @@ class TenantOut(Schema):
     email: str | None
     property_id: int
     intake_url: str
+    language: str
     created_at: Instant
 
 
@@ -426,6 +433,7 @@ class VendorOut(Schema):
     active: bool
     opted_out: bool
     preferred_channel: str
+    language: str
     service_areas: list[str]
     max_visits_per_day: int | None
     insurance_expires_at: date | None

@@ -38,7 +38,8 @@ def add_tenant(landlord: Landlord, body: s.TenantCreate):
     if prop is None:
         raise ApiError(422, "some fields are invalid", fields={"propertyId": "no such property"})
     try:
-        tenant = tenancy.add_tenant(prop, name=body.name, phone=body.phone, email=body.email)
+        tenant = tenancy.add_tenant(prop, name=body.name, phone=body.phone, email=body.email,
+                                    language=body.language)
     except tenancy.DuplicateTenant as exc:
         raise ApiError(422, "some fields are invalid", fields={"phone": str(exc)}) from None
     return tenant_out(tenant), 201

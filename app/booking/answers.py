@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from peewee import IntegrityError
 from twilio.twiml.voice_response import VoiceResponse
 
+from app import i18n
 from app.booking import (
     alerts,
     dispatch,
@@ -156,19 +157,25 @@ def on_sms(*, sid: str, from_number: str, to_number: str, body: str, config: Con
         if not _record_inbound(sid, from_number, to_number, body, sender, ping,
                                ticket_id=target.ticket_id):
             return _first_answer(sid)
-        if reply.kind in quote_replies.WORDS:  # QUOTE; a landlord's APPROVE, DENY, AGAIN
-            text = quote_replies.word(reply, from_number, target.visit, sender, config)
-        elif target.visit is not None or reply.kind in visit_replies.VISIT_WORDS and vendors:
-            text = visit_replies.vendor_word(reply, target.visit, config, media)
-        elif target.question is not None:
-            text = visit_replies.tenant_answer(target.question, reply, body, config)
-        elif target.reopen is not None:
-            text = visit_replies.reopen(target.reopen, f"tenant:{sender.tenants[0].id}", config)
-        else:
-            text = _act(reply, body, from_number, sender, ping, ticket, config)
+        with i18n.speaking(sender.language):  # the answer is in the sender's language
+            text = _answer(reply, body, from_number, sender, target, ping, ticket, config, media)
         if text:
             _record_reply(sid, from_number, text, ping, sender, ticket_id=target.ticket_id)
     return text
+
+
+def _answer(reply: replies.Reply, body: str, number: str, sender: Sender, target: _Target,
+            ping: Ping | None, ticket: Ticket | None, config: Config, media: list[str]) -> str:
+    """Carry out what the message says and return the answer to it."""
+    if reply.kind in quote_replies.WORDS:  # QUOTE; a landlord's APPROVE, DENY, AGAIN
+        return quote_replies.word(reply, number, target.visit, sender, config)
+    if target.visit is not None or reply.kind in visit_replies.VISIT_WORDS and sender.vendors:
+        return visit_replies.vendor_word(reply, target.visit, config, media)
+    if target.question is not None:
+        return visit_replies.tenant_answer(target.question, reply, body, config)
+    if target.reopen is not None:
+        return visit_replies.reopen(target.reopen, f"tenant:{sender.tenants[0].id}", config)
+    return _act(reply, body, number, sender, ping, ticket, config)
 
 
 @dataclass
@@ -285,8 +292,9 @@ def offer_gather(response: VoiceResponse, ping_id: int, config: Config) -> None:
     if ping is None:
         response.say(templates.reply_no_job(None))
         return
-    spoken = templates.vendor_offer_spoken(ping.ticket, ping.code)
-    for verb in voice.offer(spoken, ping.id, config).verbs:
+    language = ping.vendor.language
+    spoken = templates.vendor_offer_spoken(ping.ticket, ping.code, lang=language)
+    for verb in voice.offer(spoken, ping.id, config, language).verbs:
         response.append(verb)
 
 
@@ -309,7 +317,8 @@ def on_keypress(*, call_sid: str, ping_id: int, digits: str, config: Config) -> 
             loop.accept_locked(fresh, ticket, "voice", config)
         elif first:
             loop.decline_locked(fresh, ticket, config)
-    return answer(reply.kind, ping.id)
+    with i18n.speaking(ping.vendor.language):
+        return answer(reply.kind, ping.id)
 
 
 def on_status(*, sid: str, status: str, error_code: str | None, config: Config) -> None:

@@ -93,8 +93,10 @@ def send_ping(ticket: Ticket, vendor: Vendor, channel: str, config: Config, acto
         ping = Ping.create(ticket=ticket, vendor=vendor, channel=channel, code=code,
                            to_number=phones[0], sent_at=now, outcome="pending", token=token,
                            expires_at=now + timedelta(seconds=config.vendor_reply_timeout))
-        body = (templates.vendor_offer_spoken(ticket, code) if channel == "voice"
-                else templates.vendor_offer(ticket, code, job_link(token, config)))
+        body = (templates.vendor_offer_spoken(ticket, code, lang=vendor.language)
+                if channel == "voice"
+                else templates.vendor_offer(ticket, code, job_link(token, config),
+                                            lang=vendor.language))
         message = outbound.queue(landlord=ticket.landlord_id, to=ping.to_number, body=body,
                                  channel=channel, ticket=ticket, ping=ping,
                                  recipient=("vendor", vendor.id), cap=cap)

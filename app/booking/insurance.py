@@ -97,7 +97,7 @@ def _tell(vendor: Vendor, landlord: Landlord, expires: date, days: int) -> None:
     phone = next(iter(vendor.phones), None)
     if phone:
         outbound.queue(landlord=landlord.id, to=phone, recipient=("vendor", vendor.id),
-                       body=templates.insurance_vendor(expires, landlord),
+                       body=templates.insurance_vendor(expires, landlord, lang=vendor.language),
                        dedupe_key=f"{key}:vendor")
     outbound.queue(landlord=landlord.id, to=landlord.phone, recipient=("landlord", landlord.id),
                    body=templates.insurance_landlord(vendor, expires, days),

@@ -213,8 +213,9 @@ def _decide(quote_id: int, decision: str, actor: str) -> str:
         if phone:
             code = visits.code_of(visit) if visit is not None else None
             outbound.queue(landlord=ticket.landlord_id, to=phone, ticket=ticket,
-                           body=templates.quote_decided_vendor(ticket, quote, code,
-                                                               status == "approved"),
+                           body=templates.quote_decided_vendor(
+                               ticket, quote, code, status == "approved",
+                               lang=quote.vendor.language),
                            recipient=("vendor", quote.vendor_id),
                            dedupe_key=f"event:{event.id}:vendor")
     return status

@@ -33,22 +33,24 @@ def _refuse_same_phone(prop: Property, phone: str, other_than: int | None = None
         raise DuplicateTenant(existing)
 
 
-def add_tenant(prop: Property, *, name: str, phone: str, email: str | None) -> Tenant:
+def add_tenant(prop: Property, *, name: str, phone: str, email: str | None,
+               language: str = "en") -> Tenant:
     """A new tenant with a fresh intake link; DuplicateTenant if the phone is taken there."""
     with transaction():
         lock_row(Property, prop.id)
         _refuse_same_phone(prop, phone)
         return Tenant.create(property=prop, name=name, phone=phone, email=email,
-                             intake_token=new_intake_token(), created_at=clock.now())
+                             language=language, intake_token=new_intake_token(),
+                             created_at=clock.now())
 
 
 def change_tenant(tenant: Tenant, prop: Property, *, name: str, phone: str,
-                  email: str | None) -> None:
+                  email: str | None, language: str = "en") -> None:
     """New details (the intake link stays); DuplicateTenant if the phone is taken there."""
     with transaction():
         lock_row(Property, prop.id)
         _refuse_same_phone(prop, phone, other_than=tenant.id)
-        (Tenant.update(property=prop, name=name, phone=phone, email=email)
+        (Tenant.update(property=prop, name=name, phone=phone, email=email, language=language)
          .where(Tenant.id == tenant.id).execute())
 
 

@@ -15,7 +15,7 @@ from app.models import Appointment, Landlord, Ping, Vendor, VendorPhone
 
 # Columns a vendor cannot be without; an explicit null for one of them is refused.
 REQUIRED = ("name", "phones", "specialties", "hours", "priority", "active", "preferred_channel",
-            "service_areas")
+            "service_areas", "language")
 MAX_VISITS_PER_DAY = 50
 
 

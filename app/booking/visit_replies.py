@@ -127,7 +127,7 @@ def tenant_answer(question: Question, reply: replies.Reply, body: str, config: C
             return templates.reply_visit_refused(visit)
         if question.kind == "came" and (yes or no):
             visits.came(question.id, yes, actor=actor, config=config)
-            return "Thanks for telling us." if yes else templates.reply_came_no()
+            return templates.reply_came_yes() if yes else templates.reply_came_no()
         if question.kind == "rate":
             if reply.kind == "not_fixed":
                 return reopen(visit.ticket_id, actor, config)

@@ -19,12 +19,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from app.booking.windows import LONE_HOURS, TOO_FAR, interpret, names_moment, window_problem
+from babel.dates import format_datetime
 
-EXAMPLE = "3pm, tomorrow 9:30am or Tue 10am"
-UNREADABLE = f"That time could not be read: say when, for example {EXAMPLE}."
-PASSED = f"That time has already passed: name one still ahead, for example {EXAMPLE}."
-FAR = f"That is more than a year away: name a time in the coming months, for example {EXAMPLE}."
+from app.booking.windows import LONE_HOURS, TOO_FAR, interpret, names_moment, window_problem
+from app.i18n import DEFAULT, N_, babel_pattern, current, gettext
+
+# Said in the language of the moment (i18n.speaking: a vendor's SMS answer is in theirs).
+EXAMPLE = N_("3pm, tomorrow 9:30am or Tue 10am")
+UNREADABLE = N_("That time could not be read: say when, for example %(example)s.")
+PASSED = N_("That time has already passed: name one still ahead, for example %(example)s.")
+FAR = N_("That is more than a year away: name a time in the coming months, for example "
+         "%(example)s.")
 VISIT_HOURS = timedelta(hours=LONE_HOURS)  # a visit without an end lasts this long (§9)
 
 
@@ -45,10 +50,15 @@ def read_visit(text: str, now: datetime, tz: str) -> VisitTime:
     window = interpret(text, now, tz)
     if window is None:
         problem = window_problem(text, now, tz)
-        raise UnreadableTime(FAR if problem == TOO_FAR else PASSED if problem else UNREADABLE)
+        raise UnreadableTime(_said(FAR if problem == TOO_FAR else PASSED if problem
+                                   else UNREADABLE))
     if window.start < now:
-        raise UnreadableTime(PASSED)
+        raise UnreadableTime(_said(PASSED))
     return VisitTime(window.start, None if names_moment(text, now, tz) else window.end)
+
+
+def _said(problem: str) -> str:
+    return gettext(problem, example=gettext(EXAMPLE))
 
 
 def visit_end(start: datetime, window_end: datetime | None) -> datetime:
@@ -59,8 +69,11 @@ def visit_end(start: datetime, window_end: datetime | None) -> datetime:
 
 
 def local_text(moment: datetime, tz: str) -> str:
-    """A naive-UTC moment on the property's clock: 'Tue Dec 8, 9:30 AM', 'Tue Dec 8, 3 PM'."""
+    """A naive-UTC moment on the property's clock: 'Tue Dec 8, 9:30 AM', 'Tue Dec 8, 3 PM' (in
+    Spanish 'mar 8 de dic, 9:30')."""
     local = moment.replace(tzinfo=UTC).astimezone(ZoneInfo(tz))
+    if current() != DEFAULT:
+        return format_datetime(local, babel_pattern("%a %b %-d, %-I:%M %p"), locale=current())
     return local.strftime("%a %b %-d, %-I:%M %p").replace(":00 ", " ")
 
 

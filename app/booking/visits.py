@@ -124,10 +124,12 @@ def set_time(appointment_id: int, starts_at: datetime, ends_at: datetime | None,
                             startsAt=clock.isoformat(starts_at), endsAt=clock.isoformat(ends_at))
         question = questions.ask("confirm", visit, ticket)
         _tell_tenant(ticket, f"question:{question.id}",
-                     templates.confirm_visit(ticket, visit.vendor, visit))
+                     templates.confirm_visit(
+                         ticket, visit.vendor, visit, lang=ticket.tenant.language))
         if not actor.startswith("vendor:"):
             _tell_vendor(visit, f"event:{event.id}:vendor",
-                         templates.visit_moved_vendor(ticket, visit, code_of(visit)))
+                         templates.visit_moved_vendor(
+                             ticket, visit, code_of(visit), lang=visit.vendor.language))
     return visit
 
 
@@ -147,7 +149,8 @@ def confirm(appointment_id: int, *, actor: str) -> str:
                             appointmentId=visit.id, vendorId=visit.vendor_id)
         questions.close_about(visit, "yes")
         _tell_vendor(visit, f"event:{event.id}:vendor",
-                     templates.visit_confirmed_vendor(ticket, visit, code_of(visit)))
+                     templates.visit_confirmed_vendor(
+                         ticket, visit, code_of(visit), lang=visit.vendor.language))
     return "confirmed"
 
 
@@ -164,7 +167,8 @@ def refuse(appointment_id: int, *, actor: str) -> str:
                             appointmentId=visit.id, vendorId=visit.vendor_id)
         questions.close_about(visit, "no")
         _tell_vendor(visit, f"event:{event.id}:vendor",
-                     templates.visit_refused_vendor(ticket, visit, code_of(visit)))
+                     templates.visit_refused_vendor(
+                         ticket, visit, code_of(visit), lang=visit.vendor.language))
     return "refused"
 
 
@@ -187,9 +191,10 @@ def remind(appointment_id: int, config: Config) -> bool:
             return False
         offset = min(due)
         key = f"{outbound.AT_MOST_ONCE}{visit.id}:{clock.isoformat(visit.starts_at)}:{offset}"
-        _tell_tenant(ticket, f"{key}:tenant", templates.reminder_tenant(ticket, visit))
-        _tell_vendor(visit, f"{key}:vendor", templates.reminder_vendor(ticket, visit,
-                                                                         code_of(visit)))
+        _tell_tenant(ticket, f"{key}:tenant", templates.reminder_tenant(
+            ticket, visit, lang=ticket.tenant.language))
+        _tell_vendor(visit, f"{key}:vendor", templates.reminder_vendor(
+            ticket, visit, code_of(visit), lang=visit.vendor.language))
         events.emit("visit.reminded", ticket=ticket, appointmentId=visit.id,
                     vendorId=visit.vendor_id, secondsBefore=offset)
     return True
@@ -208,7 +213,8 @@ def ask_came(appointment_id: int) -> bool:
         question = questions.ask("came", visit, ticket)
         events.emit("visit.check", ticket=ticket, appointmentId=visit.id,
                     vendorId=visit.vendor_id, questionId=question.id)
-        _tell_tenant(ticket, f"question:{question.id}", templates.did_they_come(visit.vendor))
+        _tell_tenant(ticket, f"question:{question.id}", templates.did_they_come(
+            visit.vendor, lang=ticket.tenant.language))
     return True
 
 
@@ -241,7 +247,7 @@ def finish(visit: Appointment, ticket: Ticket, *, actor: str, photos: int = 0) -
     by = ("landlord" if actor.startswith(("landlord:", "api")) else
           "tenant" if actor.startswith("tenant:") else "vendor")
     _tell_tenant(ticket, f"question:{question.id}",
-                 templates.rate_visit(ticket, visit.vendor, by=by))
+                 templates.rate_visit(ticket, visit.vendor, by=by, lang=ticket.tenant.language))
 
 
 def rate(appointment_id: int, rating: int, *, actor: str) -> str:
@@ -333,13 +339,15 @@ def hand_back(appointment_id: int, *, actor: str, config: Config,
                              vendor=visit.vendor.name, by=actor.split(":")[0], reason=reason)
         by_vendor = actor.startswith("vendor:")
         _tell_tenant(ticket, f"event:{event.id}:tenant",
-                     templates.visit_cancelled_tenant(ticket, visit.vendor, by_vendor=by_vendor))
+                     templates.visit_cancelled_tenant(ticket, visit.vendor, by_vendor=by_vendor,
+                                                       lang=ticket.tenant.language))
         if by_vendor:
             _tell_landlord(ticket, f"event:{event.id}:landlord", templates.handed_back_landlord(
                 ticket, visit.vendor, reason, _link(ticket, config)))
         else:
             _tell_vendor(visit, f"event:{event.id}:vendor",
-                         templates.visit_cancelled_vendor(ticket, visit, code_of(visit), reason))
+                         templates.visit_cancelled_vendor(ticket, visit, code_of(visit), reason,
+                                                       lang=visit.vendor.language))
         _redispatch(ticket, actor, config)
         loop.ask_next(ticket, config)
     return "cancelled"
@@ -364,7 +372,7 @@ def came(question_id: int, yes: bool, *, actor: str, config: Config) -> str:
         _tell_landlord(ticket, f"event:{event.id}:landlord",
                        templates.no_show_landlord(ticket, visit.vendor, _link(ticket, config)))
         _tell_vendor(visit, f"event:{event.id}:vendor",
-                     templates.no_show_vendor(ticket, code_of(visit)))
+                     templates.no_show_vendor(ticket, code_of(visit), lang=visit.vendor.language))
         _redispatch(ticket, actor, config)
         loop.ask_next(ticket, config)
     return "no_show"

@@ -38,6 +38,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from app.booking.hours import shorter_half
+from app.i18n import N_
 
 MAX_CHARS = 200  # what the form and the API accept
 HORIZON = timedelta(days=366)  # a window further ahead is refused at intake, ignored if stored
@@ -45,8 +46,8 @@ RECENT = timedelta(days=30)  # a yearless date this recently gone reads as passe
 NOW_HOURS = 4
 LONE_HOURS = 2  # a lone time: as long as a visit without an end (CONTRACT.md §9)
 DAY_HOURS = (8 * 60, 20 * 60)  # a day named without hours
-TOO_FAR = "That is more than a year away: say when someone can come in the coming months."
-PASSED = "That time has already passed: tell us when someone can come from now on."
+TOO_FAR = N_("That is more than a year away: say when someone can come in the coming months.")
+PASSED = N_("That time has already passed: tell us when someone can come from now on.")
 
 ZONES = {
     "America/Los_Angeles": ("pst", "pdt", "pt", "pacific"),
@@ -122,6 +123,31 @@ PART = _re(rf"\b({_words(*PARTS)})s?\b")
 CLEAN = ((_re(r"\s+"), " "), (_re(r"[\u2010-\u2015\u2212]"), "-"),
          (_re(r"([0-9]) ?([ap])\.? ?m\b\.?"), r"\1\2m"), (_re(r"([0-9])([ap])\b"), r"\1\2m"),
          (_re(r" ?o'?clock\b"), ""))
+# Spanish words as the English ones above (CONTRACT §13), read before them; most specific first
+# ("mañana" is both tomorrow and morning).
+SPANISH = tuple((_re(pattern), english) for pattern, english in (
+    (r"\bpasado mañana\b", "day after tomorrow"),
+    (r"\bmañana (?:por|en) la mañana\b", "tomorrow morning"),
+    (r"\bmañana (?:por|en) la tarde\b", "tomorrow afternoon"),
+    (r"\bmañana (?:por|en) la noche\b", "tomorrow evening"),
+    (r"\besta noche\b", "tonight"), (r"\besta mañana\b", "this morning"),
+    (r"\besta tarde\b", "this afternoon"),
+    (r"\b(?:por|en) la mañana\b", "morning"), (r"\b(?:por|en) la tarde\b", "afternoon"),
+    (r"\b(?:por|en) la noche\b", "evening"),
+    (r"\b(?:la |una )?(?:próxima|proxima) semana\b|\bla semana que viene\b", "next week"),
+    (r"\bfin(?:es)? de semana\b", "weekend"),
+    (r"\bmañana\b", "tomorrow"), (r"\btarde\b", "afternoon"), (r"\bnoche\b", "evening"),
+    (r"\bhoy\b", "today"), (r"\bahora(?: mismo)?\b|\bcuanto antes\b", "now"),
+    (r"\bmediod[ií]a\b", "noon"), (r"\b(?:cualquier hora|cuando sea)\b", "any time"),
+    (r"\blunes\b", "monday"), (r"\bmartes\b", "tuesday"), (r"\bmi[ée]rcoles\b", "wednesday"),
+    (r"\bjueves\b", "thursday"), (r"\bviernes\b", "friday"),
+    (r"\bs[áa]bado(s?)\b", r"saturday\1"), (r"\bdomingo(s?)\b", r"sunday\1"),
+    (r"\b(?:el |la )?(?:próximo|proximo|próxima|proxima)\b", "next"),
+    (r"\b(?:este|esta)\b", "this"),
+    (r"\bde ([0-9:]+(?:[ap]m)?) a ([0-9])", r"\1-\2"),
+    (r"\bentre (?:las )?([0-9:]+(?:[ap]m)?) y (?:las )?([0-9])", r"\1-\2"),
+    (r"\ba las\b|\ba la\b", "at"),
+))
 
 
 @dataclass(frozen=True)
@@ -176,7 +202,7 @@ def _far(day: date | None, now: datetime) -> bool:
 def _read(text: str, now: datetime, tz: str) -> _Reading:
     """The day the words name and the window they mean, by the rules above."""
     words = text[:MAX_CHARS].lower() if isinstance(text, str) else ""
-    for pattern, replacement in CLEAN:
+    for pattern, replacement in (*SPANISH, *CLEAN):
         words = pattern.sub(replacement, words)
     zone, words = _zone(words, tz, now)
     local_now = now.replace(tzinfo=UTC).astimezone(ZoneInfo(zone))

@@ -72,12 +72,14 @@ def plain_text(body: str) -> str:
     return body.replace(TYPED_START, "").replace(TYPED_END, "")
 
 
-def fit(body: str, max_segments: int = MAX_SEGMENTS) -> str:
+def fit(body: str, max_segments: int = MAX_SEGMENTS, *, words_too: bool = False) -> str:
     """An SMS body in GSM-7 within max_segments: typed parts transliterated, then the longest
     typed part shortened (ending in '...') until the whole fits; the template's own words are
-    never touched, so the instructions at the end of a message survive."""
+    never shortened, so the instructions at the end of a message survive. words_too: the
+    template's words are transliterated as well (a translation's accents GSM-7 lacks)."""
     parts = _TYPED.split(body)  # even: template text, odd: typed text
-    parts = [to_gsm(" ".join(p.split())) if i % 2 else p for i, p in enumerate(parts)]
+    parts = [to_gsm(" ".join(p.split())) if i % 2 else (to_gsm(p) if words_too else p)
+             for i, p in enumerate(parts)]
     budget = (SINGLE if max_segments == 1 else PART * max_segments)
     while (over := (_septets("".join(parts)) or 0) - budget) > 0:
         longest = max(range(1, len(parts), 2), key=lambda i: len(parts[i]), default=None)

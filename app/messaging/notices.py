@@ -18,7 +18,7 @@ VISIT = Prepared(lambda: Appointment.select(Appointment, Ticket, Vendor, Propert
                  .join(Vendor, on=Appointment.vendor)
                  .where(Appointment.id == Param("id")).limit(1))
 
-FILLED = Prepared(lambda: Ping.select().where(
+FILLED = Prepared(lambda: Ping.select(Ping, Vendor).join(Vendor).where(
     Ping.ticket == Param("ticket"), Ping.outcome == "filled"))
 NEWEST_OFFER = Prepared(lambda: Ping.select().where(
     Ping.ticket == Param("ticket"), Ping.vendor == Param("vendor"))
@@ -45,8 +45,8 @@ def escalated(ticket: Ticket, reason: str, event: Event, config: Config) -> None
         outbound.queue(landlord=ticket.landlord_id, to=landlord.email, body=to_landlord,
                        channel="email", ticket=ticket, recipient=("landlord", landlord.id),
                        dedupe_key=f"event:{event.id}:landlord:email")
-    _tell(ticket, event, "tenant", tenant.phone, templates.escalated_tenant(ticket),
-          ("tenant", tenant.id))
+    _tell(ticket, event, "tenant", tenant.phone,
+          templates.escalated_tenant(ticket, lang=tenant.language), ("tenant", tenant.id))
 
 
 def booked_by(event: Event, ticket: Ticket) -> str:
@@ -82,8 +82,8 @@ def booked(event: Event, config: Config) -> None:
     by = booked_by(event, ticket)
     to_tenant = (templates.booked_tenant if by == "vendor"
                  else templates.booked_tenant_by_landlord)
-    _tell(ticket, event, "tenant", tenant.phone, to_tenant(ticket, vendor, appointment),
-          ("tenant", tenant.id))
+    _tell(ticket, event, "tenant", tenant.phone,
+          to_tenant(ticket, vendor, appointment, lang=tenant.language), ("tenant", tenant.id))
     _tell(ticket, event, "landlord", landlord.phone,
           templates.booked_landlord(ticket, vendor, appointment, ticket_link(ticket, config),
                                     booked_by=by),
@@ -92,12 +92,14 @@ def booked(event: Event, config: Config) -> None:
     phone = _vendor_phone(vendor) if by != "vendor" else None
     if phone is not None:
         _tell(ticket, event, "vendor", phone,
-              templates.vendor_booked(ticket, appointment, landlord, _code_for(ticket, vendor)),
+              templates.vendor_booked(ticket, appointment, landlord, _code_for(ticket, vendor),
+                                      lang=vendor.language),
               ("vendor", vendor.id))
     for ping in FILLED.rows(ticket=ticket):
         if ping.vendor_id == vendor.id:  # their offer closed because they were booked
             continue
-        _tell(ticket, event, f"filled:{ping.id}", ping.to_number, templates.job_filled(ping.code),
+        _tell(ticket, event, f"filled:{ping.id}", ping.to_number,
+              templates.job_filled(ping.code, lang=ping.vendor.language),
               ("vendor", ping.vendor_id))
 
 
@@ -110,7 +112,8 @@ def offer_lapsed(ping: Ping) -> None:
     if ping.channel != "sms":
         return
     outbound.queue(landlord=ping.ticket.landlord_id, to=ping.to_number,
-                   body=templates.offer_lapsed(ping.code), ticket=ping.ticket,
+                   body=templates.offer_lapsed(ping.code, lang=ping.vendor.language),
+                   ticket=ping.ticket,
                    recipient=("vendor", ping.vendor_id), dedupe_key=f"lapsed:{ping.id}")
 
 
@@ -125,17 +128,20 @@ def cancelled(event: Event) -> None:
     vendor = visit.vendor if visit is not None else None
     tenant = ticket.tenant
     _tell(ticket, event, "tenant", tenant.phone,
-          templates.cancelled_tenant(ticket, vendor, reason), ("tenant", tenant.id))
+          templates.cancelled_tenant(ticket, vendor, reason, lang=tenant.language),
+          ("tenant", tenant.id))
     phone = _vendor_phone(vendor) if vendor is not None else None
     if phone is not None:
         _tell(ticket, event, "vendor", phone,
-              templates.cancelled_vendor(ticket, visit, _code_for(ticket, vendor), reason),
+              templates.cancelled_vendor(ticket, visit, _code_for(ticket, vendor), reason,
+                                         lang=vendor.language),
               ("vendor", vendor.id))
     for ping_id in event.data.get("pingIds") or []:
         offer = Ping.find(ping_id)
         if offer is not None:
             _tell(ticket, event, f"offer:{offer.id}", offer.to_number,
-                  templates.offer_cancelled(offer.code, reason), ("vendor", offer.vendor_id))
+                  templates.offer_cancelled(offer.code, reason, lang=offer.vendor.language),
+                  ("vendor", offer.vendor_id))
 
 
 def completed(event: Event) -> None:
@@ -147,5 +153,6 @@ def completed(event: Event) -> None:
     visit = None
     tenant = ticket.tenant
     _tell(ticket, event, "tenant", tenant.phone,
-          templates.completed_tenant(ticket, visit.vendor if visit is not None else None),
+          templates.completed_tenant(ticket, visit.vendor if visit is not None else None,
+                                     lang=tenant.language),
           ("tenant", tenant.id))

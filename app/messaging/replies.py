@@ -1,27 +1,37 @@
 """Reading what a vendor, tenant or landlord texts back: YES/NO with an optional job code and
 visit time, TIME/DONE/CANCEL with a job code, QUOTE with an amount, NOT FIXED, a 1-5 rating,
-STOP/START/HELP, and a landlord's ACK, APPROVE, DENY and AGAIN with an optional number."""
+STOP/START/HELP, and a landlord's ACK, APPROVE, DENY and AGAIN with an optional number.
+
+Tenants' and vendors' words are read in English and Spanish alike, whatever their language
+(CONTRACT §13): SI/SÍ is YES, HORA is TIME, LISTO is DONE, CANCELAR is CANCEL, PRECIO is QUOTE,
+NO ARREGLADO is NOT FIXED, AYUDA is HELP. The carriers' STOP and START stay as they are."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-ACCEPT_WORDS = frozenset({"YES", "Y", "1", "ACCEPT", "YEP", "YEAH", "OK"})
-DECLINE_WORDS = frozenset({"NO", "N", "2", "DECLINE", "PASS", "NOPE"})
+ACCEPT_WORDS = frozenset({"YES", "Y", "1", "ACCEPT", "YEP", "YEAH", "OK",
+                          "SI", "SÍ", "ACEPTO", "VALE"})
+DECLINE_WORDS = frozenset({"NO", "N", "2", "DECLINE", "PASS", "NOPE", "PASO", "RECHAZO"})
 # Carrier opt-out and opt-in keywords (Twilio's defaults).
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT",
                         "REVOKE", "STOP ALL"})
 START_WORDS = frozenset({"START", "YES START", "UNSTOP", "OPTIN"})
-HELP_WORDS = frozenset({"HELP", "INFO"})
+HELP_WORDS = frozenset({"HELP", "INFO", "AYUDA"})
 ACK_WORDS = frozenset({"ACK", "ACKNOWLEDGE", "ACKNOWLEDGED"})  # a landlord stops an alert
 # The visit (CONTRACT.md §9): a vendor's words about the job they hold.
-TIME_WORDS = frozenset({"TIME", "RESCHEDULE", "MOVE"})
-DONE_WORDS = frozenset({"DONE", "FINISHED", "COMPLETE", "COMPLETED"})
-HAND_BACK_WORDS = frozenset({"CANCEL", "RELEASE", "HANDBACK"})  # CANCEL alone is STOP
-NOT_FIXED = frozenset({"NOT FIXED", "NOTFIXED", "NOT FIXED YET", "STILL BROKEN"})
+TIME_WORDS = frozenset({"TIME", "RESCHEDULE", "MOVE", "HORA", "CAMBIAR"})
+DONE_WORDS = frozenset({"DONE", "FINISHED", "COMPLETE", "COMPLETED", "LISTO", "TERMINADO",
+                        "TERMINE", "TERMINÉ", "HECHO"})
+HAND_BACK_WORDS = frozenset({"CANCEL", "RELEASE", "HANDBACK",  # CANCEL alone is STOP
+                             "CANCELAR", "DEVOLVER"})
+NOT_FIXED = frozenset({"NOT FIXED", "NOTFIXED", "NOT FIXED YET", "STILL BROKEN",
+                       "NO ARREGLADO", "NO ESTA ARREGLADO", "NO ESTÁ ARREGLADO",
+                       "NO QUEDO ARREGLADO", "NO QUEDÓ ARREGLADO", "SIGUE ROTO"})
 # Costs and approvals (CONTRACT.md §11): a vendor's price, a landlord's answers by number.
-QUOTE_WORDS = frozenset({"QUOTE", "ESTIMATE", "PRICE"})
+QUOTE_WORDS = frozenset({"QUOTE", "ESTIMATE", "PRICE", "PRECIO", "PRESUPUESTO", "COTIZACION",
+                         "COTIZACIÓN"})
 APPROVE_WORDS = frozenset({"APPROVE", "APPROVED"})
 DENY_WORDS = frozenset({"DENY", "DENIED", "REJECT"})
 AGAIN_WORDS = frozenset({"AGAIN", "REDISPATCH"})  # ask every matching vendor again
@@ -36,8 +46,10 @@ CODE_RE = re.compile(r"^[A-Z0-9]{4}$")
 # Four characters that read as a time, not a job code ("YES 10AM", "TIME TUES 9am").
 # Only real clock readings: a job code of digits (3479, 77AM) is never one (hour 34, 77).
 TIME_TOKEN = re.compile(r"^(?:(?:1[0-2]|0?[1-9])(?:AM|PM|A|P)|(?:[01]?[0-9]|2[0-3])[:.]?[0-5][0-9]"
-                        r"|NOON|TMRW|TUES|THUR|WEDS|NEXT|THIS|FROM|WEEK|SOON|ASAP|ANY|AT)$")
-RATING = re.compile(r"^\s*([1-5])\s*(?:/\s*5|stars?|out of 5)?\s*[.!]*\s*$", re.IGNORECASE)
+                        r"|NOON|TMRW|TUES|THUR|WEDS|NEXT|THIS|FROM|WEEK|SOON|ASAP|ANY|AT"
+                        r"|ESTA|ESTE|HOY|LAS)$")
+RATING = re.compile(r"^\s*([1-5])\s*(?:/\s*5|stars?|estrellas?|out of 5|de 5)?\s*[.!]*\s*$",
+                    re.IGNORECASE)
 
 
 @dataclass(frozen=True)

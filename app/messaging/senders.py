@@ -25,6 +25,13 @@ class Sender:
         return "unknown"
 
     @property
+    def language(self) -> str:
+        """What to answer in: the language of the vendor or tenant the answer is for (CONTRACT
+        §13); landlords and unknown numbers read English."""
+        people = {"vendor": self.vendors, "tenant": self.tenants}.get(self.role) or [None]
+        return getattr(people[0], "language", None) or "en"
+
+    @property
     def landlord_ids(self) -> set[int]:
         """Every landlord who has this number among their people (or as their own)."""
         return ({v.landlord_id for v in self.vendors}

@@ -1,9 +1,14 @@
 """The words Fixline sends: one function per message, so wording lives in one place.
 
+What tenants and vendors read goes through the gettext catalog (app/i18n.py, CONTRACT §13) and
+is rendered in their language: the caller passes lang=, or a reply takes the language its
+sender speaks (i18n.speaking() around the answer). What only landlords read is English.
+
 Text a person typed (names, addresses, windows, reasons) is marked with typed() or plain();
 every public function's body is fitted when this module loads (_fitted, at the end): GSM-7
 and at most two segments, typed parts transliterated or shortened, the template's own words
-kept. Spoken messages (calls) only lose the marks.
+kept (Spanish words lose the accents GSM-7 lacks: á í ó ú; é ñ ¿ ¡ stay). Spoken messages
+(calls) only lose the marks.
 """
 
 from __future__ import annotations
@@ -12,13 +17,35 @@ from datetime import UTC
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
+
+from app.i18n import DEFAULT, N_, current, gettext, speaking
 from app.messaging.gsm import fit, plain_text, typed
 from app.models import Ticket
 from app.money import show as show_money
 
 
+def _(message: str, **values: object) -> str:
+    return gettext(message, **values)
+
+
+CATEGORIES = {"plumbing": N_("plumbing"), "electrical": N_("electrical"), "hvac": N_("hvac"),
+              "lock": N_("lock"), "appliance": N_("appliance"), "pest": N_("pest"),
+              "general": N_("general")}
+SEVERITIES = {"emergency": N_("emergency"), "routine": N_("routine")}
+
+
+def _category(ticket: Ticket) -> str:
+    return _(CATEGORIES.get(ticket.category, ticket.category))
+
+
+def _severity(ticket: Ticket) -> str:
+    return _(SEVERITIES.get(ticket.severity, ticket.severity))
+
+
 def _job(ticket: Ticket) -> str:
-    return f"{ticket.category} ({ticket.severity}) at {typed(ticket.property.address)}"
+    return _("%(category)s (%(severity)s) at %(address)s", category=_category(ticket),
+             severity=_severity(ticket), address=typed(ticket.property.address))
 
 
 def plain(text: str, limit: int = 500) -> str:
@@ -29,50 +56,59 @@ def plain(text: str, limit: int = 500) -> str:
 
 def _reason(reason: str | None) -> str:
     said = " ".join((reason or "").split()).rstrip(".")
-    return f" Reason: {typed(said)}." if said else ""
+    return _(" Reason: %(reason)s.", reason=typed(said)) if said else ""
 
 
 def vendor_offer(ticket: Ticket, code: str, link: str | None = None) -> str:
     """The SMS offering a job to a vendor (CONTRACT.md §7), with its job page (§9)."""
-    page = f" Details: {link}" if link else ""
-    return (f"Fixline job {code}: {_job(ticket)}, tenant available {plain(ticket.window)}. "
-            f"Reply YES {code} to take it or NO {code} to pass.{page}")
+    page = _(" Details: %(link)s", link=link) if link else ""
+    return _("Fixline job %(code)s: %(job)s, tenant available %(window)s. Reply YES %(code)s "
+             "to take it or NO %(code)s to pass.%(page)s", code=code, job=_job(ticket),
+             window=plain(ticket.window), page=page)
 
 
 def vendor_offer_spoken(ticket: Ticket, code: str) -> str:
     """The same offer read out on a call; the keypad answers it (1 takes, 2 passes)."""
-    spelled = " ".join(code)
-    return (f"Hello, this is Fixline with job {spelled}: {_job(ticket)}. "
-            f"The tenant is available {typed(ticket.window)}. "
-            "Press 1 to take the job, or press 2 to pass.")
+    return _("Hello, this is Fixline with job %(code)s: %(job)s. The tenant is available "
+             "%(window)s. Press 1 to take the job, or press 2 to pass.", code=" ".join(code),
+             job=_job(ticket), window=typed(ticket.window))
+
+
+def _moment(moment, tz: ZoneInfo, english: str, pattern: str) -> str:
+    """A local time: strftime's English (the tests' and landlords' words), else Babel's."""
+    local = moment.replace(tzinfo=UTC).astimezone(tz)
+    if current() == DEFAULT:
+        return local.strftime(english).replace(":00 ", " ")
+    return format_datetime(local, pattern, locale=current())
 
 
 def _when(appointment) -> str:
     if appointment.starts_at is None:
-        return "at a time they will confirm with you"
+        return _("at a time they will confirm with you")
     tz = ZoneInfo(appointment.ticket.property.timezone)
-    start = appointment.starts_at.replace(tzinfo=UTC).astimezone(tz)
-    text = start.strftime("%a %b %-d, %-I:%M %p").replace(":00 ", " ")
+    text = _moment(appointment.starts_at, tz, "%a %b %-d, %-I:%M %p", "EEE d 'de' MMM, H:mm")
     if appointment.ends_at is not None:
-        end = appointment.ends_at.replace(tzinfo=UTC).astimezone(tz)
-        text += "-" + end.strftime("%-I:%M %p").replace(":00 ", " ")
+        text += "-" + _moment(appointment.ends_at, tz, "%-I:%M %p", "H:mm")
     return text
 
 
 def _confirm_ask(appointment) -> str:
-    return f" {CONFIRM_ASK}" if appointment.starts_at is not None else ""
+    return f" {_(CONFIRM_ASK)}" if appointment.starts_at is not None else ""
 
 
 def booked_tenant(ticket: Ticket, vendor, appointment) -> str:
     """To the tenant once a vendor has taken the job (asking them to confirm a set time)."""
-    return (f"Fixline: {typed(vendor.name)} will come for your {ticket.category} problem, "
-            f"{_when(appointment)}. Your landlord has been told.{_confirm_ask(appointment)}")
+    return _("Fixline: %(vendor)s will come for your %(category)s problem, %(when)s. Your "
+             "landlord has been told.%(confirm)s", vendor=typed(vendor.name),
+             category=_category(ticket), when=_when(appointment),
+             confirm=_confirm_ask(appointment))
 
 
 def booked_tenant_by_landlord(ticket: Ticket, vendor, appointment) -> str:
     """To the tenant once the landlord has booked a vendor by hand (or through the API)."""
-    return (f"Fixline: your landlord booked {typed(vendor.name)} for your {ticket.category} "
-            f"problem, {_when(appointment)}.{_confirm_ask(appointment)}")
+    return _("Fixline: your landlord booked %(vendor)s for your %(category)s problem, "
+             "%(when)s.%(confirm)s", vendor=typed(vendor.name), category=_category(ticket),
+             when=_when(appointment), confirm=_confirm_ask(appointment))
 
 
 def booked_landlord(ticket: Ticket, vendor, appointment, link: str,
@@ -94,8 +130,12 @@ def booked_landlord(ticket: Ticket, vendor, appointment, link: str,
 
 def _visit(appointment) -> str:
     if appointment.starts_at is None:
-        return "no visit time set yet: agree one with the tenant"
+        return _("no visit time set yet: agree one with the tenant")
     return _when(appointment)
+
+
+def _job_name(code: str | None) -> str:
+    return _("Fixline job %(code)s", code=code) if code else "Fixline"
 
 
 def vendor_booked(ticket: Ticket, appointment, landlord, code: str | None = None) -> str:
@@ -105,47 +145,56 @@ def vendor_booked(ticket: Ticket, appointment, landlord, code: str | None = None
     had one for this ticket; otherwise by what and where.
     """
     tenant = ticket.tenant
-    name = f"Fixline job {code}" if code else "Fixline"
-    return (f"{name}: {typed(landlord.name)} booked you for {_job(ticket)}, {_visit(appointment)}. "
-            f"Tenant {typed(tenant.name)}, {tenant.phone}, available {typed(ticket.window)}. "
-            f"Questions: {typed(landlord.name)}, {landlord.phone}.")
+    return _("%(name)s: %(landlord)s booked you for %(job)s, %(visit)s. Tenant %(tenant)s, "
+             "%(phone)s, available %(window)s. Questions: %(landlord)s, %(landlord_phone)s.",
+             name=_job_name(code), landlord=typed(landlord.name), job=_job(ticket),
+             visit=_visit(appointment), tenant=typed(tenant.name), phone=tenant.phone,
+             window=typed(ticket.window), landlord_phone=landlord.phone)
 
 
 def cancelled_vendor(ticket: Ticket, appointment, code: str | None, reason: str | None) -> str:
     """To the vendor booked for a job the landlord cancelled."""
-    name = f"job {code}" if code else "the job"
-    return (f"Fixline: {name}, {_job(ticket)} ({_when(appointment)}), is cancelled by the "
-            f"landlord, so please do not go.{_reason(reason)}")
+    name = _("job %(code)s", code=code) if code else _("the job")
+    return _("Fixline: %(name)s, %(job)s (%(when)s), is cancelled by the landlord, so please "
+             "do not go.%(reason)s", name=name, job=_job(ticket), when=_when(appointment),
+             reason=_reason(reason))
 
 
 def offer_cancelled(code: str, reason: str | None) -> str:
     """To a vendor holding an open offer for a job the landlord cancelled."""
-    return f"Fixline job {code} is cancelled by the landlord.{_reason(reason)} No need to answer."
+    return _("Fixline job %(code)s is cancelled by the landlord.%(reason)s No need to answer.",
+             code=code, reason=_reason(reason))
 
 
 def cancelled_tenant(ticket: Ticket, vendor, reason: str | None) -> str:
     """To the tenant when the landlord cancels their report."""
-    coming = f" {typed(vendor.name)} will not come." if vendor is not None else ""
-    return (f"Fixline: your landlord cancelled your {ticket.category} repair request."
-            f"{_reason(reason)}{coming} Questions: ask your landlord.")
+    coming = (_(" %(vendor)s will not come.", vendor=typed(vendor.name))
+              if vendor is not None else "")
+    return _("Fixline: your landlord cancelled your %(category)s repair request.%(reason)s"
+             "%(coming)s Questions: ask your landlord.", category=_category(ticket),
+             reason=_reason(reason), coming=coming)
 
 
 def completed_tenant(ticket: Ticket, vendor) -> str:
     """To the tenant when the landlord marks the job done."""
-    by = f" by {typed(vendor.name)}" if vendor is not None else ""
-    return (f"Fixline: your landlord marked the {ticket.category} repair{by} as done. "
-            "If it is not fixed, tell your landlord.")
+    if vendor is not None:
+        return _("Fixline: your landlord marked the %(category)s repair by %(vendor)s as done. "
+                 "If it is not fixed, tell your landlord.", category=_category(ticket),
+                 vendor=typed(vendor.name))
+    return _("Fixline: your landlord marked the %(category)s repair as done. If it is not "
+             "fixed, tell your landlord.", category=_category(ticket))
 
 
 def offer_lapsed(code: str) -> str:
     """To a vendor whose offer timed out: not booked, but a late YES may still win it."""
-    return (f"Fixline job {code}: the offer expired and we are asking another vendor. Reply "
-            f"YES {code} if you can still take it.")
+    return _("Fixline job %(code)s: the offer expired and we are asking another vendor. Reply "
+             "YES %(code)s if you can still take it.", code=code)
 
 
 def job_filled(code: str) -> str:
     """To a vendor whose offer was overtaken by someone else's YES."""
-    return f"Fixline job {code} has been filled by another vendor. No action needed, thanks."
+    return _("Fixline job %(code)s has been filled by another vendor. No action needed, "
+             "thanks.", code=code)
 
 
 def _not_booked(ticket: Ticket, reason: str) -> str:
@@ -184,116 +233,126 @@ def reply_nothing_to_acknowledge(number: str | None = None) -> str:
 
 def escalated_tenant(ticket: Ticket) -> str:
     """To the tenant when their ticket goes to a person."""
-    return (f"Fixline: we have not booked a vendor for your {ticket.category} problem yet, "
-            "so your landlord has been alerted and is on it.")
+    return _("Fixline: we have not booked a vendor for your %(category)s problem yet, so your "
+             "landlord has been alerted and is on it.", category=_category(ticket))
 
 
 def reply_booked(ping, appointment=None, link: str | None = None) -> str:
     """To the vendor whose YES won: the job, the tenant, and the visit time or how to set it."""
     ticket = ping.ticket
-    text = (f"You have job {ping.code}: {_job(ticket)}. Tenant {typed(ticket.tenant.name)}, "
-            f"{ticket.tenant.phone}, available {plain(ticket.window)}.")
+    text = _("You have job %(code)s: %(job)s. Tenant %(tenant)s, %(phone)s, available "
+             "%(window)s.", code=ping.code, job=_job(ticket), tenant=typed(ticket.tenant.name),
+             phone=ticket.tenant.phone, window=plain(ticket.window))
     if appointment is not None and appointment.starts_at is not None:
-        text += (f" Visit {_when(appointment)}; we asked the tenant to confirm. Reply "
-                 f"DONE {ping.code} when finished, CANCEL {ping.code} if you cannot go.")
+        text += _(" Visit %(when)s; we asked the tenant to confirm. Reply DONE %(code)s when "
+                  "finished, CANCEL %(code)s if you cannot go.", when=_when(appointment),
+                  code=ping.code)
     else:
-        text += (f" Reply TIME {ping.code} <when> (like TIME {ping.code} tomorrow 9am) to set "
-                 "the visit.")
+        text += _(" Reply TIME %(code)s <when> (like TIME %(code)s tomorrow 9am) to set the "
+                  "visit.", code=ping.code)
     return text + (f" {link}" if link else "")
 
 
 def reply_filled(code: str) -> str:
-    return f"Sorry, job {code} has already been filled. Thanks for answering."
+    return _("Sorry, job %(code)s has already been filled. Thanks for answering.", code=code)
 
 
 def reply_declined(code: str) -> str:
-    return f"OK, you passed on job {code}. Thanks."
+    return _("OK, you passed on job %(code)s. Thanks.", code=code)
 
 
 def reply_holding(code: str, landlord) -> str:
     """A NO from the vendor who holds the job: it stays theirs until they hand it back."""
-    return (f"You still have job {code}: a NO does not hand it back. If you cannot do it, "
-            f"reply CANCEL {code}, or call {typed(landlord.name)} at {landlord.phone}.")
+    return _("You still have job %(code)s: a NO does not hand it back. If you cannot do it, "
+             "reply CANCEL %(code)s, or call %(landlord)s at %(phone)s.", code=code,
+             landlord=typed(landlord.name), phone=landlord.phone)
 
 
 def reply_job_cancelled(code: str) -> str:
-    return f"Job {code} was cancelled by the landlord. No action needed, thanks."
+    return _("Job %(code)s was cancelled by the landlord. No action needed, thanks.", code=code)
 
 
 def reply_job_done(code: str) -> str:
-    return f"Job {code} is already marked done. No action needed, thanks."
+    return _("Job %(code)s is already marked done. No action needed, thanks.", code=code)
 
 
 def reply_not_open(code: str) -> str:
-    return f"Job {code} is no longer open to you. No action needed, thanks."
+    return _("Job %(code)s is no longer open to you. No action needed, thanks.", code=code)
 
 
 def reply_no_job(code: str | None) -> str:
     if code:
-        return f"Fixline has no job {code} for you. Reply with the code from our message."
-    return "Fixline has no open job for you right now."
+        return _("Fixline has no job %(code)s for you. Reply with the code from our message.",
+                 code=code)
+    return _("Fixline has no open job for you right now.")
 
 
 # -- the visit (CONTRACT.md §9) ----------------------------------------------------------
 
-RATE_ASK = "Is it fixed? Reply 1-5 to rate the visit (5 = great), or NOT FIXED."
-CONFIRM_ASK = "Reply YES to confirm or NO if that time does not work."
-
-
-def _job_code(code: str | None) -> str:
-    return f"Fixline job {code}" if code else "Fixline"
+RATE_ASK = N_("Is it fixed? Reply 1-5 to rate the visit (5 = great), or NOT FIXED.")
+CONFIRM_ASK = N_("Reply YES to confirm or NO if that time does not work.")
 
 
 def confirm_visit(ticket: Ticket, vendor, appointment) -> str:
     """To the tenant each time a visit's time is set or changed."""
-    return (f"Fixline: {typed(vendor.name)} will come for your {ticket.category} repair "
-            f"{_when(appointment)}. {CONFIRM_ASK}")
+    return _("Fixline: %(vendor)s will come for your %(category)s repair %(when)s. %(ask)s",
+             vendor=typed(vendor.name), category=_category(ticket), when=_when(appointment),
+             ask=_(CONFIRM_ASK))
 
 
 def visit_moved_vendor(ticket: Ticket, appointment, code: str | None) -> str:
     """To the vendor when the landlord sets or moves their visit."""
-    return (f"{_job_code(code)}: the visit at {typed(ticket.property.address)} is now "
-            f"{_when(appointment)}. We asked the tenant to confirm.")
+    return _("%(name)s: the visit at %(address)s is now %(when)s. We asked the tenant to "
+             "confirm.", name=_job_name(code), address=typed(ticket.property.address),
+             when=_when(appointment))
 
 
 def visit_confirmed_vendor(ticket: Ticket, appointment, code: str | None) -> str:
     """To the vendor once the tenant confirms the time."""
-    return (f"{_job_code(code)}: {typed(ticket.tenant.name)} confirmed the visit "
-            f"{_when(appointment)} at {typed(ticket.property.address)}.")
+    return _("%(name)s: %(tenant)s confirmed the visit %(when)s at %(address)s.",
+             name=_job_name(code), tenant=typed(ticket.tenant.name), when=_when(appointment),
+             address=typed(ticket.property.address))
 
 
 def visit_refused_vendor(ticket: Ticket, appointment, code: str | None) -> str:
     """To the vendor when the tenant cannot make the time."""
-    how = f"Reply TIME {code} <when> with another time" if code else "Set another time"
-    return (f"{_job_code(code)}: {typed(ticket.tenant.name)} cannot make {_when(appointment)}. "
-            f"{how} (like tomorrow 9am), or call them at {ticket.tenant.phone}.")
+    how = (_("Reply TIME %(code)s <when> with another time", code=code) if code
+           else _("Set another time"))
+    return _("%(name)s: %(tenant)s cannot make %(when)s. %(how)s (like tomorrow 9am), or call "
+             "them at %(phone)s.", name=_job_name(code), tenant=typed(ticket.tenant.name),
+             when=_when(appointment), how=how, phone=ticket.tenant.phone)
 
 
 def reminder_tenant(ticket: Ticket, appointment) -> str:
     """A reminder of the coming visit to the tenant."""
-    return (f"Fixline reminder: {typed(appointment.vendor.name)} comes for your {ticket.category} "
-            f"repair {_when(appointment)}.")
+    return _("Fixline reminder: %(vendor)s comes for your %(category)s repair %(when)s.",
+             vendor=typed(appointment.vendor.name), category=_category(ticket),
+             when=_when(appointment))
 
 
 def reminder_vendor(ticket: Ticket, appointment, code: str | None) -> str:
     """A reminder of the coming visit to the vendor."""
-    return (f"{_job_code(code)} reminder: {_job(ticket)}, {_when(appointment)}. Tenant "
-            f"{typed(ticket.tenant.name)}, {ticket.tenant.phone}.")
+    return _("%(name)s reminder: %(job)s, %(when)s. Tenant %(tenant)s, %(phone)s.",
+             name=_job_name(code), job=_job(ticket), when=_when(appointment),
+             tenant=typed(ticket.tenant.name), phone=ticket.tenant.phone)
 
 
 def did_they_come(vendor) -> str:
     """The no-show question to the tenant, after the visit's end and the grace."""
-    return f"Fixline: Did {typed(vendor.name)} come? Reply YES or NO."
+    return _("Fixline: Did %(vendor)s come? Reply YES or NO.", vendor=typed(vendor.name))
 
 
 def _day(day) -> str:
-    return day.strftime("%b %-d, %Y")
+    if current() == DEFAULT:
+        return day.strftime("%b %-d, %Y")
+    return format_datetime(day, "d 'de' MMM 'de' y", locale=current())
 
 
 def insurance_vendor(expires, landlord) -> str:
     """To a vendor 30 and 7 days before the insurance on file expires (§10)."""
-    return (f"Fixline: your insurance on file expires {_day(expires)}. Send your renewed "
-            f"certificate to {plain(landlord.name, 100)} to keep getting jobs.")
+    return _("Fixline: your insurance on file expires %(day)s. Send your renewed certificate "
+             "to %(landlord)s to keep getting jobs.", day=_day(expires),
+             landlord=plain(landlord.name, 100))
 
 
 def daily_digest(landlord, digest, link: str) -> str:
@@ -323,10 +382,14 @@ def rate_visit(ticket: Ticket, vendor, *, by: str = "vendor") -> str:
     """To the tenant when the job is marked done: by the vendor, the landlord, or the tenant
     themself (their YES to "did they come")."""
     if by == "tenant":
-        return (f"Fixline: thanks, {typed(vendor.name)}'s visit for your {ticket.category} "
-                f"repair is done. {RATE_ASK}")
-    who = "your landlord marked" if by == "landlord" else f"{typed(vendor.name)} marked"
-    return f"Fixline: {who} your {ticket.category} repair done. {RATE_ASK}"
+        return _("Fixline: thanks, %(vendor)s's visit for your %(category)s repair is done. "
+                 "%(ask)s", vendor=typed(vendor.name), category=_category(ticket),
+                 ask=_(RATE_ASK))
+    if by == "landlord":
+        return _("Fixline: your landlord marked your %(category)s repair done. %(ask)s",
+                 category=_category(ticket), ask=_(RATE_ASK))
+    return _("Fixline: %(vendor)s marked your %(category)s repair done. %(ask)s",
+             vendor=typed(vendor.name), category=_category(ticket), ask=_(RATE_ASK))
 
 
 def reopened_landlord(ticket: Ticket, vendor, link: str) -> str:
@@ -338,10 +401,13 @@ def reopened_landlord(ticket: Ticket, vendor, link: str) -> str:
 
 def visit_cancelled_tenant(ticket: Ticket, vendor, *, by_vendor: bool = True) -> str:
     """To the tenant when the vendor hands their visit back, or the landlord cancels it."""
-    what = (f"{typed(vendor.name)} can no longer come" if by_vendor
-            else f"your landlord cancelled {typed(vendor.name)}'s visit")
-    return (f"Fixline: {what} for your {ticket.category} repair. We are finding another "
-            "vendor and will text you.")
+    if by_vendor:
+        return _("Fixline: %(vendor)s can no longer come for your %(category)s repair. We are "
+                 "finding another vendor and will text you.", vendor=typed(vendor.name),
+                 category=_category(ticket))
+    return _("Fixline: your landlord cancelled %(vendor)s's visit for your %(category)s "
+             "repair. We are finding another vendor and will text you.",
+             vendor=typed(vendor.name), category=_category(ticket))
 
 
 def handed_back_landlord(ticket: Ticket, vendor, reason: str | None, link: str) -> str:
@@ -354,8 +420,8 @@ def handed_back_landlord(ticket: Ticket, vendor, reason: str | None, link: str) 
 def visit_cancelled_vendor(ticket: Ticket, appointment, code: str | None,
                            reason: str | None) -> str:
     """To the vendor when the landlord cancels their visit (the ticket stays open)."""
-    return (f"{_job_code(code)}: the landlord cancelled your visit for {_job(ticket)}, so "
-            f"please do not go.{_reason(reason)}")
+    return _("%(name)s: the landlord cancelled your visit for %(job)s, so please do not go."
+             "%(reason)s", name=_job_name(code), job=_job(ticket), reason=_reason(reason))
 
 
 def no_show_landlord(ticket: Ticket, vendor, link: str) -> str:
@@ -366,84 +432,97 @@ def no_show_landlord(ticket: Ticket, vendor, link: str) -> str:
 
 def no_show_vendor(ticket: Ticket, code: str | None) -> str:
     """To the vendor the tenant reported as a no-show."""
-    return (f"{_job_code(code)}: the tenant says nobody came, so the job at "
-            f"{typed(ticket.property.address)} went to another vendor.")
+    return _("%(name)s: the tenant says nobody came, so the job at %(address)s went to another "
+             "vendor.", name=_job_name(code), address=typed(ticket.property.address))
 
 
 def reply_time_set(code: str, appointment) -> str:
-    return f"Job {code}: visit set for {_when(appointment)}. We asked the tenant to confirm."
+    return _("Job %(code)s: visit set for %(when)s. We asked the tenant to confirm.", code=code,
+             when=_when(appointment))
 
 
 def reply_time_unreadable(code: str | None, problem: str) -> str:
-    word = f"TIME {code}" if code else "TIME <code>"
-    return f"{problem} Reply {word} <when>, for example {word} tomorrow 9:30am."
+    if code:
+        return _("%(problem)s Reply TIME %(code)s <when>, for example TIME %(code)s tomorrow "
+                 "9:30am.", problem=problem, code=code)
+    return _("%(problem)s Reply TIME <code> <when>, for example TIME <code> tomorrow 9:30am.",
+             problem=problem)
 
 
 def reply_yes_unreadable(code: str, problem: str) -> str:
-    return (f"{problem} Nothing changed: reply YES {code} to take the job, or YES {code} <when>, "
-            f"for example YES {code} tomorrow 9:30am.")
-
-
-def _the_job(code: str | None) -> str:
-    return f"job {code}" if code else "the job"
+    return _("%(problem)s Nothing changed: reply YES %(code)s to take the job, or YES %(code)s "
+             "<when>, for example YES %(code)s tomorrow 9:30am.", problem=problem, code=code)
 
 
 def reply_done(code: str | None) -> str:
-    return f"Thanks: {_the_job(code)} is marked done. We asked the tenant to rate it."
+    if code:
+        return _("Thanks: job %(code)s is marked done. We asked the tenant to rate it.",
+                 code=code)
+    return _("Thanks: the job is marked done. We asked the tenant to rate it.")
 
 
 def reply_handed_back(code: str | None) -> str:
-    return (f"OK: you handed back {_the_job(code)}. We told the landlord and the tenant and are "
-            "asking another vendor.")
+    if code:
+        return _("OK: you handed back job %(code)s. We told the landlord and the tenant and are "
+                 "asking another vendor.", code=code)
+    return _("OK: you handed back the job. We told the landlord and the tenant and are asking "
+             "another vendor.")
 
 
 def reply_already_handed_back(code: str | None) -> str:
     """To a vendor's word about a visit they cancelled themselves (not the landlord)."""
-    job = f"Job {code}" if code else "That job"
-    return f"{job} is cancelled: you handed it back. No action needed, thanks."
+    if code:
+        return _("Job %(code)s is cancelled: you handed it back. No action needed, thanks.",
+                 code=code)
+    return _("That job is cancelled: you handed it back. No action needed, thanks.")
 
 
 def reply_no_visit(code: str | None) -> str:
     if code:
-        return f"You do not hold job {code}, so there is no visit to change."
-    return "You hold no job with a visit to change. Reply with the code from our message."
+        return _("You do not hold job %(code)s, so there is no visit to change.", code=code)
+    return _("You hold no job with a visit to change. Reply with the code from our message.")
 
 
 def reply_visit_confirmed(appointment) -> str:
-    return (f"Thanks: your visit with {typed(appointment.vendor.name)} {_when(appointment)} "
-            "is confirmed.")
+    return _("Thanks: your visit with %(vendor)s %(when)s is confirmed.",
+             vendor=typed(appointment.vendor.name), when=_when(appointment))
 
 
 def reply_visit_refused(appointment) -> str:
-    return (f"OK: we asked {typed(appointment.vendor.name)} to propose another time and will "
-            "text you when they do.")
+    return _("OK: we asked %(vendor)s to propose another time and will text you when they do.",
+             vendor=typed(appointment.vendor.name))
 
 
 def reply_rated(rating: int) -> str:
-    return f"Thanks for rating the visit {rating}/5."
+    return _("Thanks for rating the visit %(rating)s/5.", rating=rating)
 
 
 def reply_reopened(vendor) -> str:
-    return (f"Sorry it is not fixed. We reopened your request and are asking "
-            f"{typed(vendor.name)} to come back first; your landlord has been told.")
+    return _("Sorry it is not fixed. We reopened your request and are asking %(vendor)s to come "
+             "back first; your landlord has been told.", vendor=typed(vendor.name))
 
 
 def reply_not_reopened() -> str:
-    return "Fixline could not reopen that repair here. Please contact your landlord."
+    return _("Fixline could not reopen that repair here. Please contact your landlord.")
+
+
+def reply_came_yes() -> str:
+    return _("Thanks for telling us.")
 
 
 def reply_came_no() -> str:
-    return "Sorry about that. We told your landlord and are finding another vendor."
+    return _("Sorry about that. We told your landlord and are finding another vendor.")
 
 
 def reply_question_again(kind: str, appointment) -> str:
     """A reply Fixline could not read as an answer to the tenant's open question."""
     if kind == "confirm":
-        return f"Sorry, we did not understand. {_when(appointment)}: {CONFIRM_ASK}"
+        return _("Sorry, we did not understand. %(when)s: %(ask)s", when=_when(appointment),
+                 ask=_(CONFIRM_ASK))
     if kind == "came":
-        return (f"Sorry, we did not understand. Did {typed(appointment.vendor.name)} come? "
-                "Reply YES or NO.")
-    return f"Sorry, we did not understand. {RATE_ASK}"
+        return _("Sorry, we did not understand. Did %(vendor)s come? Reply YES or NO.",
+                 vendor=typed(appointment.vendor.name))
+    return _("Sorry, we did not understand. %(ask)s", ask=_(RATE_ASK))
 
 
 # -- quotes and the landlord's answers (CONTRACT.md §11) ---------------------------------
@@ -463,44 +542,51 @@ def quote_landlord(ticket: Ticket, quote, vendor) -> str:
 def quote_decided_vendor(ticket: Ticket, quote, code: str | None, approved: bool) -> str:
     """To the vendor once the landlord approves or denies their quote."""
     if approved:
-        return (f"{_job_code(code)}: the landlord approved your quote of {money(quote.amount)} "
-                f"for {_job(ticket)}. Go ahead.")
+        return _("%(name)s: the landlord approved your quote of %(amount)s for %(job)s. Go "
+                 "ahead.", name=_job_name(code), amount=money(quote.amount), job=_job(ticket))
     landlord = ticket.landlord
-    return (f"{_job_code(code)}: the landlord denied your quote of {money(quote.amount)} for "
-            f"{_job(ticket)}, so do not start that work. Questions: {typed(landlord.name)}, "
-            f"{landlord.phone}.")
+    return _("%(name)s: the landlord denied your quote of %(amount)s for %(job)s, so do not "
+             "start that work. Questions: %(landlord)s, %(phone)s.", name=_job_name(code),
+             amount=money(quote.amount), job=_job(ticket), landlord=typed(landlord.name),
+             phone=landlord.phone)
 
 
 def quote_outcome(quote) -> str:
     """Where a vendor's quote stands, in their words (an SMS answer, the job page)."""
     amount = money(quote.amount)
     if quote.status == "approved" and quote.decided_by == "auto":
-        return f"your quote of {amount} is approved at once. Go ahead."
+        return _("your quote of %(amount)s is approved at once. Go ahead.", amount=amount)
     if quote.status == "approved":
-        return f"the landlord approved your quote of {amount}. Go ahead."
+        return _("the landlord approved your quote of %(amount)s. Go ahead.", amount=amount)
     if quote.status == "denied":
-        return f"the landlord denied your quote of {amount}, so do not start that work."
+        return _("the landlord denied your quote of %(amount)s, so do not start that work.",
+                 amount=amount)
     if quote.status == "replaced":
-        return f"your quote of {amount} was replaced by a newer one."
-    return (f"your quote of {amount} was sent to the landlord for approval. We will text you "
-            "their answer.")
+        return _("your quote of %(amount)s was replaced by a newer one.", amount=amount)
+    return _("your quote of %(amount)s was sent to the landlord for approval. We will text you "
+             "their answer.", amount=amount)
 
 
 def reply_quoted(code: str | None, quote) -> str:
     """To the vendor who quoted: approved at once, or waiting for the landlord."""
-    return f"{f'Job {code}' if code else 'Your job'}: {quote_outcome(quote)}"
+    if code:
+        return _("Job %(code)s: %(outcome)s", code=code, outcome=quote_outcome(quote))
+    return _("Your job: %(outcome)s", outcome=quote_outcome(quote))
 
 
 def reply_quote_unreadable(code: str | None, problem: str) -> str:
-    word = f"QUOTE {code}" if code else "QUOTE <code>"
-    return f"{problem} Nothing changed: reply {word} <amount>, for example {word} 350.50."
+    if code:
+        return _("%(problem)s Nothing changed: reply QUOTE %(code)s <amount>, for example QUOTE "
+                 "%(code)s 350.50.", problem=problem, code=code)
+    return _("%(problem)s Nothing changed: reply QUOTE <code> <amount>, for example QUOTE "
+             "<code> 350.50.", problem=problem)
 
 
 def reply_quote_not_held(code: str | None) -> str:
     if code:
-        return f"You do not hold job {code}, so there is nothing to quote for."
-    return ("You hold no job to quote for. Reply QUOTE <code> <amount> with the code from our "
-            "message.")
+        return _("You do not hold job %(code)s, so there is nothing to quote for.", code=code)
+    return _("You hold no job to quote for. Reply QUOTE <code> <amount> with the code from our "
+             "message.")
 
 
 def reply_quote_decided(ticket: Ticket, quote, vendor, outcome: str) -> str:
@@ -558,12 +644,12 @@ def reply_no_ticket(number: str | None) -> str:
 
 
 HELP = {  # by who texted: vendor, tenant, landlord, or a number Fixline does not know
-    "vendor": "Fixline sends maintenance jobs. Reply YES <code> to take one, NO <code> to pass, "
-              "TIME <code> <when> to set the visit, QUOTE <code> <amount> to price it, DONE "
-              "<code> when finished, CANCEL <code> to hand it back, STOP to stop messages, "
-              "START to resume.",
-    "tenant": "Fixline texts you about repairs at your home. To report a problem, use the link "
-              "your landlord gave you. Reply STOP to stop these texts.",
+    "vendor": N_("Fixline sends maintenance jobs. Reply YES <code> to take one, NO <code> to "
+                 "pass, TIME <code> <when> to set the visit, QUOTE <code> <amount> to price it, "
+                 "DONE <code> when finished, CANCEL <code> to hand it back, STOP to stop "
+                 "messages, START to resume."),
+    "tenant": N_("Fixline texts you about repairs at your home. To report a problem, use the "
+                 "link your landlord gave you. Reply STOP to stop these texts."),
     "landlord": "Fixline texts you when a repair needs you; the dashboard has the details. "
                 "Reply APPROVE <n> or DENY <n> to a quote, AGAIN <ticket> to ask every vendor "
                 "again, STOP to stop these texts.",
@@ -571,44 +657,61 @@ HELP = {  # by who texted: vendor, tenant, landlord, or a number Fixline does no
                "vendors, answer from the phone our offers reach. Reply STOP for no messages.",
 }
 STOPPED = {
-    "vendor": "You will get no more Fixline jobs. Reply START to receive them again.",
-    "tenant": "You will get no more texts from Fixline about your repairs. Reply START to get "
-              "them again.",
+    "vendor": N_("You will get no more Fixline jobs. Reply START to receive them again."),
+    "tenant": N_("You will get no more texts from Fixline about your repairs. Reply START to "
+                 "get them again."),
     "landlord": "You will get no more Fixline alerts by text. Reply START to get them again.",
     "unknown": "You will get no more messages from Fixline. Reply START to get them again.",
 }
 STARTED = {
-    "vendor": "Welcome back: you will get Fixline jobs again. Reply HELP for help.",
-    "tenant": "Welcome back: Fixline will text you about your repairs again.",
+    "vendor": N_("Welcome back: you will get Fixline jobs again. Reply HELP for help."),
+    "tenant": N_("Welcome back: Fixline will text you about your repairs again."),
     "landlord": "Welcome back: Fixline will text you alerts again.",
     "unknown": "Welcome back: you will get Fixline messages again.",
 }
+SPEAKERS = frozenset({"vendor", "tenant"})  # who has a language; landlords and strangers: English
+
+
+def _by_role(texts: dict[str, str], role: str) -> str:
+    return _(texts[role]) if role in SPEAKERS else texts[role]
 
 
 def reply_help(role: str = "vendor") -> str:
-    return HELP[role]
+    return _by_role(HELP, role)
 
 
 def reply_unknown() -> str:
-    return "Sorry, we did not understand. Reply YES <code> to take the job or NO <code> to pass."
+    return _("Sorry, we did not understand. Reply YES <code> to take the job or NO <code> to "
+             "pass.")
 
 
 def reply_stopped(role: str = "vendor") -> str:
-    return STOPPED[role]
+    return _by_role(STOPPED, role)
 
 
 def reply_started(role: str = "vendor") -> str:
-    return STARTED[role]
+    return _by_role(STARTED, role)
 
 
-NOT_MESSAGES = {"plain", "money"}  # helpers, not message bodies
+NOT_MESSAGES = {"plain", "money", "N_"}  # helpers, not message bodies
 SPOKEN = {"vendor_offer_spoken", "escalated_landlord_spoken"}  # read out on a call
+TO_LANDLORDS = {  # read only by landlords: English whatever the language of the moment
+    "booked_landlord", "escalated_landlord", "escalated_landlord_spoken", "reply_acknowledged",
+    "reply_nothing_to_acknowledge", "daily_digest", "insurance_landlord", "reopened_landlord",
+    "handed_back_landlord", "no_show_landlord", "quote_landlord", "reply_quote_decided",
+    "reply_quote_closed", "reply_no_quote", "reply_dispatched_again", "reply_nobody_fits",
+    "reply_not_dispatched", "reply_no_ticket"}
 
 
-def _fitted(template, finish):
-    """template, its body passed through finish (gsm.fit or gsm.plain_text)."""
-    def body(*args, **kwargs) -> str:
-        return finish(template(*args, **kwargs))
+def _fitted(template, finish, english: bool):
+    """template rendered in lang= (else the language of the moment; English for landlords'
+    texts), its body passed through finish (gsm.fit or gsm.plain_text)."""
+    def body(*args, lang: str | None = None, **kwargs) -> str:
+        with speaking(DEFAULT if english else (lang or current())) as language:
+            text = template(*args, **kwargs)
+            if finish is fit:
+                return fit(text, words_too=language != DEFAULT)
+            return finish(text)
 
     body.__name__, body.__doc__, body.__wrapped__ = template.__name__, template.__doc__, template
     return body
@@ -617,4 +720,5 @@ def _fitted(template, finish):
 for _name, _template in list(globals().items()):
     if (callable(_template) and getattr(_template, "__module__", None) == __name__
             and not _name.startswith("_") and _name not in NOT_MESSAGES):
-        globals()[_name] = _fitted(_template, plain_text if _name in SPOKEN else fit)
+        globals()[_name] = _fitted(_template, plain_text if _name in SPOKEN else fit,
+                                   _name in TO_LANDLORDS)

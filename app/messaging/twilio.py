@@ -87,7 +87,8 @@ def call_twiml(message: Message, config: Config) -> str:
     """A job offer asks for a keypress (1 or 2), an escalation alert for 1 (acknowledged);
     any other call just reads the message."""
     if message.ping_id is not None:
-        return str(voice.offer(message.body, message.ping_id, config))
+        return str(voice.offer(message.body, message.ping_id, config,
+                               message.ping.vendor.language))
     if voice.is_alert(message):
         return str(voice.alert(message.body, message.ticket_id, config))
     return say(message.body)

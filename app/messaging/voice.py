@@ -6,8 +6,9 @@ from __future__ import annotations
 from twilio.twiml.voice_response import VoiceResponse
 
 from app.config import Config
+from app.i18n import N_, gettext, speaking
 
-NO_ANSWER = "We did not get an answer. Goodbye."
+NO_ANSWER = N_("We did not get an answer. Goodbye.")
 ALERT_NO_ANSWER = "We did not get an answer. Reply ACK to our text to acknowledge. Goodbye."
 ALERT_CALL = "landlord-call"  # the last part of an escalation call's dedupe key
 
@@ -17,18 +18,26 @@ def action_url(ping_id: int, config: Config) -> str:
     return f"{config.link_base}/webhooks/twilio/voice?ping={ping_id}"
 
 
-def _gather(spoken: str, action: str, goodbye: str) -> VoiceResponse:
+# The <Say> language of each language Fixline speaks (Twilio's basic voices have es-MX).
+VOICES = {"es": "es-MX"}
+
+
+def _gather(spoken: str, action: str, goodbye: str, language: str = "en") -> VoiceResponse:
     """Read spoken inside <Gather numDigits="1"> posting to action; goodbye if nothing."""
     response = VoiceResponse()
     gather = response.gather(num_digits=1, action=action, method="POST", timeout=10)
-    gather.say(spoken)
-    response.say(goodbye)
+    voice = {"language": VOICES[language]} if language in VOICES else {}
+    gather.say(spoken, **voice)
+    response.say(goodbye, **voice)
     return response
 
 
-def offer(spoken: str, ping_id: int, config: Config) -> VoiceResponse:
-    """Read the offer inside <Gather numDigits="1">: 1 accepts, 2 declines."""
-    return _gather(spoken, action_url(ping_id, config), NO_ANSWER)
+def offer(spoken: str, ping_id: int, config: Config, language: str = "en") -> VoiceResponse:
+    """Read the offer inside <Gather numDigits="1">: 1 accepts, 2 declines; in the vendor's
+    language (the spoken offer was rendered in it)."""
+    with speaking(language):
+        goodbye = gettext(NO_ANSWER)
+    return _gather(spoken, action_url(ping_id, config), goodbye, language)
 
 
 def alert_key(event_id: int) -> str:

@@ -39,10 +39,13 @@ from app import money, phones
 from app.api.schemas import POSTAL_CODE, valid_timezone
 from app.booking import areas
 from app.booking.hours import describe, parse_hours
+from app.i18n import LANGUAGES
 from app.models import CATEGORIES, Landlord, Property, Vendor, VendorPhone
 
 MAX_PHONES = 5
 CATEGORY_LABELS = {"hvac": "HVAC (heating and cooling)", "pest": "Pest control"}
+
+LANGUAGE_CHOICES = [SelectChoice(code, name) for code, name in LANGUAGES.items()]
 
 
 class CheckboxesField(SelectMultipleField):
@@ -116,6 +119,7 @@ class VendorForm(PageForm):
                                    choices=[SelectChoice("sms", "SMS"),
                                             SelectChoice("voice", "Phone call")])
     active = BooleanField("Active (offered jobs)", default=True)
+    language = RadioField("Texts in", default="en", choices=LANGUAGE_CHOICES)
     service_areas = StringField("Service areas (optional)", filters=[strip],
                                 description="Postal-code prefixes they cover, separated by "
                                             "commas, like 631, 63130. Empty: anywhere.")
@@ -157,6 +161,7 @@ class VendorForm(PageForm):
                     specialties=list(self.specialties.data), hours=self.hours.data,
                     priority=self.priority.data, preferred_channel=self.preferred_channel.data,
                     active=self.active.data, notes=self.notes.data or None,
+                    language=self.language.data,
                     service_areas=areas.split(self.service_areas.data),
                     max_visits_per_day=self.max_visits_per_day.data,
                     insurance_expires_at=self.insurance_expires_at.data)
@@ -167,6 +172,7 @@ class VendorForm(PageForm):
                              specialties=vendor.specialties, hours=vendor.hours,
                              priority=vendor.priority, preferred_channel=vendor.preferred_channel,
                              active=vendor.active, notes=vendor.notes,
+                             language=vendor.language,
                              service_areas=", ".join(vendor.service_areas or []),
                              max_visits_per_day=vendor.max_visits_per_day,
                              insurance_expires_at=vendor.insurance_expires_at))
@@ -223,6 +229,7 @@ class TenantForm(PageForm):
                        validators=[Optional(), Email(), Length(max=254)])
     property = SelectField("Property", coerce=int,
                            validators=[InputRequired("Pick the property they live at.")])
+    language = RadioField("Texts and pages in", default="en", choices=LANGUAGE_CHOICES)
 
     def __init__(self, *args, landlord: Landlord, **kwargs):
         super().__init__(*args, **kwargs)

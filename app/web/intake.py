@@ -6,6 +6,7 @@ import secrets
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from flask import (
     Blueprint,
     abort,
@@ -25,6 +26,7 @@ from app import clock
 from app.booking.intake import IntakeError, Report, open_ticket
 from app.booking.tenancy import replaced_by
 from app.booking.windows import ANYTIME, PASSED, Window, interpret, window_problem
+from app.i18n import DEFAULT, babel_pattern, current, gettext, lazy, use_for_page
 from app.models import CATEGORIES, Tenant, Ticket
 from app.ratelimit import hit
 from app.web import live, tenant_visit, uploads, visit_view
@@ -34,26 +36,29 @@ from app.web.report_progress import progress
 bp = Blueprint("intake", __name__, url_prefix="/intake")
 REPORTS_PER_HOUR = 20
 
-CATEGORY_WORDS = {  # CONTRACT.md §4's categories, in a tenant's words
-    "plumbing": ("Plumbing", "Leaks, blocked drains or toilets, no hot water"),
-    "electrical": ("Electrical", "Outlets, lights, switches, breakers that trip"),
-    "hvac": ("Heating or cooling", "Furnace, boiler, radiators, air conditioning, thermostat"),
-    "lock": ("Locks and doors", "Locked out, broken lock, lost keys, door that won't close"),
-    "appliance": ("Appliances", "Fridge, stove, oven, washer, dryer, dishwasher"),
-    "pest": ("Pests", "Mice, rats, cockroaches, bed bugs, wasps"),
-    "general": ("Something else", "Walls, floors, windows, anything not listed"),
+CATEGORY_WORDS = {  # CONTRACT.md §4's categories, in a tenant's words (and language)
+    "plumbing": (lazy("Plumbing"), lazy("Leaks, blocked drains or toilets, no hot water")),
+    "electrical": (lazy("Electrical"), lazy("Outlets, lights, switches, breakers that trip")),
+    "hvac": (lazy("Heating or cooling"),
+             lazy("Furnace, boiler, radiators, air conditioning, thermostat")),
+    "lock": (lazy("Locks and doors"),
+             lazy("Locked out, broken lock, lost keys, door that won't close")),
+    "appliance": (lazy("Appliances"), lazy("Fridge, stove, oven, washer, dryer, dishwasher")),
+    "pest": (lazy("Pests"), lazy("Mice, rats, cockroaches, bed bugs, wasps")),
+    "general": (lazy("Something else"), lazy("Walls, floors, windows, anything not listed")),
 }
 SEVERITY_WORDS = {
-    "emergency": ("Emergency", "Someone needs to come now (see the list above)"),
-    "routine": ("Routine", "It can wait for a visit at a time that suits you"),
+    "emergency": (lazy("Emergency"), lazy("Someone needs to come now (see the list above)")),
+    "routine": (lazy("Routine"), lazy("It can wait for a visit at a time that suits you")),
 }
 EMERGENCIES = (
-    ("You smell gas", "leave the building first, then call the gas company or 911 from outside"),
-    ("Flooding", "water is pouring in or leaking fast and you cannot stop it"),
-    ("Sparks, smoke or a burning smell", "from outlets, wiring or an appliance; "
-                                         "if anything is on fire, get out and call 911"),
-    ("No heat in the cold", "the heating is off and it is cold outside"),
-    ("Locked out", "you cannot get into your home"),
+    (lazy("You smell gas"),
+     lazy("leave the building first, then call the gas company or 911 from outside")),
+    (lazy("Flooding"), lazy("water is pouring in or leaking fast and you cannot stop it")),
+    (lazy("Sparks, smoke or a burning smell"),
+     lazy("from outlets, wiring or an appliance; if anything is on fire, get out and call 911")),
+    (lazy("No heat in the cold"), lazy("the heating is off and it is cold outside")),
+    (lazy("Locked out"), lazy("you cannot get into your home")),
 )
 INLINE = ("category", "severity", "description", "window", "notes")
 
@@ -63,35 +68,38 @@ class IntakeForm(PageForm):
 
     # Radio buttons, drawn by the template from CATEGORY_WORDS and SEVERITY_WORDS.
     category = StringField(
-        "What kind of problem is it?",
-        validators=[DataRequired("Choose what kind of problem it is."),
-                    AnyOf(CATEGORIES, "Choose one of the kinds of problem listed.")])
+        lazy("What kind of problem is it?"),
+        validators=[DataRequired(lazy("Choose what kind of problem it is.")),
+                    AnyOf(CATEGORIES, lazy("Choose one of the kinds of problem listed."))])
     severity = StringField(
-        "How urgent is it?",
-        validators=[DataRequired("Choose how urgent it is: emergency or routine."),
-                    AnyOf(tuple(SEVERITY_WORDS), "Choose emergency or routine.")])
+        lazy("How urgent is it?"),
+        validators=[DataRequired(lazy("Choose how urgent it is: emergency or routine.")),
+                    AnyOf(tuple(SEVERITY_WORDS), lazy("Choose emergency or routine."))])
     description = TextAreaField(
-        "What is wrong?", filters=[strip],
-        validators=[DataRequired("Describe the problem in a few words."),
-                    Length(max=5000, message="Keep the description under 5000 characters.")])
+        lazy("What is wrong?"), filters=[strip],
+        validators=[DataRequired(lazy("Describe the problem in a few words.")),
+                    Length(max=5000,
+                           message=lazy("Keep the description under 5000 characters."))])
     window = StringField(
-        "When can someone come in?", filters=[strip],
-        validators=[DataRequired("Tell us when someone can come in, or write \"any time\"."),
-                    Length(max=200, message="Say when you are available in under 200 characters.")])
+        lazy("When can someone come in?"), filters=[strip],
+        validators=[DataRequired(lazy("Tell us when someone can come in, or write "
+                                      "\"any time\".")),
+                    Length(max=200,
+                           message=lazy("Say when you are available in under 200 characters."))])
     notes = TextAreaField(
-        "Anything else the vendor should know?", filters=[strip],
+        lazy("Anything else the vendor should know?"), filters=[strip],
         validators=[Optional(),
-                    Length(max=5000, message="Keep the notes under 5000 characters.")])
-    photos = MultipleFileField("Photos")
+                    Length(max=5000, message=lazy("Keep the notes under 5000 characters."))])
+    photos = MultipleFileField(lazy("Photos"))
     submission = HiddenField(validators=[Optional(), Regexp(r"^[A-Za-z0-9_-]{16,64}$")])
     tenant_timezone = "America/Chicago"  # make_form() sets the property's
 
     def validate_window(self, field) -> None:
         if problem := window_problem(field.data or "", clock.now(), self.tenant_timezone):
-            raise ValidationError(problem)
+            raise ValidationError(gettext(problem))
         understood = read_window(field.data, self.tenant_timezone)
         if understood is not None and understood.end <= clock.now():
-            raise ValidationError(PASSED)
+            raise ValidationError(gettext(PASSED))
 
 
 def read_window(text: str | None, tz: str) -> Window | None:
@@ -100,10 +108,14 @@ def read_window(text: str | None, tz: str) -> Window | None:
 
 
 def local(moment: datetime | None, tz: str, fmt: str = "%a %b %-d, %-I:%M %p %Z") -> str:
-    """A naive-UTC time as the property's clock shows it."""
+    """A naive-UTC time as the property's clock shows it, in the page's language (strftime's
+    English, else Babel's names of days and months in the same pattern)."""
     if moment is None:
         return ""
-    return moment.replace(tzinfo=UTC).astimezone(ZoneInfo(tz)).strftime(fmt)
+    shown = moment.replace(tzinfo=UTC).astimezone(ZoneInfo(tz))
+    if current() == DEFAULT:
+        return shown.strftime(fmt)
+    return format_datetime(shown, babel_pattern(fmt), locale=current())
 
 
 def local_span(start: datetime, end: datetime | None, tz: str) -> str:
@@ -121,15 +133,18 @@ def window_note(text: str | None, tz: str) -> str:
         return ""
     understood = read_window(text, tz)
     if understood is not None:  # in the zone the engine reads it in: the tenant's, if named
-        return f"We read this as {local_span(understood.start, understood.end, understood.zone)}."
+        return gettext("We read this as %(span)s.",
+                       span=local_span(understood.start, understood.end, understood.zone))
     if ANYTIME.search(text.lower()):
-        return "Any time: the vendor will call you to agree a time."
-    return "We will pass this on to the vendor exactly as you wrote it."
+        return gettext("Any time: the vendor will call you to agree a time.")
+    return gettext("We will pass this on to the vendor exactly as you wrote it.")
 
 
 def tenant_or_404(token: str) -> Tenant:
     """The link's tenant; else a 404 page that says to ask the landlord for a new link."""
     tenant = Tenant.get_or_none(Tenant.intake_token == token)
+    if tenant is not None:
+        use_for_page(tenant.language)
     if tenant is None:
         page = render_template("intake/missing.html", landlord=replaced_by(token), tenant=None)
         abort(_private(current_app.make_response((page, 404))))

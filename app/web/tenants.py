@@ -25,7 +25,8 @@ def _form_page(form: TenantForm, tenant: Tenant | None, status: int = 200):
 
 def _fields(form: TenantForm) -> dict:
     prop = Property.get_by_id(form.property.data)  # a choice: one of the landlord's
-    return dict(name=form.name.data, phone=form.phone.data, email=form.email.data, prop=prop)
+    return dict(name=form.name.data, phone=form.phone.data, email=form.email.data, prop=prop,
+                language=form.language.data)
 
 
 def _taken(exc: DuplicateTenant) -> str:
@@ -65,7 +66,7 @@ def edit(tenant_id: int):
     tenant = owned_tenant(tenant_id)
     if request.method == "GET":
         data = dict(name=tenant.name, phone=tenant.phone, email=tenant.email,
-                    property=tenant.property_id)
+                    property=tenant.property_id, language=tenant.language)
         return _form_page(TenantForm(landlord=g.landlord, data=data), tenant)
     form = TenantForm(landlord=g.landlord)
     if not form.validate():

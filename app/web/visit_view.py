@@ -9,24 +9,26 @@ from zoneinfo import ZoneInfo
 from app.booking import questions, visits
 from app.booking.visit_times import local_text
 from app.config import Config
+from app.i18n import gettext, lazy
 from app.models import ACTIVE_APPOINTMENT_STATUSES, Appointment, Question, Ticket
 
 # state → (the tenant's words, the landlord's words)
-WORDS = {
-    "no_time": ("No time set yet: the repair person will propose one.",
+WORDS = {  # the tenant's in their language (app/i18n.py), the landlord's in English
+    "no_time": (lazy("No time set yet: the repair person will propose one."),
                 "Waiting for the vendor to set a time"),
-    "waiting": ("Waiting for your confirmation", "Waiting for the tenant to confirm"),
-    "confirmed": ("Confirmed", "Confirmed by the tenant"),
-    "refused": ("You said that time does not work: the repair person is asked for another.",
+    "waiting": (lazy("Waiting for your confirmation"), "Waiting for the tenant to confirm"),
+    "confirmed": (lazy("Confirmed"), "Confirmed by the tenant"),
+    "refused": (lazy("You said that time does not work: the repair person is asked for "
+                     "another."),
                 "Tenant cannot make this time: the vendor is asked for another"),
-    "done": ("Done", "Done"),
-    "cancelled": ("Cancelled", "Cancelled"),
-    "no_show": ("The repair person did not come", "Vendor did not come (no-show)"),
+    "done": (lazy("Done"), "Done"),
+    "cancelled": (lazy("Cancelled"), "Cancelled"),
+    "no_show": (lazy("The repair person did not come"), "Vendor did not come (no-show)"),
 }
 NOT_ACTIVE = {  # NotActive.status → what the tenant or landlord is told
-    "completed": "This visit is already done.",
-    "cancelled": "This visit was cancelled.",
-    "no_show": "This visit was recorded as a no-show.",
+    "completed": lazy("This visit is already done."),
+    "cancelled": lazy("This visit was cancelled."),
+    "no_show": lazy("This visit was recorded as a no-show."),
 }
 
 
@@ -42,7 +44,7 @@ class VisitView:
 
     @property
     def tenant_words(self) -> str:
-        return WORDS[self.state][0]
+        return str(WORDS[self.state][0])
 
     @property
     def landlord_words(self) -> str:
@@ -116,4 +118,4 @@ def current(appointments: list[Appointment]) -> Appointment | None:
 
 
 def not_active(exc: visits.NotActive) -> str:
-    return NOT_ACTIVE.get(exc.status, "This visit can no longer be changed.")
+    return str(NOT_ACTIVE.get(exc.status) or gettext("This visit can no longer be changed."))
