@@ -105,8 +105,14 @@ def emit(
     )
     if handled:
         after_commit(lambda: publish(event.id))
-    _tell_pages(landlord, ticket)
+    if event_type not in UNSEEN_ON_PAGES:
+        _tell_pages(landlord, ticket)
     return event
+
+
+# Events no live page shows: a message's delivery mark (the message itself was counted when
+# queued). Without them a booking wakes each open dashboard about once instead of once per SMS.
+UNSEEN_ON_PAGES = frozenset({"notification.sent"})
 
 
 def _tell_pages(landlord: Landlord | int | None, ticket: Ticket | int | None) -> None:
