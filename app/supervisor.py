@@ -20,6 +20,7 @@ from pathlib import Path
 
 import peewee
 
+from actors.queues import MAIN_QUEUES, WEBHOOK_QUEUES
 from app.config import ROOT, Config, ConfigError
 
 GRACE_SECONDS = 10.0  # SIGTERM, then SIGKILL after this long
@@ -237,13 +238,19 @@ class Supervisor:
         return self.wait_until(lambda: redis_answers(sock), f"the embedded Redis (see {log})", 10)
 
     def start_services(self) -> bool:
-        """Start web, worker and scheduler; True once the web server answers /healthz."""
+        """Start web, worker, webhooks (outbound webhook deliveries: a slow receiver holds one
+        of its threads, never the booking worker's) and scheduler; True once the web server
+        answers /healthz."""
         python, host, port = sys.executable, self.config.host, self.config.port
         bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         self.spawn("web", [python, "-m", "gunicorn", "-c", "python:app.gunicorn_conf",
                            "--bind", bind, "wsgi:app"])
         self.spawn("worker", [python, "-m", "dramatiq", "actors", "--processes", "1",
-                              "--threads", "4", "--worker-shutdown-timeout", "8000"])
+                              "--threads", "4", "--worker-shutdown-timeout", "8000",
+                              "--queues", *MAIN_QUEUES])
+        self.spawn("webhooks", [python, "-m", "dramatiq", "actors", "--processes", "1",
+                                "--threads", "8", "--worker-shutdown-timeout", "8000",
+                                "--queues", *WEBHOOK_QUEUES])
         self.spawn("scheduler", [python, "-m", "actors.scheduler"])
         health = f"http://{url_host(host)}:{port}/healthz"
         return self.wait_until(lambda: http_ok(health), f"the web server on {bind}")

@@ -37,7 +37,7 @@ def supervised(tmp_path, monkeypatch) -> tuple[sup.Supervisor, dict[str, list[st
 def test_the_procfile_starts_what_make_run_starts(tmp_path, monkeypatch):
     commands = procfile()
     supervisor, started = supervised(tmp_path, monkeypatch)
-    assert set(commands) == set(started) == {"web", "worker", "scheduler"}
+    assert set(commands) == set(started) == {"web", "worker", "webhooks", "scheduler"}
     for name, argv in started.items():
         found = words(commands[name], HOST="127.0.0.1", PORT="8123")
         python = found.index("python")
@@ -50,3 +50,17 @@ def test_the_procfile_starts_what_make_run_starts(tmp_path, monkeypatch):
 def test_the_web_listens_on_every_interface_unless_told():
     assert "0.0.0.0:8000" in words(procfile()["web"])
     assert "10.0.0.5:5000" in words(procfile()["web"], HOST="10.0.0.5", PORT="5000")
+
+
+def test_every_actor_has_a_worker_and_webhooks_have_their_own():
+    """A queue no process consumes would strand its messages; a slow webhook receiver must not
+    hold the threads of the booking loop's worker."""
+    import dramatiq
+
+    import actors.tasks  # noqa: F401  (declares the actors)
+    from actors.queues import MAIN_QUEUES, WEBHOOK_QUEUES
+
+    queues = {actor.queue_name for actor in dramatiq.get_broker().actors.values()}
+    assert queues <= set(MAIN_QUEUES) | set(WEBHOOK_QUEUES), queues
+    assert not set(MAIN_QUEUES) & set(WEBHOOK_QUEUES)
+    assert dramatiq.get_broker().get_actor("deliver_webhook").queue_name in WEBHOOK_QUEUES
