@@ -20,6 +20,13 @@ class Refused(ValueError):
 def check(url: str, *, production: bool) -> None:
     """Refuse a URL that is not http(s), or, in production, whose host resolves to any
     address that is not public (private, loopback, link-local, multicast, unspecified…)."""
+    split(url)
+    if production:
+        resolve(url, production=True)
+
+
+def split(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of an http(s) URL, the port defaulted; Refused otherwise."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise Refused("only http and https URLs can receive webhooks")
@@ -29,17 +36,29 @@ def check(url: str, *, production: bool) -> None:
         raise Refused("the URL's port is not a number from 0 to 65535") from None
     if not host:
         raise Refused("the URL has no host")
-    if not production:
-        return
+    return parts.scheme, host, port or (443 if parts.scheme == "https" else 80)
+
+
+def resolve(url: str, *, production: bool) -> list[tuple[int, str, int]]:
+    """The addresses the URL's host resolves to, as (family, ip, port), best first: what a
+    delivery connects to, so the address checked is the address used (no second lookup a
+    rebinding name server could answer differently). In production every address must be
+    public, else Refused; outside production any address is allowed."""
+    _, host, port = split(url)
     try:
-        infos = socket.getaddrinfo(host, port or (443 if parts.scheme == "https" else 80),
-                                   proto=socket.IPPROTO_TCP)
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError) as exc:
         raise Refused(f"{host} does not resolve: {exc}") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
-        if not public(address):
+    resolved: list[tuple[int, str, int]] = []
+    for family, _, _, _, sockaddr in infos:
+        address = ipaddress.ip_address(sockaddr[0].split("%")[0])
+        if production and not public(address):
             raise Refused(f"{host} resolves to {address}, which is not a public address")
+        if (family, sockaddr[0], port) not in resolved:
+            resolved.append((family, sockaddr[0], port))
+    if not resolved:
+        raise Refused(f"{host} does not resolve")
+    return resolved
 
 
 def public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:

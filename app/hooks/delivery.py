@@ -9,8 +9,12 @@ import logging
 import random
 import time
 from datetime import timedelta
+from urllib.parse import unquote, urlsplit
 
-import requests
+import certifi
+import urllib3
+from requests.utils import requote_uri
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
 
 from app import clock
 from app.config import Config
@@ -24,6 +28,7 @@ log = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 10.0  # connect and read; the actor's time limit is well above it
 EXCERPT_BYTES = 500
+CA_CERTS = certifi.where()  # the CAs an https receiver's certificate must chain to
 BASE_DELAY_SECONDS = 10.0  # the longest wait after the 1st failure; doubled after each
 MAX_DELAY_SECONDS = 3600.0
 jitter = random.random  # full jitter: a wait is uniform in [0, the cap); tests pin it
@@ -73,20 +78,16 @@ def _post(delivery: WebhookDelivery, endpoint: WebhookEndpoint, event: Event,
     started_at, started = clock.now(), time.perf_counter()
     status, excerpt, error = None, b"", None
     try:
-        addresses.check(endpoint.url, production=config.production)  # DNS may have changed
         body = envelope(event)
         stamp = int(time.time())
-        with requests.post(endpoint.url, data=body, timeout=TIMEOUT_SECONDS, stream=True,
-                           allow_redirects=False,  # a redirect could point into the network
-                           headers={"Content-Type": "application/json",
-                                    "User-Agent": "Fixline-Webhooks/1",
-                                    signing.HEADER: signing.sign(endpoint.secret, body, stamp)}
-                           ) as response:
-            status = response.status_code
-            excerpt = response.raw.read(EXCERPT_BYTES, decode_content=True) or b""
+        status, excerpt = send(endpoint.url, body, {
+            "Content-Type": "application/json", "User-Agent": "Fixline-Webhooks/1",
+            signing.HEADER: signing.sign(endpoint.secret, body, stamp)}, config)
     except addresses.Refused as exc:
         error = f"refused: {exc}"
-    except requests.Timeout:
+    except NewConnectionError as exc:  # refused or unreachable (urllib3 files it as a timeout)
+        error = f"{type(exc).__name__}: {exc}"[:500]
+    except (ConnectTimeoutError, ReadTimeoutError):
         error = f"no answer within {TIMEOUT_SECONDS:g} s"
     except Exception as exc:  # refused connection, TLS, a reset midway: one failed attempt
         error = f"{type(exc).__name__}: {exc}"[:500]
@@ -97,6 +98,42 @@ def _post(delivery: WebhookDelivery, endpoint: WebhookEndpoint, event: Event,
                           response_excerpt=excerpt[:EXCERPT_BYTES].decode("utf-8", "replace"),
                           error=error)
     return status, error
+
+
+def send(url: str, body: bytes, headers: dict[str, str],
+         config: Config) -> tuple[int, bytes]:
+    """POST body to url once; (status, the first EXCERPT_BYTES of the answer). The host is
+    resolved and checked once (DNS may have changed since the endpoint was added) and the
+    connection goes to that very address, never to a second lookup a rebinding name server
+    could answer with an address inside the network; TLS still verifies the URL's host
+    name (SNI and certificate). No redirects (one could point into the network), no proxy."""
+    scheme, host, port = addresses.split(url)
+    _, ip, _ = addresses.resolve(url, production=config.production)[0]
+    parts = urlsplit(url)
+    named = f"[{host}]" if ":" in host else host
+    headers = {**headers, "Host": named if port == (443 if scheme == "https" else 80)
+               else f"{named}:{port}"}
+    if parts.username is not None:  # user:password@ in the URL is Basic auth, as before
+        headers["Authorization"] = urllib3.make_headers(basic_auth=(
+            f"{unquote(parts.username)}:{unquote(parts.password or '')}"))["authorization"]
+    target = requote_uri(parts.path or "/") + (f"?{requote_uri(parts.query)}"
+                                                 if parts.query else "")
+    timeout = urllib3.Timeout(connect=TIMEOUT_SECONDS, read=TIMEOUT_SECONDS)
+    if scheme == "https":
+        pool: urllib3.HTTPConnectionPool = urllib3.HTTPSConnectionPool(
+            ip, port, server_hostname=host, assert_hostname=host, cert_reqs="CERT_REQUIRED",
+            ca_certs=CA_CERTS, timeout=timeout, retries=False, maxsize=1)
+    else:
+        pool = urllib3.HTTPConnectionPool(ip, port, timeout=timeout, retries=False, maxsize=1)
+    with pool:
+        response = pool.urlopen("POST", target, body=body, headers=headers, retries=False,
+                                redirect=False, timeout=timeout, preload_content=False,
+                                assert_same_host=False)
+        try:
+            return response.status, response.read(EXCERPT_BYTES, decode_content=True) or b""
+        finally:
+            response.close()  # the rest of a long answer is not read
+            response.release_conn()
 
 
 def _delivered(delivery: WebhookDelivery, endpoint: WebhookEndpoint, status: int) -> None:
