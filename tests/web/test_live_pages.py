@@ -149,7 +149,7 @@ def test_a_change_answers_the_tenants_waiting_request_at_once(real_feed, app, se
     ticket = make_ticket(seeded, "dispatching")
     page = client.get(status_url(ticket))
     html = page.get_data(as_text=True)
-    assert 'id="ticket-status-feed"' in html and "/changes?seen=" in html
+    assert 'id="ticket-status-feed"' in html and f"/tickets/{ticket.id}/changes\"" in html
     assert 'hx-trigger="every 20s"' in html  # the slow fallback poll
     key = seen_key(html)
     waiter = app.test_client()
