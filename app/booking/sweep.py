@@ -116,18 +116,23 @@ def claim(kind: str) -> list[tuple[int, datetime]]:
 
 def handle(kind: str, row_id: int, lease: datetime, config: Config) -> bool:
     """Act on one leased row (the `sweep_row` actor; the inline sweep too); True when it
-    acted. Safe to run twice: the message's lease is exchanged for a running one by a
+    acted. Safe to run twice: the message's lease is exchanged for a running one in one
     conditional UPDATE, so a redelivered message, one whose row was leased again since, or one
-    whose row was handled (its lease gone) does nothing. A row no longer due is let go. One
-    transaction holds the exchange, the work (in a savepoint) and the lease's release, or the
-    failure counted instead (retried with backoff by a later tick, then parked): a worker
-    killed midway leaves the message's lease to lapse, and the row is due again. How late a
-    first try acts goes to /metrics, measured when the work starts."""
+    whose row was handled (its lease gone) does nothing. A row no longer due is let go. A
+    failure is the row's alone: retried with backoff by a later tick, then parked. How late a
+    first try acts goes to /metrics, measured now, when the work runs.
+
+    The act runs outside any transaction of ours and opens its own (the exchange, the work
+    and the release are three): an act may wait on writers of other connections (a webhook's
+    YES committing meanwhile, tests/webhooks/test_races.py), which must not wait on a lock we
+    hold. A worker killed after the work but before the release leaves a lease row whose
+    deadline no longer matches; it is reused or replaced the next time that row falls due."""
     deadline, model = DEADLINES[kind], DEADLINES[kind].model
     now = clock.now()
     # The running lease always differs from the message's, even on a clock that stands still.
     running = max(now + LEASE, lease + timedelta(microseconds=1))
-    late = None
+    # In a transaction: SQLite writers then queue on the file lock (app.db), not on SQLite's
+    # busy handler, which dozes up to 100 ms between tries.
     with transaction():
         taken = (Fault.update(retry_at=running, updated_at=now)
                  .where(Fault.kind == kind, Fault.row_id == row_id, Fault.retry_at == lease,
@@ -143,19 +148,15 @@ def handle(kind: str, row_id: int, lease: datetime, config: Config) -> bool:
         if row is None:  # handled meanwhile (an answer, a cancel), or its deadline moved
             faults.forget(kind, row_id)
             return False
-        if not row.attempts:  # a retry is late by its backoff: the fault figures show it
-            late = (now - row.due_at).total_seconds()
-        done = faults.attempt(kind, row_id, lambda: _in_savepoint(deadline.act, row_id, config),
-                              **{deadline.scope: row.owner_ref}, clear=True)
-    if late is not None:
-        shared_metrics.observe("deadline_lateness_seconds", kind, late)
+    if not row.attempts:  # a retry is late by its backoff: the fault figures show it
+        shared_metrics.observe("deadline_lateness_seconds", kind,
+                               (now - row.due_at).total_seconds())
+    done = faults.attempt(kind, row_id, lambda: deadline.act(row_id, config),
+                          **{deadline.scope: row.owner_ref})
+    if done is not faults.FAILED:
+        with transaction():
+            faults.forget(kind, row_id)
     return done is True
-
-
-def _in_savepoint(act: Callable[[int, Config], object], row_id: int, config: Config) -> object:
-    """act's writes roll back alone if it raises, and the failure is recorded in their place."""
-    with transaction():
-        return act(row_id, config)
 
 
 def _each_due(kind: str, config: Config, send: Send | None = None) -> int:
