@@ -20,8 +20,8 @@ from pathlib import Path
 
 import peewee
 
-from actors.queues import MAIN_QUEUES, WEBHOOK_QUEUES
 from app.config import ROOT, Config, ConfigError
+from app.queues import MAIN_QUEUES, WEBHOOK_QUEUES
 
 GRACE_SECONDS = 10.0  # SIGTERM, then SIGKILL after this long
 STARTUP_SECONDS = 30.0

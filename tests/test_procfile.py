@@ -58,7 +58,7 @@ def test_every_actor_has_a_worker_and_webhooks_have_their_own():
     import dramatiq
 
     import actors.tasks  # noqa: F401  (declares the actors)
-    from actors.queues import MAIN_QUEUES, WEBHOOK_QUEUES
+    from app.queues import MAIN_QUEUES, WEBHOOK_QUEUES
 
     queues = {actor.queue_name for actor in dramatiq.get_broker().actors.values()}
     assert queues <= set(MAIN_QUEUES) | set(WEBHOOK_QUEUES), queues
