@@ -2,13 +2,15 @@
 
 Publishing (any process: web, worker, scheduler). When a transaction that recorded events
 commits, `changed(landlord, ticket)` queues a notice; a publisher thread of the process sends
-each to the Redis channel `fixline:feed:<landlord id>` with the ticket id as the payload (never
-anything personal), several at once in one pipeline, duplicates dropped. Sending never blocks
+each to the Redis channel `fixline:feed:<db>:<landlord id>` (db: the Redis database number,
+which channels ignore) with the ticket id as the payload (never anything personal), several at
+once in one pipeline, duplicates dropped. Sending never blocks
 the request or the actor that caused it; a notice Redis refuses is dropped (the pages' slow
 fallback poll still finds the change).
 
 Listening (web processes). ONE thread per process holds ONE Redis connection, subscribed to
-`fixline:feed:*`, and wakes the requests waiting on a landlord or a ticket (app/web/live.py).
+`fixline:feed:<db>:*`, and wakes the requests waiting on a landlord or a ticket
+(app/web/live.py).
 At most `LIVE_WAITS_PER_PROCESS` requests wait at once; `hold()` answers None beyond that, while
 the listener is not subscribed, with `REDIS_URL=stub://` (tests) and with `LIVE_UPDATES=0`, and
 the page then polls as it did before the feed existed.
@@ -30,7 +32,6 @@ import redis
 log = logging.getLogger(__name__)
 
 PREFIX = "fixline:feed:"
-PATTERN = PREFIX + "*"
 DEFAULT_WAITS_PER_PROCESS = 48
 LISTEN_HEALTH_SECONDS = 10  # the listener PINGs Redis this often when nothing arrives
 FIRST_CONNECT_SECONDS = 1.0  # a page rendered while the listener connects waits this at most
@@ -54,8 +55,10 @@ def waits_per_process(environ: dict[str, str] | None = None) -> int:
     return max(value, 0)
 
 
-def channel(landlord_id: int) -> str:
-    return f"{PREFIX}{landlord_id}"
+def channel(landlord_id: int, space: str = "") -> str:
+    """The landlord's channel; space ("<db>:") keeps Fixlines on other databases of one Redis
+    apart (pub/sub channels ignore the database number)."""
+    return f"{PREFIX}{space}{landlord_id}"
 
 
 class Hold:
@@ -83,6 +86,7 @@ class Feed:
 
     def __init__(self, connect=None, *, max_waits: int = DEFAULT_WAITS_PER_PROCESS) -> None:
         self._connect = connect  # () -> redis.Redis, or None: the feed does nothing
+        self.space = getattr(connect, "space", "")
         self.max_waits = max_waits
         self._lock = threading.Lock()
         self._holds: dict[Key, set[Hold]] = defaultdict(set)
@@ -131,7 +135,7 @@ class Feed:
                 client = client or self._connect()
                 pipe = client.pipeline(transaction=False)
                 for landlord_id, ticket_id in batch:
-                    pipe.publish(channel(landlord_id), str(ticket_id))
+                    pipe.publish(channel(landlord_id, self.space), str(ticket_id))
                 pipe.execute()
             except Exception:  # noqa: BLE001 - the publisher outlives any one failure
                 client = None
@@ -217,7 +221,7 @@ class Feed:
             pubsub = None
             try:
                 pubsub = self._connect(listener=True).pubsub()
-                pubsub.psubscribe(PATTERN)
+                pubsub.psubscribe(PREFIX + self.space + "*")
                 while not self._stopping:
                     message = pubsub.get_message(timeout=LISTEN_HEALTH_SECONDS)
                     if message is None:
@@ -249,7 +253,7 @@ class Feed:
         try:
             name = message["channel"]
             name = name.decode() if isinstance(name, bytes) else name
-            landlord_id = int(name[len(PREFIX):])
+            landlord_id = int(name[len(PREFIX + self.space):])
             ticket_id = int(message["data"])
         except (KeyError, TypeError, ValueError):
             return
@@ -270,6 +274,7 @@ def client_factory(url: str):
                                         socket_timeout=LISTEN_HEALTH_SECONDS + 5)
         return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
 
+    connect.space = f"{redis.connection.parse_url(url).get('db', 0)}:"
     return connect
 
 

@@ -102,8 +102,8 @@ def test_a_notice_wakes_a_waiter_of_its_ticket_and_landlord_within_milliseconds(
 def test_notices_carry_only_ids_on_a_channel_per_landlord():
     client = redis.Redis.from_url(REDIS_URL)
     pubsub = client.pubsub(ignore_subscribe_messages=True)
-    pubsub.subscribe(feed.channel(5))
     current = feed.Feed(feed.client_factory(REDIS_URL))
+    pubsub.subscribe(feed.channel(5, current.space))
     try:
         time.sleep(0.1)
         current.changed(5, 99)
@@ -111,7 +111,9 @@ def test_notices_carry_only_ids_on_a_channel_per_landlord():
         deadline = time.monotonic() + 2
         while message is None and time.monotonic() < deadline:
             message = pubsub.get_message(timeout=0.2)
-        assert message is not None and message["channel"] == b"fixline:feed:5"
+        assert current.space == f"{redis.connection.parse_url(REDIS_URL).get('db', 0)}:"
+        assert message is not None
+        assert message["channel"] == f"fixline:feed:{current.space}5".encode()
         assert message["data"] == b"99"
     finally:
         pubsub.close()
