@@ -25,8 +25,9 @@ pytestmark = pytest.mark.slow  # starts the stack's processes
 
 PER_KILL = 5  # tickets opened right before each kill
 # Each kind of child `make run` starts, by a piece of its command line; killed in this order.
-KINDS = {"worker": "dramatiq actors", "redis": "redis-server", "scheduler": "actors.scheduler",
-         "web": "gunicorn"}
+KINDS = {"worker": "dramatiq actors --processes 1 --threads 4 --worker-shutdown-timeout 8000 "
+                   "--queues default", "webhooks": "--queues webhooks", "redis": "redis-server",
+         "scheduler": "actors.scheduler", "web": "gunicorn"}
 
 
 def child_of(supervisor: int, kind: str) -> int:
