@@ -73,6 +73,14 @@ def connections(monkeypatch) -> list[tuple[str, int]]:
     return opened
 
 
+
+def queued(landlord, url: str, config, handed) -> int:
+    """A webhook at url, one event of the landlord's, and the id of the delivery it queued."""
+    endpoints.add(landlord, url, ["*"], config)
+    emit(landlord)
+    (delivery_id,) = tick(handed)
+    return delivery_id
+
 def test_a_rebinding_name_gets_no_connection_into_the_network(
         landlord, config, handed, dns, connections):
     prod = production(config)
@@ -81,9 +89,7 @@ def test_a_rebinding_name_gets_no_connection_into_the_network(
         # Public when the endpoint is added and when the delivery checks it; the name
         # server answers 127.0.0.1 to any later lookup (the one requests used to make).
         dns.answers[:] = ["93.184.216.34", "93.184.216.34", "127.0.0.1"]
-        endpoints.add(landlord, f"http://rebind.example.test:{port}/hooks", ["*"], prod)
-        emit(landlord)
-        (delivery_id,) = tick(handed)
+        delivery_id = queued(landlord, f"http://rebind.example.test:{port}/hooks", prod, handed)
         assert delivery.deliver(delivery_id, prod) == "retrying"
         assert receiver.requests == []
     assert connections == [("93.184.216.34", port)]  # the checked address, nothing else
@@ -98,9 +104,7 @@ def test_production_refuses_a_private_address_at_delivery_without_connecting(
         port = receiver.server.server_address[1]
         dns.answers[:] = ["127.0.0.1"]
         # Added outside production (no check of the address), delivered in production.
-        endpoints.add(landlord, f"http://inside.example.test:{port}/hooks", ["*"], config)
-        emit(landlord)
-        (delivery_id,) = tick(handed)
+        delivery_id = queued(landlord, f"http://inside.example.test:{port}/hooks", config, handed)
         assert delivery.deliver(delivery_id, production(config)) == "retrying"
         assert receiver.requests == []
     assert connections == []
@@ -114,9 +118,7 @@ def test_the_connection_goes_to_the_resolved_address_with_the_urls_host(
     with Receiver(200) as receiver:
         port = receiver.server.server_address[1]
         dns.answers[:] = ["127.0.0.1"]
-        endpoints.add(landlord, f"http://Hooks.Example.test:{port}/in?a=b", ["*"], config)
-        emit(landlord)
-        (delivery_id,) = tick(handed)
+        delivery_id = queued(landlord, f"http://Hooks.Example.test:{port}/in?a=b", config, handed)
         assert delivery.deliver(delivery_id, config) == "delivered"
         (headers, body), = receiver.requests
     assert connections == [("127.0.0.1", port)]
@@ -186,9 +188,7 @@ def test_https_checks_the_certificate_for_the_urls_host_at_the_pinned_address(
     with Receiver(200) as receiver:
         names = _tls(receiver, certificate)
         port = receiver.server.server_address[1]
-        endpoints.add(landlord, f"https://localhost:{port}/hooks", ["*"], config)
-        emit(landlord)
-        (delivery_id,) = tick(handed)
+        delivery_id = queued(landlord, f"https://localhost:{port}/hooks", config, handed)
         assert delivery.deliver(delivery_id, config) == "delivered"
         (headers, _), = receiver.requests
     assert connections == [("127.0.0.1", port)]  # to the IP, which the certificate lacks,
@@ -202,9 +202,8 @@ def test_https_refuses_a_certificate_for_another_name(
     with Receiver(200) as receiver:
         _tls(receiver, certificate)
         port = receiver.server.server_address[1]
-        endpoints.add(landlord, f"https://elsewhere.example.test:{port}/hooks", ["*"], config)
-        emit(landlord)
-        (delivery_id,) = tick(handed)
+        delivery_id = queued(landlord, f"https://elsewhere.example.test:{port}/hooks", config,
+                             handed)
         assert delivery.deliver(delivery_id, config) == "retrying"
         assert receiver.requests == []
     (attempt,) = WebhookAttempt.select()
