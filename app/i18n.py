@@ -110,8 +110,3 @@ def babel_pattern(fmt: str) -> str:
         fmt = fmt.replace(old, new)
     return fmt
 
-
-def ngettext(singular: str, plural: str, n: int, **values: object) -> str:
-    """The singular or plural form for n in the current language; %(n)s is n."""
-    text = catalog(current()).ngettext(singular, plural, n)
-    return text % {"n": n, **values}
