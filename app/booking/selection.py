@@ -253,6 +253,7 @@ class Consideration:
     vendor: Vendor
     reasons: tuple[str, ...]  # empty: the vendor is (still) to be asked
     demoted: str | None = None  # "last 3 offers timed out", "no-show on 2026-03-01"
+    opens_at: datetime | None = None  # a routine job's vendor off work now: asked from then
 
     @property
     def to_ask(self) -> bool:
@@ -307,7 +308,8 @@ def considered(ticket: Ticket, now: datetime | None = None) -> list[Consideratio
         reasons = tuple(rule.explain(vendor, job) for rule in RULES
                         if _applies(rule, vendor, job))
         vendor.demoted_why = _demotion(vendor, job)
-        found.append(Consideration(vendor, reasons, vendor.demoted_why))
+        opens = None if reasons or _at_work(vendor, job) else _opening(vendor, job)
+        found.append(Consideration(vendor, reasons, vendor.demoted_why, opens))
     found.sort(key=lambda c: (c.vendor.priority, c.demoted is not None))  # stable: rotation
     return found
 
@@ -357,18 +359,29 @@ class NextUp:
     opens_at: datetime | None = None  # no one to ask now: the first vendor's hours open then
 
 
+def _at_work(vendor: Vendor, job: _Job) -> bool:
+    """Whether a vendor no rule rules out may be asked now: always for an emergency (the hours
+    rule already wants them at work), for a routine job only inside their hours (§10)."""
+    return job.ticket.severity == "emergency" or open_at(vendor.schedule, job.now, job.tz)
+
+
+def _opening(vendor: Vendor, job: _Job) -> datetime | None:
+    """When a vendor off work now may first be asked (None: their hours never open)."""
+    return next_open(vendor.schedule, job.now, job.tz)
+
+
 def next_up(ticket: Ticket, now: datetime | None = None) -> NextUp:
     """The next vendor to ask: the first candidate, but for a routine job the first one
     inside their working hours now (§10); NextUp(None, None) when nobody is left this round."""
     job = _Job.of(ticket, now or clock.now())
     off_work = []
     for vendor in _to_ask(job, FIRST_PAGE):
-        if ticket.severity == "emergency" or open_at(vendor.schedule, job.now, job.tz):
+        if _at_work(vendor, job):
             whole = Vendor.get_by_id(vendor.id)
             whole.demoted_why = vendor.demoted_why
             return NextUp(whole)
         off_work.append(vendor)
-    openings = [at for v in off_work if (at := next_open(v.schedule, job.now, job.tz))]
+    openings = [at for v in off_work if (at := _opening(v, job))]
     return NextUp(None, min(openings, default=None))
 
 

@@ -57,3 +57,16 @@ def test_a_demoted_vendor_is_marked_on_the_page(landlord_client, seeded, make_ti
         landlord_client.get(f"/tickets/{ticket.id}").get_data(as_text=True))
     assert items["Emergency Handyman"] == (
         "Emergency Handyman · priority 1 — will be asked demoted: no-show on 2026-03-02")
+
+
+def test_a_routine_job_at_night_says_when_each_vendor_will_be_asked(
+        landlord_client, seeded, make_ticket, night):
+    """Off work now but free in the tenant's window: to be asked, from when their hours begin
+    (next_up's own test, not a second copy of it)."""
+    ticket = make_ticket(seeded, "new", category="plumbing", severity="routine",
+                         window="anytime")
+    items = considered_items(
+        landlord_client.get(f"/tickets/{ticket.id}").get_data(as_text=True))
+    assert items["Acme Plumbing"] == (
+        "Acme Plumbing · priority 1 — will be asked when their hours begin, Mar 4, 2026 09:00 CST")
+    assert items["Emergency Handyman"].endswith("will be asked")  # 24/7: at work now
