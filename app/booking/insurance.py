@@ -88,11 +88,14 @@ def notify(vendor_id: int) -> bool:
                    .execute())
         if not claimed or not due or not vendor.active or expires < today(zone, now):
             return False
-        _tell(vendor, Landlord.get_by_id(vendor.landlord_id), expires, min(due))
+        _tell(vendor, Landlord.get_by_id(vendor.landlord_id), expires, min(due),
+              (expires - today(zone, now)).days)
     return True
 
 
-def _tell(vendor: Vendor, landlord: Landlord, expires: date, days: int) -> None:
+def _tell(vendor: Vendor, landlord: Landlord, expires: date, days: int, left: int) -> None:
+    """The notice `days` before expiry, sent when `left` days remain (fewer after a late
+    sweep): the texts and the event say what is true today."""
     key = f"insurance:{vendor.id}:{expires.isoformat()}:{days}"
     phone = next(iter(vendor.phones), None)
     if phone:
@@ -100,7 +103,7 @@ def _tell(vendor: Vendor, landlord: Landlord, expires: date, days: int) -> None:
                        body=templates.insurance_vendor(expires, landlord, lang=vendor.language),
                        dedupe_key=f"{key}:vendor")
     outbound.queue(landlord=landlord.id, to=landlord.phone, recipient=("landlord", landlord.id),
-                   body=templates.insurance_landlord(vendor, expires, days),
+                   body=templates.insurance_landlord(vendor, expires, left),
                    dedupe_key=f"{key}:landlord")
     events.emit("vendor.insurance_expiring", landlord=landlord.id, vendorId=vendor.id,
-                vendor=vendor.name, expiresAt=expires.isoformat(), daysLeft=days)
+                vendor=vendor.name, expiresAt=expires.isoformat(), daysLeft=left)

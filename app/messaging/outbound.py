@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from peewee import JOIN
+from peewee import JOIN, fn
 
 from app import clock, events, faults
 from app.config import Config
@@ -27,12 +27,24 @@ RETRY_DELAYS_MS = (500, 2000)  # after the 1st and 2nd failed attempt
 Sender = Callable[[int, int], None]  # (message_id, delay_ms)
 _sender: Sender | None = None
 
-# With the message's fault, if it has one, and whether its number opted out since it was
-# queued (one statement: nothing extra per message).
+
+
+def _landlords_zone():
+    """The zone of the message's landlord's first property (insurance.landlord_zone's clock),
+    for a message about no ticket."""
+    first = Property.alias("first_property")
+    return (first.select(first.timezone).where(first.landlord == Message.landlord)
+            .order_by(first.id).limit(1))
+
+
+# With the message's fault, if it has one, whether its number opted out since it was queued,
+# and the zone of its quiet hours: the ticket's property's, else the landlord's (one statement:
+# nothing extra per message).
 ROUTING = Prepared(lambda: Message.select(
     Message.id, Message.channel, Message.ticket, Message.landlord, Message.recipient_type,
     Message.send_after, Fault.id.alias("fault_id"), OptOut.id.alias("opt_out_id"),
-    Ticket.severity.alias("severity"), Property.timezone.alias("timezone"))
+    Ticket.severity.alias("severity"),
+    fn.COALESCE(Property.timezone, _landlords_zone()).alias("timezone"))
     .join(Fault, JOIN.LEFT_OUTER, on=(Fault.kind == "message") & (Fault.row_id == Message.id))
     .switch(Message)
     .join(OptOut, JOIN.LEFT_OUTER, on=(OptOut.phone == Message.to_number))

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from app.config import Config
 
-DEFAULT_ZONE = "America/Chicago"  # a notice about no ticket (insurance): Property's default
+DEFAULT_ZONE = "UTC"  # a landlord with no property yet (insurance.landlord_zone's clock too)
 
 
 def quiet_until(now: datetime, tz: str, span: tuple[int, int] | None) -> datetime | None:
@@ -29,7 +29,8 @@ def quiet_until(now: datetime, tz: str, span: tuple[int, int] | None) -> datetim
 def hold(recipient_type: str | None, severity: str | None, tz: str | None, now: datetime,
          config: Config) -> datetime | None:
     """Until when a message must wait: a landlord's notice about anything but an emergency,
-    inside the quiet hours of the property's zone; None to send it now."""
+    inside the quiet hours of the property's zone (tz; the landlord's for a notice about no
+    ticket); None to send it now."""
     if recipient_type != "landlord" or severity == "emergency":
         return None
     return quiet_until(now, tz or DEFAULT_ZONE, config.landlord_quiet_hours)

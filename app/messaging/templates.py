@@ -373,9 +373,11 @@ def daily_digest(landlord, digest, link: str) -> str:
 
 
 def insurance_landlord(vendor, expires, days: int) -> str:
-    """To the landlord 30 and 7 days before a vendor's insurance expires (§10)."""
-    return (f"Fixline: {plain(vendor.name, 100)}'s insurance expires {_day(expires)} (in "
-            f"{days} days). After that they are not sent jobs.")
+    """To the landlord 30 and 7 days before a vendor's insurance expires (§10); days: how
+    many are left (fewer when the notice went late)."""
+    left = {0: "today", 1: "tomorrow"}.get(days, f"in {days} days")
+    return (f"Fixline: {plain(vendor.name, 100)}'s insurance expires {_day(expires)} ({left}). "
+            "After that they are not sent jobs.")
 
 
 def rate_visit(ticket: Ticket, vendor, *, by: str = "vendor") -> str:

@@ -135,7 +135,10 @@ def test_a_late_sweep_sends_only_the_nearest_notice_and_none_after_expiry(
     # The sweep was down from before either vendor's 30-day notice until after Bob's expiry.
     assert sweep_at(datetime(2026, 4, 13, 16, 0), fake_clock, config) == 1
     [to_ann, to_landlord] = notices()
-    assert to_ann.recipient_id == ann.id and "(in 7 days)" in to_landlord.body
+    # The text tells the truth about today, not the notice's nominal seven days.
+    assert to_ann.recipient_id == ann.id and "Apr 13, 2026 (today)" in to_landlord.body
+    [event] = Event.select().where(Event.type == "vendor.insurance_expiring")
+    assert event.data["daysLeft"] == 0
     assert fresh(ann).insurance_notice_at is None and fresh(bob).insurance_notice_at is None
 
 

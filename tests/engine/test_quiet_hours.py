@@ -84,3 +84,27 @@ def test_a_night_escalation_reaches_the_landlord_at_eight_unless_an_emergency(
     assert sweep.run(quiet)["resent"] == 1
     assert bus.deliver() == ["stored"]
     assert Message.get_by_id(landlord.id).status == "stored"
+
+
+@pytest.mark.parametrize("at, held_until", [
+    (datetime(2026, 3, 5, 9, 0), None),  # 09:00 in London (GMT): awake, though 03:00 in Chicago
+    (datetime(2026, 3, 5, 7, 0), datetime(2026, 3, 5, 8, 0)),  # 07:00 in London: until 08:00
+])
+def test_a_notice_about_no_ticket_keeps_the_landlords_own_quiet_hours(
+        bus, quiet, fake_clock, landlord, at, held_until):
+    """An insurance notice has no ticket: its quiet hours are on the landlord's clock (their
+    first property's zone, as the notice's own day), not a default zone."""
+    from app.messaging import outbound
+    from app.models import Property
+
+    Property.update(timezone="Europe/London").where(Property.landlord == landlord).execute()
+    bus.config = quiet
+    fake_clock.set(at)
+    message = outbound.queue(landlord=landlord.id, to=landlord.phone, body="Fixline: a notice",
+                             recipient=("landlord", landlord.id))
+    bus.deliver()
+    message = Message.get_by_id(message.id)
+    if held_until is None:
+        assert message.status == "stored"
+    else:
+        assert (message.status, message.send_after) == ("queued", held_until)
