@@ -14,7 +14,16 @@ from werkzeug.security import generate_password_hash
 from app import clock
 from app.booking.hours import parse_hours
 from app.db import transaction
-from app.models import Appointment, Landlord, Property, Tenant, Ticket, Vendor, VendorPhone
+from app.models import (
+    ACTIVE_APPOINTMENT_STATUSES,
+    Appointment,
+    Landlord,
+    Property,
+    Tenant,
+    Ticket,
+    Vendor,
+    VendorPhone,
+)
 
 DEMO_EMAIL = "john.smith@example.com"
 DEMO_PASSWORD = "fixline-demo"
@@ -98,8 +107,10 @@ def _vendor(landlord: Landlord, name: str, phone: str, specialties: list[str], h
 
 def showcase(landlord: Landlord) -> None:
     """`make run`'s extra demo vendors (`flask seed` keeps to §4's set), each showing a rule
-    of §10 (idempotent): one out of area, one whose insurance lapsed, one with a visit
-    tomorrow afternoon."""
+    of §10 (idempotent): one out of area, one whose insurance lapsed (a date 10 days before
+    the first load, so lapsed ever after), one with a visit tomorrow afternoon. `make run`
+    keeps its database, so each load moves that visit to tomorrow again once it is no longer
+    ahead of tomorrow's slot (SHOWCASE_VISIT)."""
     now = clock.now()
     with transaction():
         for name, phone, specialties, hours, priority, extra in SHOWCASE_VENDORS:
@@ -109,26 +120,50 @@ def showcase(landlord: Landlord) -> None:
             if "insurance_lapsed_days" in extra:
                 fields["insurance_expires_at"] = (now - timedelta(
                     days=extra["insurance_lapsed_days"])).date()
-            vendor = _vendor(landlord, name, phone, specialties, hours, priority, **fields)
-            if vendor is not None and "busy_tomorrow" in extra:
+            _vendor(landlord, name, phone, specialties, hours, priority, **fields)
+            if "busy_tomorrow" in extra:
+                vendor = Vendor.get(Vendor.landlord == landlord, Vendor.name == name)
                 _busy_tomorrow(landlord, vendor, *extra["busy_tomorrow"], now)
 
 
-def _busy_tomorrow(landlord: Landlord, vendor: Vendor, start: int, end: int, now) -> None:
-    """A booked hvac visit tomorrow from start to end o'clock at the third property."""
-    prop = (Property.select().where(Property.landlord == landlord)
-            .order_by(Property.id).limit(1).offset(2).first())
-    tenant = Tenant.get(Tenant.property == prop)
+# The showcase's own visit is told from every other by its ticket's description (with the
+# vendor, landlord and property): nothing else of the demo, or of a user, is ever moved.
+SHOWCASE_VISIT = "Annual furnace service."
+SHOWCASE_ADDRESS = PROPERTIES[2][0]  # the busy visit's property
+
+
+def busy_slot(prop: Property, start: int, end: int, now) -> tuple[datetime, datetime]:
+    """Tomorrow from start to end o'clock in the property's zone, as naive UTC."""
     zone = ZoneInfo(prop.timezone)
     day = now.replace(tzinfo=UTC).astimezone(zone).date() + timedelta(days=1)
+    return tuple(datetime.combine(day, time(hour), tzinfo=zone).astimezone(UTC)
+                 .replace(tzinfo=None) for hour in (start, end))
 
-    def at(hour: int):
-        return datetime.combine(day, time(hour), tzinfo=zone).astimezone(UTC).replace(
-            tzinfo=None)
 
-    ticket = Ticket.create(landlord=landlord, property=prop, tenant=tenant, status="scheduled",
-                           category="hvac", severity="routine", window="tomorrow afternoon",
-                           description="Annual furnace service.", created_at=now,
-                           updated_at=now, booked_at=now)
-    Appointment.create(ticket=ticket, vendor=vendor, starts_at=at(start), ends_at=at(end),
-                       status="tentative", confirmation_method="manual", created_at=now)
+def _busy_tomorrow(landlord: Landlord, vendor: Vendor, start: int, end: int, now) -> None:
+    """The vendor's booked hvac visit tomorrow from start to end o'clock at the third property:
+    created when the showcase has no active one, moved there when its one starts earlier (a
+    later day's load), left alone when it is already there or later."""
+    prop = Property.get_or_none(Property.landlord == landlord, Property.address == SHOWCASE_ADDRESS)
+    tenant = prop and Tenant.select().where(Tenant.property == prop).order_by(Tenant.id).first()
+    if tenant is None:  # the demo property or its tenant was removed: nothing to show it on
+        return
+    starts_at, ends_at = busy_slot(prop, start, end, now)
+    visit = (Appointment.select().join(Ticket)
+             .where(Appointment.vendor == vendor, Ticket.landlord == landlord,
+                    Ticket.property == prop, Ticket.description == SHOWCASE_VISIT,
+                    Appointment.status.in_(ACTIVE_APPOINTMENT_STATUSES))
+             .order_by(Appointment.id.desc()).first())
+    if visit is None:
+        ticket = Ticket.create(landlord=landlord, property=prop, tenant=tenant,
+                               status="scheduled", category="hvac", severity="routine",
+                               window="tomorrow afternoon", description=SHOWCASE_VISIT,
+                               created_at=now, updated_at=now, booked_at=now)
+        Appointment.create(ticket=ticket, vendor=vendor, starts_at=starts_at, ends_at=ends_at,
+                           status="tentative", confirmation_method="manual", created_at=now)
+    elif visit.starts_at is None or visit.starts_at < starts_at:
+        # No reminder or no-show question for a demo visit (it never had any deadlines).
+        (Appointment.update(starts_at=starts_at, ends_at=ends_at, remind_at=None,
+                            no_show_at=None)
+         .where(Appointment.id == visit.id).execute())
+        Ticket.update(updated_at=now).where(Ticket.id == visit.ticket_id).execute()
