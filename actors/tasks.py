@@ -50,5 +50,5 @@ def sweep_row(kind: str, row_id: int, lease: str) -> None:
     sweeping.handle(kind, row_id, datetime.fromisoformat(lease), runtime.config())
 
 
-def _sweep_row_sender(kind: str, row_id: int, lease: str) -> None:
-    sweep_row.send(kind, row_id, lease)
+def _sweep_row_sender(kind: str, row_id: int, lease: str, delay_ms: int) -> None:
+    sweep_row.send_with_options(args=(kind, row_id, lease), delay=delay_ms or None)

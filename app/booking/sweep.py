@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 import uuid
 from collections.abc import Callable
@@ -32,6 +33,10 @@ _pruned_at = float("-inf")
 # enqueues one `sweep_row` message; a row whose message never ran (Redis lost it, the worker
 # died) is due again once the lease has passed.
 LEASE = timedelta(seconds=15)
+# A tick that hands rows to workers also claims those falling due before the next tick (the
+# scheduler's interval) and enqueues each with a delay to its deadline: the interval between
+# ticks no longer adds to how late a deadline is acted on.
+AHEAD = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -76,22 +81,27 @@ DEADLINES = {d.kind: d for d in (
              lambda landlord_id, config: digests.send(landlord_id, config)),
 )}
 
-Send = Callable[[str, int, str], object]  # (kind, row id, lease) → enqueue one sweep_row
+# (kind, row id, lease, delay ms) → enqueue one sweep_row, to run once the delay has passed
+Send = Callable[[str, int, str, int], object]
 
 
-def claim(kind: str) -> list[tuple[int, datetime]]:
-    """Lease a bounded batch of kind's due rows, soonest first: (row id, lease) of each row
-    this call leased. A row is leased by its fault row (app.faults: kind, row id, retry_at =
-    the lease's end; attempts and error stay those of earlier failed tries), so a row already
-    leased, waiting out a failure's backoff or parked is not due; of two ticks that see the
-    same row only one writes its lease (the unique (kind, row id), then retry_at compared)."""
+def claim(kind: str, ahead: timedelta = timedelta(0)) -> list[tuple[int, datetime, datetime]]:
+    """Lease a bounded batch of kind's rows due now (or within ahead), soonest first: (row id,
+    lease, deadline) of each row this call leased. A row is leased by its fault row
+    (app.faults: kind, row id, retry_at = the lease's end; attempts and error stay those of
+    earlier failed tries), so a row already leased, waiting out a failure's backoff or parked
+    is not due; of two ticks that see the same row only one writes its lease (the unique
+    (kind, row id), then retry_at compared)."""
     deadline = DEADLINES[kind]
     model, now = deadline.model, clock.now()
-    due = (faults.due_join(model.select(model.id), kind, model.id)
-           .where(deadline.field <= now, *deadline.where)
+    due = (faults.due_join(model.select(model.id, deadline.field.alias("due_at")), kind,
+                           model.id)
+           .where(deadline.field <= now + ahead, *deadline.where)
            .order_by(deadline.field)
            .limit(BATCH))
-    rows = [(row.id, row.fault_id) for row in due]  # read first: no cursor open across writes
+    found = list(due)  # read first: no cursor open across writes
+    rows = [(row.id, row.fault_id) for row in found]
+    due_at = {row.id: row.due_at for row in found}
     if not rows:
         return []
     until = now + LEASE
@@ -111,7 +121,7 @@ def claim(kind: str) -> list[tuple[int, datetime]]:
         mine = {row_id for (row_id,) in Fault.select(Fault.row_id)
                 .where(Fault.kind == kind, Fault.row_id.in_(ids), Fault.retry_at == until)
                 .tuples()}
-    return [(row_id, until) for row_id in ids if row_id in mine]
+    return [(row_id, until, due_at[row_id]) for row_id in ids if row_id in mine]
 
 
 def handle(kind: str, row_id: int, lease: datetime, config: Config) -> bool:
@@ -160,13 +170,18 @@ def handle(kind: str, row_id: int, lease: datetime, config: Config) -> bool:
 
 
 def _each_due(kind: str, config: Config, send: Send | None = None) -> int:
-    """Claim kind's due rows; hand each to a worker (send), or without send act on each
-    here, one after another; the count handed over, or acted on."""
-    claimed = claim(kind)
+    """Claim kind's due rows; hand each to a worker (send), with those due before the next
+    tick delayed to their deadline, or without send act on each due row here, one after
+    another; the count handed over, or acted on."""
     if send is None:
-        return sum(1 for row_id, lease in claimed if handle(kind, row_id, lease, config))
-    for row_id, lease in claimed:  # a send that fails leaves the lease to lapse: due again
-        send(kind, row_id, lease.isoformat())
+        return sum(1 for row_id, lease, _ in claim(kind)
+                   if handle(kind, row_id, lease, config))
+    now = clock.now()
+    claimed = claim(kind, AHEAD)
+    for row_id, lease, due in claimed:  # a send that fails leaves the lease to lapse: due again
+        # Rounded up, so the message never runs before its deadline (handle would let it go).
+        delay_ms = max(0, math.ceil((due - now).total_seconds() * 1000))
+        send(kind, row_id, lease.isoformat(), delay_ms)
     return len(claimed)
 
 

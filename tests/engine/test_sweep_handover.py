@@ -29,9 +29,11 @@ class Outbox:
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, int, str]] = []
+        self.delays: list[int] = []  # ms, one a message
 
-    def __call__(self, kind: str, row_id: int, lease: str) -> None:
+    def __call__(self, kind: str, row_id: int, lease: str, delay_ms: int) -> None:
         self.sent.append((kind, row_id, lease))
+        self.delays.append(delay_ms)
 
     def run(self, config, message) -> bool:
         kind, row_id, lease = message
@@ -75,7 +77,7 @@ def test_a_row_two_ticks_saw_is_handled_once(waiting, config, bus):
 
     # A second tick that read the due rows before the first wrote its lease (another
     # process, same instant: the same lease end) claims the same row.
-    stale = [SimpleNamespace(id=ping.id, fault_id=None)]
+    stale = [SimpleNamespace(id=ping.id, fault_id=None, due_at=ping.expires_at)]
 
     class StaleRead(list):
         def where(self, *_):
@@ -84,7 +86,8 @@ def test_a_row_two_ticks_saw_is_handled_once(waiting, config, bus):
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(faults, "due_join", lambda *_: StaleRead(stale))
-        second = [("ping", row_id, lease.isoformat()) for row_id, lease in sweep.claim("ping")]
+        second = [("ping", row_id, lease.isoformat())
+                  for row_id, lease, _ in sweep.claim("ping")]
     messages = first.sent + second
     assert [(kind, row_id) for kind, row_id, _ in messages] == [("ping", ping.id)] * 2
 
@@ -208,3 +211,41 @@ def test_the_sweep_actor_hands_rows_to_sweep_row_messages(waiting, config, bus, 
     bus.settle()
     assert asked(waiting) == [("First", "timed_out"), ("Second", "pending")]
     assert Fault.select().count() == 0
+
+
+def test_a_tick_hands_over_rows_due_before_the_next_tick_delayed_to_their_deadline(
+        bus, make_vendor, intake, fake_clock, config):
+    """The interval between ticks does not make a deadline late: a row due within AHEAD is
+    claimed now and its message waits until the deadline; one due later is left for later."""
+    make_vendor("First")
+    make_vendor("Second", priority=2)
+    ticket = intake(severity="routine")
+    bus.settle()
+    ping = pending(ticket)
+    fake_clock.set(ping.expires_at - timedelta(seconds=2))
+    outbox = Outbox()
+    assert sweep.run(config, send=outbox)["expired"] == 0  # due after the next tick: not yet
+
+    fake_clock.set(ping.expires_at - timedelta(milliseconds=400))
+    assert sweep.run(config, send=outbox)["expired"] == 1
+    assert outbox.delays == [400]  # runs at the deadline, not at the tick after it
+    assert outbox.run(config, outbox.sent[0]) is False  # early (another clock): let go, no harm
+    assert asked(ticket) == [("First", "pending")]
+    assert Fault.select().count() == 0  # the lease is gone: the next tick claims it again
+
+    fake_clock.set(ping.expires_at)
+    assert sweep.run(config, send=outbox)["expired"] == 1
+    assert outbox.delays[-1] == 0
+    assert outbox.run(config, outbox.sent[-1]) is True
+    bus.settle()
+    assert asked(ticket) == [("First", "timed_out"), ("Second", "pending")]
+
+
+def test_the_inline_sweep_acts_only_on_rows_already_due(bus, make_vendor, intake, fake_clock,
+                                                        config):
+    make_vendor("First")
+    ticket = intake(severity="routine")
+    bus.settle()
+    fake_clock.set(pending(ticket).expires_at - timedelta(milliseconds=400))
+    assert sweep.run(config)["expired"] == 0
+    assert asked(ticket) == [("First", "pending")]
