@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ from markupsafe import escape
 
 from app import clock
 from app.api.auth import mint
-from app.booking import loop
+from app.booking import loop, sweep
 from app.db import db
 from app.models import Appointment, Event, Ping, Tenant, Ticket, TicketPhoto, Vendor
 from app.web import intake, uploads
@@ -369,6 +369,43 @@ def test_a_routine_report_at_night_says_when_the_first_vendor_is_asked(app, clie
     html = poll(client, url).get_data(as_text=True)
     assert "No repair person who does this job is working right now" in html
     assert "Wed Mar 4, 9:00 AM CST" in html and "Next ask Wed Mar 4, 9:00 AM CST" in html
+
+
+def test_a_report_nobody_answered_says_when_the_next_round_asks(app, client, tenant):
+    """Both plumbers let the offer time out (the fake clock and the sweep): the page says
+    when the next round begins (ROUND_PAUSE_SECONDS after the last offer lapsed), then who
+    is asked once it has."""
+    config = app.extensions["fixline"]
+    start = datetime(2026, 3, 3, 15, 0)  # Tue 10am in New York: Acme is at work (§10)
+    clock.set_fake(start)
+    tenant.property.timezone = "America/New_York"
+    tenant.property.save()
+    ticket, url = filed(client, tenant, window="tomorrow 2-5pm")
+    loop.start(ticket.id, config)
+    timeout = timedelta(seconds=config.vendor_reply_timeout + 1)
+    lapsed = start
+    for _ in range(2):  # Acme Plumbing, then Emergency Handyman: silent until it lapses
+        assert Ping.select().where(Ping.ticket == ticket, Ping.outcome == "pending").exists()
+        lapsed += timeout
+        clock.set_fake(lapsed)
+        sweep.run(config)
+    assert [p.outcome for p in Ping.select().where(Ping.ticket == ticket)] == ["timed_out"] * 2
+    next_round = lapsed + timedelta(seconds=config.round_pause)  # 15:06:02 UTC
+    assert Ticket.get_by_id(ticket.id).dispatch_at == next_round
+
+    html = poll(client, url).get_data(as_text=True)
+    assert "We are asking repair people" in html
+    assert ("Nobody has answered yet. We will ask again <strong>Tue Mar 3, 10:06 AM EST"
+            "</strong>. This page changes as soon as one says yes.") in html
+    assert "Next ask Tue Mar 3, 10:06 AM EST" in html
+    assert "No repair person who does this job is working right now" not in html
+
+    clock.set_fake(next_round)
+    sweep.run(config)  # the second round asks the silent again, in the same order
+    again = poll(client, url).get_data(as_text=True)
+    assert "Nobody has answered yet" not in again and "Asking vendor 3 of" in again
+    assert Ping.get(Ping.ticket == ticket, Ping.outcome == "pending").vendor.name == (
+        "Acme Plumbing")
 
 
 def test_cancelled_stops_polling(client, tenant, make_ticket, seeded):
