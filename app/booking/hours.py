@@ -260,7 +260,17 @@ def next_open(schedule: Schedule, moment: datetime, tz: str) -> datetime | None:
         starts = sorted(start for weekday, start, _ in schedule if weekday == day.weekday())
         for start in starts:
             wall = datetime.combine(day, time()) + timedelta(minutes=start)
-            opens = wall.replace(tzinfo=zone).astimezone(UTC)
-            if opens > now:
-                return opens.replace(tzinfo=None)
+            later = [at for at in wall_instants(wall, zone) if at > now]
+            if later:
+                return min(later).replace(tzinfo=None)
     return None
+
+
+def wall_instants(wall: datetime, zone: ZoneInfo) -> list[datetime]:
+    """The UTC moments a naive wall-clock time names in zone: two in the hour clocks repeat
+    (fall back; the second may be still ahead when the first has passed), else one (for a time
+    clocks skip, the moment as read with the offset before the change)."""
+    first = wall.replace(tzinfo=zone).astimezone(UTC)
+    second = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    repeated = second != first and second.astimezone(zone).replace(tzinfo=None) == wall
+    return [first, second] if repeated else [first]

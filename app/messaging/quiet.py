@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from app.booking.hours import wall_instants
 from app.config import Config
 
 DEFAULT_ZONE = "UTC"  # a landlord with no property yet (insurance.landlord_zone's clock too)
@@ -22,8 +23,10 @@ def quiet_until(now: datetime, tz: str, span: tuple[int, int] | None) -> datetim
     if not inside:
         return None
     day = local.date() + timedelta(days=1 if start > end and minute >= start else 0)
-    ends = datetime.combine(day, time(end // 60, end % 60), tzinfo=ZoneInfo(tz))
-    return ends.astimezone(UTC).replace(tzinfo=None)
+    wall = datetime.combine(day, time(end // 60, end % 60))
+    moment = now.replace(tzinfo=UTC)
+    ends = [at for at in wall_instants(wall, ZoneInfo(tz)) if at > moment]
+    return min(ends, default=moment).replace(tzinfo=None)
 
 
 def hold(recipient_type: str | None, severity: str | None, tz: str | None, now: datetime,

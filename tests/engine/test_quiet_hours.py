@@ -38,11 +38,6 @@ def test_quiet_until_in_the_propertys_zone_across_midnight_and_dst(now, expected
     assert quiet_until(now, "America/Chicago", NIGHT) == expected
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug in app/messaging/quiet.quiet_until: quiet hours ending inside the repeated hour "
-    "(21:00-01:30) at 01:10 CST, the second 1am, end at 01:30 CST (07:30 UTC); quiet_until "
-    "builds 01:30 with fold=0 (CDT, 06:30 UTC), a moment already past, so a held notice "
-    "goes out at once, 20 minutes inside the quiet hours"))
 def test_quiet_hours_ending_in_the_repeated_hour_end_after_now():
     now = datetime(2026, 11, 1, 7, 10)  # Sun 1 Nov 01:10 CST, the second time 01:10 comes
     assert quiet_until(now, "America/Chicago", (21 * 60, 90)) == datetime(2026, 11, 1, 7, 30)

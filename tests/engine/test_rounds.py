@@ -55,13 +55,8 @@ def lapse_all(bus, config, fake_clock) -> None:
     ("Sun 1AM-4AM", datetime(2026, 11, 1, 7, 30), datetime(2026, 11, 1, 7, 30)),  # 1:30 CST: open
     ("Sun 2AM-4AM", datetime(2026, 11, 1, 6, 30), datetime(2026, 11, 1, 8, 0)),  # 2am comes once
     ("Mon-Fri 8AM-5PM", datetime(2026, 11, 2, 15, 0), datetime(2026, 11, 2, 15, 0)),  # open now
-    pytest.param(
-        "Sun 1:30AM-4AM", datetime(2026, 11, 1, 7, 10), datetime(2026, 11, 1, 7, 30),
-        marks=pytest.mark.xfail(strict=True, reason=(
-            "bug in app/booking/hours.next_open: at 01:10 CST, inside the repeated hour, a "
-            "window opening at 1:30 opens again at 01:30 CST (07:30 UTC, where open_at is "
-            "True), but next_open reads each start with fold=0 (01:30 CDT, 06:30 UTC, already "
-            "past) and answers the next Sunday (8 Nov 07:30 UTC): a week late"))),
+    # inside the repeated hour (01:10 CST, the second 1am), 1:30 comes again 20 minutes on
+    ("Sun 1:30AM-4AM", datetime(2026, 11, 1, 7, 10), datetime(2026, 11, 1, 7, 30)),
 ])
 def test_next_open_finds_the_first_moment_the_hours_begin(hours, now, opens):
     schedule = parse_hours(hours) if hours != "closed" else []
