@@ -230,8 +230,26 @@ def _vendors(fields, *columns):
     return Vendor.select(
         *fields, _recent_timeouts().alias("recent_timeouts"),
         _last_no_show().alias("last_no_show"), *columns,
-    ).where(Vendor.landlord == Param("landlord")).order_by(
-        Vendor.priority, Vendor.last_offered_at.asc(nulls="first"), Vendor.id)
+    ).where(Vendor.landlord == Param("landlord")).order_by(*_asking_order())
+
+
+def _asking_order() -> tuple:
+    return Vendor.priority, Vendor.last_offered_at.asc(nulls="first"), Vendor.id
+
+
+def _stretch():
+    """The ids of one stretch of the landlord's vendors in asking order (limit, offset): the
+    vendors a page of NOT_YET_ASKED weighs. Paging the plain list, not the list the rules
+    leave, lets every database walk the asking-order index and stop (PostgreSQL, guessing few
+    vendors pass the rules, would otherwise read and sort all of the landlord's)."""
+    return (Vendor.select(Vendor.id).where(Vendor.landlord == Param("landlord"))
+            .order_by(*_asking_order()).limit(Param("limit")).offset(Param("offset")))
+
+
+def _landlords_vendors():
+    """How many vendors the landlord has (where the paging ends)."""
+    every = Vendor.alias("every_vendor")
+    return every.select(fn.COUNT(every.id)).where(every.landlord == Param("landlord"))
 
 
 # What the Python rules and the asking order read; the vendor asked is then read whole.
@@ -241,8 +259,10 @@ ALL = 2**31 - 1  # a page holding every vendor: candidates() is one statement
 
 CONSIDERED = Prepared(lambda: _vendors(
     (Vendor,), *(rule.sql().alias(rule.column) for rule in RULES if rule.sql)))
-NOT_YET_ASKED = Prepared(lambda: _vendors(_RULE_FIELDS).where(
-    *(~rule.sql() for rule in RULES if rule.sql)).limit(Param("limit")).offset(Param("offset")))
+NOT_YET_ASKED = Prepared(lambda: _vendors(
+    _RULE_FIELDS, _landlords_vendors().alias("of_landlord")).where(
+    Vendor.id.in_(_stretch()), *(~rule.sql() for rule in RULES if rule.sql)))
+LANDLORDS_VENDORS = Prepared(_landlords_vendors)
 
 
 @dataclass(frozen=True)
@@ -315,13 +335,16 @@ def considered(ticket: Ticket, now: datetime | None = None) -> list[Consideratio
 
 
 def _pages(job: _Job, size: int) -> Iterator[Vendor]:
-    """NOT_YET_ASKED's vendors a page at a time, each page larger than the last: choosing one
-    vendor usually reads only the first page; size ALL reads them in one statement."""
+    """NOT_YET_ASKED's vendors a stretch of the landlord's list at a time, each stretch longer
+    than the last: choosing one vendor usually reads only the first; size ALL reads them in
+    one statement. Each row carries how many vendors the landlord has, so the paging knows
+    where the list ends; a stretch where no vendor passes asks it (one more statement)."""
     params, offset = job.params(), 0
     while True:
         page = NOT_YET_ASKED.rows(**params, limit=size, offset=offset)
         yield from page
-        if len(page) < size:
+        total = page[0].of_landlord if page else LANDLORDS_VENDORS.scalar(**params)
+        if offset + size >= total:
             return
         offset, size = offset + size, size * PAGE_GROWTH
 
