@@ -14,8 +14,9 @@ from app import clock, create_app
 from app.api.auth import mint
 from app.config import Config
 from app.db import db
-from app.migrate import upgrade
+from app.migrate import MIGRATIONS_DIR, upgrade
 from app.models import Landlord, Property, Tenant
+from tests.databases import schema_pool, sqlite_template
 from tests.postgres import POSTGRES_URL, fresh_schema
 
 BACKENDS = ["sqlite", "postgres"]
@@ -86,14 +87,32 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: item.nodeid.startswith("tests/browser/"))
 
 
+MIGRATIONS = len(list(MIGRATIONS_DIR.glob("[0-9]*.py")))
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request, tmp_path):
-    """A fresh empty database URL per test: a SQLite file, or a PostgreSQL schema."""
+    """A database URL of the test's own: a SQLite file, or a PostgreSQL schema.
+
+    For a test that uses `app` it is already migrated and empty (tests/databases.py: a copy of a
+    migrated file, or the process's schema emptied); for any other test it is empty and new.
+    """
+    migrated = "app" in request.fixturenames
     if request.param == "sqlite":
+        if migrated:
+            sqlite_template.place(tmp_path / "fixline.db")
         yield f"sqlite:///{tmp_path / 'fixline.db'}"
         return
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL not configured: set TEST_DATABASE_URL to run these")
+    if migrated:
+        try:
+            yield schema_pool.url()
+        finally:
+            if not db.is_closed():
+                db.close()
+            schema_pool.release(MIGRATIONS)
+        return
     with fresh_schema("t_") as url:
         try:
             yield url
