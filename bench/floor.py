@@ -126,13 +126,15 @@ def seed(conn: sqlite3.Connection) -> dict:
                  "VALUES ('Floor Landlord', 'floor@example.com', '+15550009000', ?, 0)", (now,))
     conn.execute("INSERT INTO property (landlord_id, address, timezone, created_at) "
                  "VALUES (1, '1 Floor St', 'America/Chicago', ?)", (now,))
-    conn.execute("INSERT INTO tenant (property_id, name, phone, intake_token, created_at) "
-                 "VALUES (1, 'Tina Tenant', '+15550009001', ?, ?)", (uuid.uuid4().hex, now))
+    conn.execute("INSERT INTO tenant (property_id, name, phone, intake_token, created_at, "
+                 "language) VALUES (1, 'Tina Tenant', '+15550009001', ?, ?, 'en')",
+                 (uuid.uuid4().hex, now))
     for n in range(1, VENDORS + 1):
         conn.execute(
             "INSERT INTO vendor (landlord_id, name, specialties, hours, schedule, priority, "
-            "active, preferred_channel, opted_out, created_at, updated_at, service_areas) "
-            "VALUES (1, ?, '[\"plumbing\"]', '24/7', '{}', 1, 1, 'sms', 0, ?, ?, '[]')",
+            "active, preferred_channel, opted_out, created_at, updated_at, service_areas, "
+            "language) VALUES (1, ?, '[\"plumbing\"]', '24/7', '{}', 1, 1, 'sms', 0, ?, ?, '[]', "
+            "'en')",
             (f"Plumber {n}", now, now))
         conn.execute("INSERT INTO vendor_phone (vendor_id, number, position) VALUES (?, ?, 0)",
                      (n, f"+155500091{n:02d}"))
