@@ -159,22 +159,25 @@ def _run(event: Event, config: Config) -> None:
         MARK_HANDLED.execute(id=event.id, at=clock.now())
 
 
+# Rendered once: the sweep asks every second. A failed one goes again once its backoff is over
+# (once per try), or if the broker lost that hand-over too.
+UNHANDLED = Prepared(lambda: (
+    faults.due_join(Event.select(Event.id), "event", Event.id, now=Param("now"))
+    .where(Event.handled_at.is_null(),
+           (Event.dispatched_at <= Param("cutoff")) | (Event.dispatched_at < Fault.retry_at))
+    .order_by(Event.id)
+    .limit(Param("limit"))))
+
+
 def unhandled(older_than_seconds: float = REPUBLISH_AFTER_SECONDS, limit: int = 500) -> list[int]:
     """Handled-type events whose handler has not run this long after the last hand-over.
 
     The broker may have refused them, or lost them (a Redis restart, a killed worker): the
     sweep hands them over again and restarts their clock. Handlers are idempotent.
     """
-    cutoff = clock.now() - timedelta(seconds=older_than_seconds)
-    query = faults.due_join(Event.select(Event.id), "event", Event.id)
-    # A failed one goes again once its backoff is over (once per try), or if the broker
-    # lost that hand-over too.
-    ids = [row.id for row in (query
-                              .where(Event.handled_at.is_null(),
-                                     (Event.dispatched_at <= cutoff)
-                                     | (Event.dispatched_at < Fault.retry_at))
-                              .order_by(Event.id)
-                              .limit(limit))]
+    now = clock.now()
+    ids = [row.id for row in UNHANDLED.rows(
+        now=now, cutoff=now - timedelta(seconds=older_than_seconds), limit=limit)]
     if ids:
         Event.update(dispatched_at=clock.now()).where(Event.id.in_(ids)).execute()
     return ids

@@ -87,10 +87,11 @@ def forget(kind: str, row_id: int) -> None:
     Fault.delete().where(Fault.kind == kind, Fault.row_id == row_id).execute()
 
 
-def due_join(query, kind: str, id_field):
+def due_join(query, kind: str, id_field, now=None):
     """Restrict a sweep's query over one kind of row to rows without a fault that holds them
-    back (parked, or waiting out its backoff); selects `fault_id` (None for a clean row)."""
-    now = clock.now()
+    back (parked, or waiting out its backoff) at now (default the clock's; a Param for a
+    Prepared query); selects `fault_id` (None for a clean row)."""
+    now = clock.now() if now is None else now
     return (query.select_extend(Fault.id.alias("fault_id"))
             .join(Fault, JOIN.LEFT_OUTER, on=(Fault.kind == kind) & (Fault.row_id == id_field))
             .where(Fault.id.is_null() | (Fault.failed_at.is_null() & (Fault.retry_at <= now)))

@@ -19,6 +19,7 @@ from app.hooks import queueing as webhooks
 from app.logs import request_id_var
 from app.messaging import outbound, receipts
 from app.models import Appointment, Fault, Landlord, Message, Ping, Ticket, Vendor
+from app.prepared import Param, Prepared, per_shape
 
 log = logging.getLogger(__name__)
 
@@ -92,14 +93,8 @@ def claim(kind: str, ahead: timedelta = timedelta(0)) -> list[tuple[int, datetim
     earlier failed tries), so a row already leased, waiting out a failure's backoff or parked
     is not due; of two ticks that see the same row only one writes its lease (the unique
     (kind, row id), then retry_at compared)."""
-    deadline = DEADLINES[kind]
-    model, now = deadline.model, clock.now()
-    due = (faults.due_join(model.select(model.id, deadline.field.alias("due_at")), kind,
-                           model.id)
-           .where(deadline.field <= now + ahead, *deadline.where)
-           .order_by(deadline.field)
-           .limit(BATCH))
-    found = list(due)  # read first: no cursor open across writes
+    now = clock.now()
+    found = _due(kind).rows(now=now, until=now + ahead)  # read first: no cursor across writes
     rows = [(row.id, row.fault_id) for row in found]
     due_at = {row.id: row.due_at for row in found}
     if not rows:
@@ -122,6 +117,19 @@ def claim(kind: str, ahead: timedelta = timedelta(0)) -> list[tuple[int, datetim
                 .where(Fault.kind == kind, Fault.row_id.in_(ids), Fault.retry_at == until)
                 .tuples()}
     return [(row_id, until, due_at[row_id]) for row_id in ids if row_id in mine]
+
+
+def _due(kind: str) -> Prepared:
+    """The statement that finds kind's rows due by `until` and not held back at `now`
+    (rendered once: a tick runs it for every kind, every second)."""
+    deadline = DEADLINES[kind]
+    model = deadline.model
+    return per_shape(("sweep.due", kind), lambda: (
+        faults.due_join(model.select(model.id, deadline.field.alias("due_at")), kind, model.id,
+                        now=Param("now"))
+        .where(deadline.field <= Param("until"), *deadline.where)
+        .order_by(deadline.field)
+        .limit(BATCH)))
 
 
 def handle(kind: str, row_id: int, lease: datetime, config: Config) -> bool:
@@ -259,6 +267,18 @@ def _repeat_if_due(ticket_id: int, config: Config) -> bool:
         return ticket is not None and alerts.repeat(ticket, config)
 
 
+# The tick's reads of the outbox, rendered once (they run every second).
+STALE_SENDS = Prepared(lambda: Message.select(Message.id).where(
+    Message.status == "sending", Message.updated_at <= Param("before")).limit(1))
+LOST_MESSAGES = Prepared(lambda: (
+    faults.due_join(Message.select(Message.id), "message", Message.id, now=Param("now"))
+    .where(Message.status == "queued", Message.direction == "outbound",
+           Message.provider_id.is_null(),  # Twilio also calls what it accepted queued
+           (Message.updated_at <= Param("queued_before")) | (Message.updated_at < Fault.retry_at),
+           Message.send_after.is_null() | (Message.send_after <= Param("now")))
+    .limit(BATCH)))
+
+
 def resend_lost_messages() -> int:
     """Queued messages the broker never delivered, sends a dead worker left, and notices
     held through a landlord's quiet hours once they end, go (again); an at-most-once message
@@ -266,7 +286,7 @@ def resend_lost_messages() -> int:
     now = clock.now()
     stale = (Message.status == "sending") & (Message.updated_at <= now - STALE_SENDING)
     once = Message.dedupe_key.is_null(False) & Message.dedupe_key.startswith(outbound.AT_MOST_ONCE)
-    if Message.select(Message.id).where(stale).exists():  # rare: read first, write if so
+    if STALE_SENDS.first(before=now - STALE_SENDING):  # rare: read first, write if so
         with transaction():
             (Message.update(status="failed", updated_at=now,
                             error="the worker stopped while sending it; sent at most once, "
@@ -276,14 +296,8 @@ def resend_lost_messages() -> int:
              .where(stale & (Message.dedupe_key.is_null()
                              | ~Message.dedupe_key.startswith(outbound.AT_MOST_ONCE)))
              .execute())
-    lost = (faults.due_join(Message.select(Message.id), "message", Message.id)
-            .where(Message.status == "queued", Message.direction == "outbound",
-                   Message.provider_id.is_null(),  # Twilio also calls what it accepted queued
-                   (Message.updated_at <= now - STALE_QUEUED)
-                   | (Message.updated_at < Fault.retry_at),
-                   Message.send_after.is_null() | (Message.send_after <= now))
-            .limit(BATCH))
-    ids = [message.id for message in lost]
+    ids = [message.id for message in LOST_MESSAGES.rows(now=now,
+                                                         queued_before=now - STALE_QUEUED)]
     if ids:  # one write for the batch; each goes to a worker once it is committed
         with transaction():
             Message.update(updated_at=now).where(Message.id.in_(ids)).execute()

@@ -20,6 +20,7 @@ from app import clock
 from app.db import after_commit, transaction
 from app.hooks.endpoints import wants
 from app.models import Event, WebhookDelivery, WebhookEndpoint
+from app.prepared import Param, Prepared
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def enqueue(delivery_id: int) -> None:
 def collect() -> int:
     """Queue a delivery for each new event of each enabled endpoint's landlord; the count."""
     count = 0
-    endpoints = list(WebhookEndpoint.select().where(WebhookEndpoint.disabled_at.is_null()))
+    endpoints = ENABLED_ENDPOINTS.rows()
     for endpoint in endpoints:
         try:
             count += _collect(endpoint)
@@ -86,14 +87,19 @@ def _collect(endpoint: WebhookEndpoint) -> int:
     return len(new)
 
 
+DUE_DELIVERIES = Prepared(lambda: (  # rendered once: the sweep asks every second
+    WebhookDelivery.select(WebhookDelivery.id).join(WebhookEndpoint)
+    .where(WebhookDelivery.next_attempt_at <= Param("now"),
+           WebhookEndpoint.disabled_at.is_null())
+    .order_by(WebhookDelivery.next_attempt_at).limit(BATCH)))
+ENABLED_ENDPOINTS = Prepared(lambda: WebhookEndpoint.select().where(
+    WebhookEndpoint.disabled_at.is_null()))
+
+
 def hand_over() -> int:
     """Hand each due delivery of an enabled endpoint to a worker, soonest first; the count."""
     now = clock.now()
-    ids = [row.id for row in (WebhookDelivery.select(WebhookDelivery.id)
-                              .join(WebhookEndpoint)
-                              .where(WebhookDelivery.next_attempt_at <= now,
-                                     WebhookEndpoint.disabled_at.is_null())
-                              .order_by(WebhookDelivery.next_attempt_at).limit(BATCH))]
+    ids = [row.id for row in DUE_DELIVERIES.rows(now=now)]
     if not ids:
         return 0
     with transaction():

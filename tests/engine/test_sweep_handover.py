@@ -79,13 +79,12 @@ def test_a_row_two_ticks_saw_is_handled_once(waiting, config, bus):
     # process, same instant: the same lease end) claims the same row.
     stale = [SimpleNamespace(id=ping.id, fault_id=None, due_at=ping.expires_at)]
 
-    class StaleRead(list):
-        def where(self, *_):
-            return self
-        order_by = limit = where
+    class StaleRead:
+        def rows(self, **_):
+            return stale
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(faults, "due_join", lambda *_: StaleRead(stale))
+        patch.setattr(sweep, "_due", lambda kind: StaleRead())
         second = [("ping", row_id, lease.isoformat())
                   for row_id, lease, _ in sweep.claim("ping")]
     messages = first.sent + second
