@@ -252,16 +252,22 @@ def _landlords_vendors():
     return every.select(fn.COUNT(every.id)).where(every.landlord == Param("landlord"))
 
 
-# What the Python rules and the asking order read; the vendor asked is then read whole.
+# What the Python rules and the asking order read: the whole list (candidates()) reads only
+# these; next_up's stretches read whole rows, so the vendor asked needs no second read.
 _RULE_FIELDS = (Vendor.id, Vendor.name, Vendor.priority, Vendor.schedule, Vendor.service_areas)
 FIRST_PAGE, PAGE_GROWTH = 16, 4  # next_up reads this many vendors, then 4 times more each time
 ALL = 2**31 - 1  # a page holding every vendor: candidates() is one statement
 
 CONSIDERED = Prepared(lambda: _vendors(
     (Vendor,), *(rule.sql().alias(rule.column) for rule in RULES if rule.sql)))
-NOT_YET_ASKED = Prepared(lambda: _vendors(
-    _RULE_FIELDS, _landlords_vendors().alias("of_landlord")).where(
-    Vendor.id.in_(_stretch()), *(~rule.sql() for rule in RULES if rule.sql)))
+def _not_yet_asked(fields: tuple) -> Prepared:
+    return Prepared(lambda: _vendors(
+        fields, _landlords_vendors().alias("of_landlord")).where(
+        Vendor.id.in_(_stretch()), *(~rule.sql() for rule in RULES if rule.sql)))
+
+
+NOT_YET_ASKED = _not_yet_asked(_RULE_FIELDS)
+NOT_YET_ASKED_WHOLE = _not_yet_asked((Vendor,))
 LANDLORDS_VENDORS = Prepared(_landlords_vendors)
 
 
@@ -334,14 +340,14 @@ def considered(ticket: Ticket, now: datetime | None = None) -> list[Consideratio
     return found
 
 
-def _pages(job: _Job, size: int) -> Iterator[Vendor]:
+def _pages(job: _Job, size: int, statement: Prepared = NOT_YET_ASKED) -> Iterator[Vendor]:
     """NOT_YET_ASKED's vendors a stretch of the landlord's list at a time, each stretch longer
     than the last: choosing one vendor usually reads only the first; size ALL reads them in
     one statement. Each row carries how many vendors the landlord has, so the paging knows
     where the list ends; a stretch where no vendor passes asks it (one more statement)."""
     params, offset = job.params(), 0
     while True:
-        page = NOT_YET_ASKED.rows(**params, limit=size, offset=offset)
+        page = statement.rows(**params, limit=size, offset=offset)
         yield from page
         total = page[0].of_landlord if page else LANDLORDS_VENDORS.scalar(**params)
         if offset + size >= total:
@@ -349,13 +355,14 @@ def _pages(job: _Job, size: int) -> Iterator[Vendor]:
         offset, size = offset + size, size * PAGE_GROWTH
 
 
-def _to_ask(job: _Job, page: int = ALL) -> Iterator[Vendor]:
+def _to_ask(job: _Job, page: int = ALL,
+            statement: Prepared = NOT_YET_ASKED) -> Iterator[Vendor]:
     """The vendors no rule rules out, in asking order, read only as far as the caller goes:
     NOT_YET_ASKED applied the SQL rules and orders by priority; a demoted vendor waits until
     the rest of its priority has been offered."""
     held: list[Vendor] = []
     priority = None
-    for vendor in _pages(job, page):
+    for vendor in _pages(job, page, statement):
         if vendor.priority != priority:
             yield from held
             held, priority = [], vendor.priority
@@ -398,11 +405,9 @@ def next_up(ticket: Ticket, now: datetime | None = None) -> NextUp:
     inside their working hours now (§10); NextUp(None, None) when nobody is left this round."""
     job = _Job.of(ticket, now or clock.now())
     off_work = []
-    for vendor in _to_ask(job, FIRST_PAGE):
+    for vendor in _to_ask(job, FIRST_PAGE, NOT_YET_ASKED_WHOLE):
         if _at_work(vendor, job):
-            whole = Vendor.get_by_id(vendor.id)
-            whole.demoted_why = vendor.demoted_why
-            return NextUp(whole)
+            return NextUp(vendor)
         off_work.append(vendor)
     openings = [at for v in off_work if (at := _opening(v, job))]
     return NextUp(None, min(openings, default=None))
