@@ -130,3 +130,20 @@ def test_fit_shortens_the_longest_typed_part_and_keeps_the_rest():
     fitted = gsm.fit(body)
     assert fitted.endswith(", reply YES short now.") and "..." in fitted
     assert gsm.segments(fitted) == 2 and len(fitted) <= 2 * gsm.PART
+
+
+def test_the_fast_count_agrees_with_the_codec_on_every_character():
+    """gsm._septets scans with a regex instead of encoding; the gsm0338 codec is the truth."""
+    import codecs
+
+    for code in range(0x20000):
+        if 0xD800 <= code < 0xE000:  # surrogates: no text holds them alone
+            continue
+        char = chr(code)
+        try:
+            expected = len(codecs.encode(char, gsm.CODEC))
+        except UnicodeEncodeError:
+            expected = None
+        assert gsm._septets(char) == expected, hex(code)
+    sample = "Fixline: €5 {a} [b] ~c^ |d\\ é ñ ¿¡ \f"
+    assert gsm._septets(sample) == len(codecs.encode(sample, gsm.CODEC))
