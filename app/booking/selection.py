@@ -255,12 +255,15 @@ def _landlords_vendors():
 # What the Python rules and the asking order read: the whole list (candidates()) reads only
 # these; next_up's stretches read whole rows, so the vendor asked needs no second read.
 _RULE_FIELDS = (Vendor.id, Vendor.name, Vendor.priority, Vendor.schedule, Vendor.service_areas)
-FIRST_PAGE, PAGE_GROWTH = 16, 4  # next_up reads this many vendors, then 4 times more each time
+FIRST_PAGE, PAGE_GROWTH = 16, 4  # next_up weighs this many vendors, then 4 times more each time
 ALL = 2**31 - 1  # a page holding every vendor: candidates() is one statement
 
 CONSIDERED = Prepared(lambda: _vendors(
     (Vendor,), *(rule.sql().alias(rule.column) for rule in RULES if rule.sql)))
+
+
 def _not_yet_asked(fields: tuple) -> Prepared:
+    """The vendors of one stretch that no SQL rule rules out, with those fields."""
     return Prepared(lambda: _vendors(
         fields, _landlords_vendors().alias("of_landlord")).where(
         Vendor.id.in_(_stretch()), *(~rule.sql() for rule in RULES if rule.sql)))
