@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -160,11 +161,17 @@ def _sqlite_writer(outermost: bool) -> Iterator[None]:
         yield
         return
     fd = _lock_fd(path)
+    asked = time.perf_counter()
+    taken = None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
+        taken = time.perf_counter()
         yield
     finally:  # also after an exception injected between flock() and yield (time limits)
         fcntl.flock(fd, fcntl.LOCK_UN)
+        if taken is not None:  # /metrics: is the one writer the limit? (docs/operations.md)
+            shared_metrics.observe("sqlite_writer_seconds", "wait", taken - asked)
+            shared_metrics.observe("sqlite_writer_seconds", "hold", time.perf_counter() - taken)
 
 
 def _lock_path() -> str | None:

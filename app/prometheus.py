@@ -147,6 +147,14 @@ def _shared(figures: dict[str, float], broker):
         buckets, total = shared_metrics.histogram(figures, "deadline_lateness_seconds", kind)
         lateness.add_metric([kind], buckets, sum_value=total)
     yield lateness
+    writer = HistogramMetricFamily(
+        "fixline_sqlite_writer_seconds",
+        "SQLite only: seconds a write transaction waited for the one writer lock, and held it",
+        labels=["phase"])
+    for phase in sorted(shared_metrics.labels(figures, "sqlite_writer_seconds")):
+        buckets, total = shared_metrics.histogram(figures, "sqlite_writer_seconds", phase)
+        writer.add_metric([phase], buckets, sum_value=total)
+    yield writer
     yield CounterMetricFamily("fixline_slow_queries",
                               "Statements slower than SLOW_QUERY_MS (each one is logged)",
                               value=figures.get("slow_queries||total", 0.0))

@@ -24,6 +24,9 @@ HISTOGRAMS: dict[str, tuple[float, ...]] = {
     "actor_duration_seconds": (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
     "sweep_tick_seconds": (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
     "deadline_lateness_seconds": (0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600),
+    # SQLite's one writer: how long a write transaction waited for the lock, and held it
+    "sqlite_writer_seconds": (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                              1, 5),
 }
 
 _lock = threading.Lock()  # guards _pending

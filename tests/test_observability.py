@@ -287,6 +287,27 @@ def test_metrics_count_sweep_ticks(app, client, config):
     assert metric(text, "fixline_sweep_tick_seconds_bucket", le="+Inf") == ticks + 2
 
 
+def test_metrics_show_how_long_sqlite_writes_waited_for_and_held_the_writer_lock(app, client):
+    """SQLite has one writer: /metrics shows each write transaction's wait for the lock and
+    how long it held it (the hold's rate is the share of time the one writer is busy)."""
+    from app.db import is_sqlite, transaction
+    from app.models import Landlord
+
+    before = client.get("/metrics").get_data(as_text=True)
+    with transaction():
+        Landlord.create(name="Wren Writer", email="wren@example.com", phone="+15550007777")
+    text = client.get("/metrics").get_data(as_text=True)
+    for phase in ("wait", "hold"):
+        now = metric(text, "fixline_sqlite_writer_seconds_count", phase=phase)
+        was = metric(before, "fixline_sqlite_writer_seconds_count", phase=phase) or 0
+        if is_sqlite():
+            assert now >= was + 1, phase
+            assert metric(text, "fixline_sqlite_writer_seconds_bucket", le="+Inf",
+                          phase=phase) == now  # (labels in the text's order)
+        else:  # PostgreSQL has no such lock: nothing is recorded by this test's write
+            assert (now or 0) == was
+
+
 @pytest.mark.skipif(not TEST_REDIS_URL, reason="Redis server not configured: set TEST_REDIS_URL")
 def test_worker_figures_reach_metrics_on_web_through_redis(database_url, tmp_path, monkeypatch):
     """A worker process flushes its figures to Redis; /metrics on a web process reads them."""
