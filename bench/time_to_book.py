@@ -40,6 +40,7 @@ from typing import IO, Any
 
 from twilio.request_validator import RequestValidator
 
+from app import shared_metrics
 from app.config import ROOT, Config
 from app.supervisor import Child, Supervisor, _die_with_supervisor, prepare
 
@@ -318,6 +319,7 @@ class Result:
     cpu: dict[str, float]  # CPU seconds by role while driving the tickets
     machine_cores: float  # how many cores the whole machine kept busy meanwhile
     wall_seconds: float
+    writer: dict[str, float] | None = None  # SQLite's writer lock meanwhile (writer_figures)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -474,7 +476,8 @@ def drive(args: argparse.Namespace, port: int, api_key: str, token: str,
 
 
 def summarize(backend: str, setup: str, rows: list[tuple], bot: Bot,
-              cpu: tuple[dict[str, float], float, float]) -> Result:
+              cpu: tuple[dict[str, float], float, float],
+              writer: dict[str, float] | None = None) -> Result:
     totals, phases = [], {"created→offered": [], "offered→delivered": [], "delivered→booked": []}
     created_all, booked_all = [], []
     for _id, created, pinged, delivered, booked in rows:
@@ -487,7 +490,7 @@ def summarize(backend: str, setup: str, rows: list[tuple], bot: Bot,
         phases["offered→delivered"].append((delivered - pinged).total_seconds() * 1000)
         phases["delivered→booked"].append((booked - delivered).total_seconds() * 1000)
     span = (max(booked_all) - min(created_all)).total_seconds()
-    return Result(backend, setup, len(rows), totals, phases, span, bot.webhook_ms, *cpu)
+    return Result(backend, setup, len(rows), totals, phases, span, bot.webhook_ms, *cpu, writer)
 
 
 @contextlib.contextmanager
@@ -530,6 +533,37 @@ def release_database() -> None:
         db.obj.close_all()
 
 
+WRITER = "sqlite_writer_seconds"
+
+
+def writer_totals(broker_url: str) -> dict[str, float]:
+    """The stack's /metrics figures of SQLite's writer lock, as every process flushed them."""
+    import redis
+
+    client = redis.Redis.from_url(broker_url)
+    try:
+        return {field: value for field, value in shared_metrics.totals(client).items()
+                if field.startswith(WRITER) and field.endswith(("|count", "|sum"))}
+    finally:
+        client.close()
+
+
+def writer_figures(before: dict[str, float], after: dict[str, float],
+                   wall: float) -> dict[str, float] | None:
+    """Write transactions, their mean wait and hold (ms), and the share of the run the one
+    writer was held, between the two totals; None without SQLite."""
+    def delta(phase: str, part: str) -> float:
+        key = f"{WRITER}|{phase}|{part}"
+        return after.get(key, 0.0) - before.get(key, 0.0)
+
+    count = delta("hold", "count")
+    if not count:
+        return None
+    return {"transactions": count, "wait_ms": 1000 * delta("wait", "sum") / count,
+            "hold_ms": 1000 * delta("hold", "sum") / count,
+            "held": delta("hold", "sum") / wall if wall else 0.0}
+
+
 def run_stack(backend: str, args: argparse.Namespace, env: dict[str, str],
               log: IO[bytes]) -> Result:
     """Start the stack as make run does (plus workers), drive it, stop it; the figures."""
@@ -553,6 +587,7 @@ def run_stack(backend: str, args: argparse.Namespace, env: dict[str, str],
             profiler = Profiler(Path(args.profile) / backend, supervisor.processes(), log,
                                 args.profile_idle)
         meter = CpuMeter(supervisor.processes(redis=True))
+        writer_before = writer_totals(config.broker_url)
         try:
             rows, bot, wall = drive(args, config.port, api_key, config.webhook_auth_token,
                                     config.database_url)
@@ -560,6 +595,8 @@ def run_stack(backend: str, args: argparse.Namespace, env: dict[str, str],
             cpu = meter.stop()
             if profiler is not None:
                 profiler.stop()
+        time.sleep(shared_metrics.FLUSH_SECONDS + 0.5)  # every process has flushed its figures
+        writer = writer_figures(writer_before, writer_totals(config.broker_url), cpu[2])
     finally:
         supervisor.stop_all()
     if len(rows) != args.tickets:
@@ -568,7 +605,7 @@ def run_stack(backend: str, args: argparse.Namespace, env: dict[str, str],
     stores = "SQLite + embedded Redis" if backend == "embedded" else "PostgreSQL + Redis"
     setup = (f"{stores}; web: gunicorn 2 processes x 4 threads; {workers} worker "
              "process(es) x 4 threads; 1 scheduler")
-    return summarize(backend, setup, rows, bot, cpu)
+    return summarize(backend, setup, rows, bot, cpu, writer)
 
 
 def run_backend(backend: str, args: argparse.Namespace) -> Result:
@@ -619,6 +656,12 @@ def report(result: Result, args: argparse.Namespace) -> str:
     ours = sum(result.cpu.values()) / result.wall_seconds
     lines.append(f"  machine busy        {result.machine_cores:.2f} of {os.cpu_count()} cores "
                  f"while driving; this stack and bench {ours:.2f} (the rest: other processes)")
+    if result.writer:
+        w = result.writer
+        lines.append(f"  SQLite writer lock  held {100 * w['held']:.0f} % of the run; "
+                     f"{w['transactions'] / result.tickets:.1f} write transactions a booking, "
+                     f"each waited {w['wait_ms']:.1f} ms and held it {w['hold_ms']:.2f} ms "
+                     "on average")
     return "\n".join(lines)
 
 
