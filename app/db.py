@@ -168,10 +168,11 @@ def _sqlite_writer(outermost: bool) -> Iterator[None]:
         taken = time.perf_counter()
         yield
     finally:  # also after an exception injected between flock() and yield (time limits)
+        released = time.perf_counter()  # before letting go: after it, other threads may run
         fcntl.flock(fd, fcntl.LOCK_UN)
         if taken is not None:  # /metrics: is the one writer the limit? (docs/operations.md)
             shared_metrics.observe("sqlite_writer_seconds", "wait", taken - asked)
-            shared_metrics.observe("sqlite_writer_seconds", "hold", time.perf_counter() - taken)
+            shared_metrics.observe("sqlite_writer_seconds", "hold", released - taken)
 
 
 def _lock_path() -> str | None:

@@ -550,8 +550,9 @@ def writer_totals(broker_url: str) -> dict[str, float]:
 
 def writer_figures(before: dict[str, float], after: dict[str, float],
                    wall: float) -> dict[str, float] | None:
-    """Write transactions, their mean wait and hold (ms), and the share of the run the one
-    writer was held, between the two totals; None without SQLite."""
+    """Write transactions, their mean wait and hold (ms), and the share of `wall` (the time
+    between the two totals, the notices after the last booking and the flush included) the
+    one writer was held; None without SQLite."""
     def delta(phase: str, part: str) -> float:
         key = f"{WRITER}|{phase}|{part}"
         return after.get(key, 0.0) - before.get(key, 0.0)
@@ -587,7 +588,7 @@ def run_stack(backend: str, args: argparse.Namespace, env: dict[str, str],
             profiler = Profiler(Path(args.profile) / backend, supervisor.processes(), log,
                                 args.profile_idle)
         meter = CpuMeter(supervisor.processes(redis=True))
-        writer_before = writer_totals(config.broker_url)
+        writer_before, writer_from = writer_totals(config.broker_url), time.monotonic()
         try:
             rows, bot, wall = drive(args, config.port, api_key, config.webhook_auth_token,
                                     config.database_url)
@@ -596,7 +597,8 @@ def run_stack(backend: str, args: argparse.Namespace, env: dict[str, str],
             if profiler is not None:
                 profiler.stop()
         time.sleep(shared_metrics.FLUSH_SECONDS + 0.5)  # every process has flushed its figures
-        writer = writer_figures(writer_before, writer_totals(config.broker_url), cpu[2])
+        writer = writer_figures(writer_before, writer_totals(config.broker_url),
+                                time.monotonic() - writer_from)
     finally:
         supervisor.stop_all()
     if len(rows) != args.tickets:
@@ -658,7 +660,7 @@ def report(result: Result, args: argparse.Namespace) -> str:
                  f"while driving; this stack and bench {ours:.2f} (the rest: other processes)")
     if result.writer:
         w = result.writer
-        lines.append(f"  SQLite writer lock  held {100 * w['held']:.0f} % of the run; "
+        lines.append(f"  SQLite writer lock  held {100 * w['held']:.0f} % of the time; "
                      f"{w['transactions'] / result.tickets:.1f} write transactions a booking, "
                      f"each waited {w['wait_ms']:.1f} ms and held it {w['hold_ms']:.2f} ms "
                      "on average")
