@@ -184,11 +184,11 @@ def _each_due(kind: str, config: Config, send: Send | None = None) -> int:
     if send is None:
         return sum(1 for row_id, lease, _ in claim(kind)
                    if handle(kind, row_id, lease, config))
-    now = clock.now()
     claimed = claim(kind, AHEAD)
     for row_id, lease, due in claimed:  # a send that fails leaves the lease to lapse: due again
-        # Rounded up, so the message never runs before its deadline (handle would let it go).
-        delay_ms = max(0, math.ceil((due - now).total_seconds() * 1000))
+        # From the claim's own instant (its lease's start), rounded up, so the message never
+        # runs before its deadline (handle would let it go).
+        delay_ms = max(0, math.ceil((due - (lease - LEASE)).total_seconds() * 1000))
         send(kind, row_id, lease.isoformat(), delay_ms)
     return len(claimed)
 
@@ -284,9 +284,10 @@ def resend_lost_messages() -> int:
     held through a landlord's quiet hours once they end, go (again); an at-most-once message
     (a visit reminder) a worker died sending is given up instead."""
     now = clock.now()
-    stale = (Message.status == "sending") & (Message.updated_at <= now - STALE_SENDING)
-    once = Message.dedupe_key.is_null(False) & Message.dedupe_key.startswith(outbound.AT_MOST_ONCE)
     if STALE_SENDS.first(before=now - STALE_SENDING):  # rare: read first, write if so
+        stale = (Message.status == "sending") & (Message.updated_at <= now - STALE_SENDING)
+        once = (Message.dedupe_key.is_null(False)
+                & Message.dedupe_key.startswith(outbound.AT_MOST_ONCE))
         with transaction():
             (Message.update(status="failed", updated_at=now,
                             error="the worker stopped while sending it; sent at most once, "
