@@ -179,7 +179,8 @@ def unhandled(older_than_seconds: float = REPUBLISH_AFTER_SECONDS, limit: int = 
     ids = [row.id for row in UNHANDLED.rows(
         now=now, cutoff=now - timedelta(seconds=older_than_seconds), limit=limit)]
     if ids:
-        Event.update(dispatched_at=clock.now()).where(Event.id.in_(ids)).execute()
+        with transaction():
+            Event.update(dispatched_at=clock.now()).where(Event.id.in_(ids)).execute()
     return ids
 
 

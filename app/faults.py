@@ -84,7 +84,8 @@ def record(kind: str, row_id: int, exc: BaseException, *, ticket: int | None = N
 
 def forget(kind: str, row_id: int) -> None:
     """The row was handled: drop its fault, if it had one."""
-    Fault.delete().where(Fault.kind == kind, Fault.row_id == row_id).execute()
+    with transaction():
+        Fault.delete().where(Fault.kind == kind, Fault.row_id == row_id).execute()
 
 
 def due_join(query, kind: str, id_field, now=None):

@@ -16,6 +16,7 @@ from app.config import Config
 from app.db import db
 from app.migrate import MIGRATIONS_DIR, upgrade
 from app.models import Landlord, Property, Tenant
+from tests import write_audit
 from tests.databases import schema_pool, sqlite_template
 from tests.postgres import POSTGRES_URL, fresh_schema
 
@@ -139,6 +140,7 @@ def config(database_url, tmp_path) -> Config:
 def app(config):
     """The application on a migrated, empty database."""
     application = create_app(config)
+    outside = write_audit.watch(db.obj) if config.database_url.startswith("sqlite") else []
     with db.connection_context():
         upgrade()
     broker = dramatiq.get_broker()
@@ -156,6 +158,7 @@ def app(config):
     if not db.is_closed():
         db.close()
     db.obj.close_all() if hasattr(db.obj, "close_all") else None
+    assert not outside, "writes outside app.db.transaction():\n" + "\n".join(outside)
 
 
 @pytest.fixture

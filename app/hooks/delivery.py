@@ -50,14 +50,15 @@ def envelope(event: Event) -> bytes:
 def deliver(delivery_id: int, config: Config) -> str:
     """Try one delivery once; safe to run twice (a claim lets one worker send at a time)."""
     now = clock.now()
-    claimed = (WebhookDelivery.update(claimed_at=now, attempts=WebhookDelivery.attempts + 1)
-               .where(WebhookDelivery.id == delivery_id,
-                      WebhookDelivery.delivered_at.is_null(),
-                      WebhookDelivery.gave_up_at.is_null(),
-                      WebhookDelivery.next_attempt_at <= now + LEASE,
-                      WebhookDelivery.claimed_at.is_null()
-                      | (WebhookDelivery.claimed_at <= now - LEASE))
-               .execute())
+    with transaction():
+        claimed = (WebhookDelivery.update(claimed_at=now, attempts=WebhookDelivery.attempts + 1)
+                   .where(WebhookDelivery.id == delivery_id,
+                          WebhookDelivery.delivered_at.is_null(),
+                          WebhookDelivery.gave_up_at.is_null(),
+                          WebhookDelivery.next_attempt_at <= now + LEASE,
+                          WebhookDelivery.claimed_at.is_null()
+                          | (WebhookDelivery.claimed_at <= now - LEASE))
+                   .execute())
     if claimed != 1:
         return "skipped"
     delivery = WebhookDelivery.get_by_id(delivery_id)
@@ -93,10 +94,11 @@ def _post(delivery: WebhookDelivery, endpoint: WebhookEndpoint, event: Event,
         error = f"{type(exc).__name__}: {exc}"[:500]
     if status is not None and not 200 <= status < 300 and error is None:
         error = f"HTTP {status}"
-    WebhookAttempt.create(delivery=delivery.id, started_at=started_at, status_code=status,
-                          duration_ms=round((time.perf_counter() - started) * 1000),
-                          response_excerpt=excerpt[:EXCERPT_BYTES].decode("utf-8", "replace"),
-                          error=error)
+    with transaction():
+        WebhookAttempt.create(delivery=delivery.id, started_at=started_at, status_code=status,
+                              duration_ms=round((time.perf_counter() - started) * 1000),
+                              response_excerpt=excerpt[:EXCERPT_BYTES].decode("utf-8", "replace"),
+                              error=error)
     return status, error
 
 

@@ -49,7 +49,8 @@ def owned(landlord_id: int, endpoint_id: int) -> WebhookEndpoint | None:
 
 def remove(endpoint: WebhookEndpoint) -> None:
     """Delete an endpoint with its deliveries: nothing more is sent to it."""
-    WebhookEndpoint.delete().where(WebhookEndpoint.id == endpoint.id).execute()
+    with transaction():
+        WebhookEndpoint.delete().where(WebhookEndpoint.id == endpoint.id).execute()
 
 
 def wants(endpoint_events: list[str], event_type: str) -> bool:

@@ -179,13 +179,15 @@ def deliver(message_id: int, config: Config) -> str:
     until = quiet.hold(row.recipient_type, row.severity, row.timezone, now, config)
     if until is not None or (row.send_after is not None and row.send_after > now):
         # quiet hours: it waits, queued; the sweep hands it over again once they end
-        HOLD.execute(id=message_id, until=max(until or now, row.send_after or now), at=now)
+        with transaction():
+            HOLD.execute(id=message_id, until=max(until or now, row.send_after or now), at=now)
         return "held"
     done = faults.attempt("message", message_id, lambda: _send(row, config),
                           ticket=row.ticket_id, landlord=row.landlord_id,
                           clear=row.fault_id is not None)
     if done is faults.FAILED:
-        UNCLAIM.execute(id=message_id, at=clock.now())
+        with transaction():
+            UNCLAIM.execute(id=message_id, at=clock.now())
         return "error"
     return done
 
@@ -199,7 +201,9 @@ def _send(row: Message, config: Config) -> str:
 
 
 def _deliver(message_id: int, config: Config, *, stopped: bool = False) -> str:
-    if CLAIM.execute(id=message_id, at=clock.now()) != 1:
+    with joined():  # a remote channel's claim is a write of its own, before the send
+        claimed = CLAIM.execute(id=message_id, at=clock.now())
+    if claimed != 1:
         return "skipped"
     message = Message.get_by_id(message_id)
     if stopped:  # texted STOP after this was queued: an offer then goes to the next vendor
@@ -239,9 +243,10 @@ def _failed(message: Message, error: str, *, retry: bool) -> str:
     """Put a failed send back in the queue with a backoff, or give up and record it."""
     if retry:
         delay = RETRY_DELAYS_MS[min(message.attempts, len(RETRY_DELAYS_MS)) - 1]
-        (Message.update(status="queued", error=error, updated_at=clock.now())
-         .where(Message.id == message.id)
-         .execute())
+        with joined():
+            (Message.update(status="queued", error=error, updated_at=clock.now())
+             .where(Message.id == message.id)
+             .execute())
         enqueue(message.id, delay)
         return "retrying"
     with transaction():

@@ -173,8 +173,10 @@ class Load:
     so it lapses and the next vendor's YES races the first one's."""
 
     def __init__(self, webs: list[str], api_key: str, webhook_token: str, database: Database, *,
-                 late_every: int = 3, check: Callable[[], None] = lambda: None) -> None:
+                 late_every: int = 3, check: Callable[[], None] = lambda: None,
+                 logs: Callable[[], str] = lambda: "") -> None:
         self.webs, self.database, self.late_every, self.check = webs, database, late_every, check
+        self.logs = logs  # the stack's log tails, shown when a request of the setup fails
         self.headers = {"Authorization": f"Bearer {api_key}"}
         self.validator = RequestValidator(webhook_token)
         self.http = Tally()
@@ -199,7 +201,7 @@ class Load:
             headers: dict[str, str] | None = None, retry_lost: bool = False) -> Any:
         status, answer = call(method, self.web(n) + "/api" + path, self.http, body=body,
                               headers=self.headers | (headers or {}), retry_lost=retry_lost)
-        assert 200 <= status < 300, f"{method} {path}: {status} {answer}"
+        assert 200 <= status < 300, f"{method} {path}: {status} {answer}\n{self.logs()}"
         return answer
 
     # ---- setting up ---------------------------------------------------------------------

@@ -47,7 +47,8 @@ def run(stack: Stack, database_url: str, tickets: int, name: str,
     many); print the figures and check them: none lost, none doubled, nothing sent twice."""
     database = Database(database_url)
     load = Load([stack.base], stack.api_key, webhook_token or stack.webhook_token, database,
-                check=stack.check_alive)
+                check=stack.check_alive,
+                logs=stack.logs)
     try:
         load.add_vendors(tickets + 40)
         load.start(tickets, IN_FLIGHT)

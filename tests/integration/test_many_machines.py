@@ -47,7 +47,8 @@ def test_two_of_each_process_book_300_tickets_with_racing_answers_once_each(
             stack.start_scheduler()
         webs = start_webs(stack, 2)  # ready once a worker beats, too
         database = Database(postgres_url)
-        load = Load(webs, stack.api_key, stack.webhook_token, database, check=stack.check_alive)
+        load = Load(webs, stack.api_key, stack.webhook_token, database, check=stack.check_alive,
+                    logs=stack.logs)
         try:
             load.add_vendors(TICKETS + 40)
             load.start(TICKETS, IN_FLIGHT)
