@@ -19,6 +19,7 @@ the worker processes' peak RSS.
     .venv/bin/python bench/waiting.py                      # SQLite; 1,000, 10,000, 50,000
     .venv/bin/python bench/waiting.py --inline             # the tick does the work itself
     .venv/bin/python bench/waiting.py --backend postgres --sizes 10000
+    .venv/bin/python bench/waiting.py --backend postgres --sizes 10000 --no-pool
 """
 
 from __future__ import annotations
@@ -181,7 +182,7 @@ def run(size: int, args: argparse.Namespace, client) -> str:
             filled = time.perf_counter() - started
             db.obj.execute_sql("ANALYZE")
         client.flushdb()
-        env = dict(os.environ, DATABASE_URL=url)
+        env = dict(os.environ, DATABASE_URL=worker_url(url, args))
         command = [sys.executable, __file__, "--worker", "--threads", str(args.threads),
                    "--spread", str(args.spread)] + (["--inline"] if args.inline else [])
         workers = [subprocess.Popen(command, env=env) for _ in range(args.workers)]
@@ -223,6 +224,15 @@ def run(size: int, args: argparse.Namespace, client) -> str:
             f"{percentile(late, 99):.2f} / {max(late):.2f} | {rss:.0f} MB | {load:.1f} |")
 
 
+def worker_url(url: str, args: argparse.Namespace) -> str:
+    """The worker's DATABASE_URL: PostgreSQL pooled (`postgresql+pool://`, as README.md tells
+    to run it), unless --no-pool: without a pool every tick connects anew, a fresh server
+    backend each time whose catalog caches start cold."""
+    if url.startswith("postgresql://") and not args.no_pool:
+        return "postgresql+pool://" + url[len("postgresql://"):]
+    return url
+
+
 def _timed_out():
     """(vendor.timed_out event, its ping) for every offer the sweep timed out."""
     found = list(Event.select().where(Event.type == "vendor.timed_out"))
@@ -248,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     add("--inline", action="store_true",
         help="the tick does each row's work itself (the sweep before issue 12's change)")
     add("--seed", type=int, default=7)
+    add("--no-pool", action="store_true",
+        help="PostgreSQL: the worker connects anew for each unit of work (no pool)")
     add("--database-url", default=POSTGRES_URL)
     add("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

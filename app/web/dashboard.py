@@ -26,7 +26,7 @@ from app.booking import quotes, transitions
 from app.booking.metrics import spread, ticket_metrics
 from app.messaging import spend
 from app.models import Event, Landlord, Property, Tenant, Ticket
-from app.web import live, visit_board
+from app.web import board_parts, live, visit_board
 from app.web.auth import login_required
 from app.web.charts import Bar, bar_chart, duration
 
@@ -228,8 +228,18 @@ def changes():
     if outcome == live.QUIET:
         return _uncached(live.quiet_response())
     stamp, tick = found["key"]
-    return _uncached(_render(landlord, found["now"], stamp, tick, polled=True,
-                             waits=outcome == live.CHANGED and live.on(), shared=True))
+    waits = outcome == live.CHANGED and live.on()
+    response = _render(landlord, found["now"], stamp, tick, polled=True, waits=waits,
+                       shared=True)
+    known = request.args.get("p")
+    if waits and known:  # the page says which parts it shows: send the changed ones only
+        partial = board_parts.changed_only(response.get_data(as_text=True), known,
+                                           generate_csrf())
+        if partial is not None:
+            response.set_data(partial)
+            response.headers["HX-Retarget"] = "#board-feed"
+            response.headers["HX-Reswap"] = "outerHTML"
+    return _uncached(response)
 
 
 class Boards:
@@ -314,7 +324,7 @@ def _html(landlord: Landlord, now: datetime, stamp: str, tick: str, *, polled: b
     board = groups(landlord, now)
     chart, charted = time_to_book_chart(landlord)
     extra = {"csrf_token": csrf} if csrf is not None else {}
-    return render_template(
+    html = render_template(
         "dashboard/_board.html" if polled else "dashboard/index.html",
         groups=board, metrics=ticket_metrics(landlord), chart=chart, charted=charted,
         visits=visit_board.lists(landlord, now, current_app.extensions["fixline"]),
@@ -325,9 +335,13 @@ def _html(landlord: Landlord, now: datetime, stamp: str, tick: str, *, polled: b
         hourly=spend.hourly_use(landlord.id,
                                 current_app.extensions["fixline"].sms_hourly_limit),
         max_attempts=faults.MAX_ATTEMPTS,
-        waits=waits, wait_url=url_for(".changes", v=stamp, t=tick),
+        waits=waits, wait_url=url_for(".changes", v=stamp, t=tick, p=board_parts.SLOT),
         poll_seconds=live.FALLBACK_POLL_SECONDS if waits else 1, **extra,
     )
+    if not waits:
+        return html
+    return board_parts.fill(html, boards.placeholder if csrf is not None
+                            else g.get("csrf_token") or boards.placeholder)
 
 
 def _uncached(response):

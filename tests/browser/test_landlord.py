@@ -37,6 +37,10 @@ def test_a_new_ticket_arrives_on_the_dashboard_and_changes_state_in_place(live, 
     expect(page.get_by_role("heading", name="Dashboard", exact=True)).to_be_visible()
     same_document(page)
     navigations = len(watch.navigations)
+    partial = []  # answers to the board's waiting request that sent the changed parts alone
+    page.on("response", lambda response: partial.append(response.url)
+            if "/dashboard/changes" in response.url
+            and response.headers.get("hx-retarget") == "#board-feed" else None)
 
     ticket = live.report("Bob Williams", "electrical", description="Kitchen outlet sparks")
     link = page.locator(f"#ticket-link-{ticket['id']}")
@@ -50,6 +54,7 @@ def test_a_new_ticket_arrives_on_the_dashboard_and_changes_state_in_place(live, 
     expect(page.locator(".group-dispatching").locator(f"#ticket-link-{ticket['id']}")
            ).to_have_count(0)
     assert unchanged(page), "the dashboard was reloaded"
+    assert partial, "the board was sent whole, not the parts that changed"
     assert len(watch.navigations) == navigations and page.url == dashboard_url
     screenshot(page, "dashboard")
 

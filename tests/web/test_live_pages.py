@@ -213,10 +213,14 @@ def test_over_the_cap_the_page_is_answered_at_once_and_polls(real_feed, app, see
     assert 'id="ticket-status-feed"' not in html and 'hx-trigger="every 2s"' in html
 
 
-def dashboard_keys(html: str) -> dict[str, str]:
-    found = re.search(r'id="board-feed"[^>]*hx-get="/dashboard/changes\?v=(\w+)&amp;t=(\d+)"', html)
+def dashboard_keys(html: str, *, parts: bool = False) -> dict[str, str]:
+    """The board's waiting request's arguments: the version and minute it shows (and, with
+    parts, the digests of its parts, which ask for the changed parts alone)."""
+    found = re.search(r'id="board-feed"[^>]*hx-get="/dashboard/changes'
+                      r'\?v=(\w+)&amp;t=(\d+)&amp;p=([\w.]+)"', html)
     assert found, html[:800]
-    return {"v": found.group(1), "t": found.group(2)}
+    keys = {"v": found.group(1), "t": found.group(2)}
+    return keys | {"p": found.group(3)} if parts else keys
 
 
 def test_a_change_answers_its_landlords_waiting_dashboard_and_not_another(
@@ -241,6 +245,55 @@ def test_a_change_answers_its_landlords_waiting_dashboard_and_not_another(
     # the other landlord's request was not woken: it ran its time out with nothing to show
     assert box_theirs["result"].status_code == 204
     assert box_theirs["at"] - committed > 1.0
+
+
+def test_a_change_sends_a_waiting_dashboard_only_the_parts_that_changed(
+        real_feed, app, seeded, landlord_client, make_ticket, monkeypatch):
+    monkeypatch.setattr(live, "WAIT_SECONDS", 2.0)
+    if time.gmtime().tm_sec >= 54:  # the board changes at each minute: keep clear of one
+        time.sleep(61 - time.gmtime().tm_sec)
+    ticket = make_ticket(seeded, "dispatching")
+    page = landlord_client.get("/dashboard").get_data(as_text=True)
+    keys = dashboard_keys(page, parts=True)
+    assert "hx-get" not in re.search(r'<div id="board"[^>]*>', page).group(0)  # board-poll polls
+    held, box = in_thread(lambda: landlord_client.get("/dashboard/changes", query_string=keys))
+    wait_until_held(real_feed)
+    book(ticket)
+    held.join(5)
+    answer = box["result"]
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    assert answer.headers["HX-Retarget"] == "#board-feed"
+    assert answer.headers["HX-Reswap"] == "outerHTML"
+    swapped = re.findall(r'<div id="(part-[\w-]+)" class="board-part" hx-swap-oob="true">', html)
+    # the ticket left "Finding a vendor" for "Scheduled"; the counts in the metrics moved
+    assert {"part-group-dispatching", "part-group-scheduled", "part-metrics"} <= set(swapped)
+    assert "part-group-escalated" not in swapped and "part-stuck" not in swapped
+    assert 'id="board"' not in html and f"ticket-link-{ticket.id}" in html
+    # the new waiting element (main content) and fallback poll carry the new board's keys
+    assert html.startswith('<span id="board-feed"') and 'id="board-poll"' in html
+    again = dashboard_keys(html, parts=True)
+    assert again["v"] != keys["v"] and again["p"] != keys["p"]
+    # asked with what it now shows, the page is not sent those parts again
+    assert landlord_client.get("/dashboard", query_string={"v": again["v"], "t": again["t"]},
+                               headers={"HX-Request": "true", "HX-Target": "board"}
+                               ).status_code == 204
+
+
+def test_a_page_showing_other_parts_gets_the_whole_board(real_feed, app, seeded,
+                                                         landlord_client, make_ticket,
+                                                         monkeypatch):
+    monkeypatch.setattr(live, "WAIT_SECONDS", 2.0)
+    ticket = make_ticket(seeded, "dispatching")
+    keys = dashboard_keys(landlord_client.get("/dashboard").get_data(as_text=True), parts=True)
+    keys["p"] = "0" + keys["p"][1:]  # a layout this server does not render
+    held, box = in_thread(lambda: landlord_client.get("/dashboard/changes", query_string=keys))
+    wait_until_held(real_feed)
+    book(ticket)
+    held.join(5)
+    html = box["result"].get_data(as_text=True)
+    assert "HX-Retarget" not in box["result"].headers
+    assert html.startswith('<div id="board"') and "part-group-escalated" in html
 
 
 def test_a_waiting_dashboard_does_not_count_as_use(app):
