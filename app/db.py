@@ -6,6 +6,7 @@ import fcntl
 import logging
 import os
 import re
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +27,8 @@ SQLITE_PRAGMAS = {
     "synchronous": "normal",
 }
 
+SQLITE_AT_LEAST = (3, 35, 0)  # RETURNING (a claim or status change reads back its row)
+
 _local = threading.local()
 
 
@@ -36,6 +39,10 @@ def open_database(url: str, root: Path | None = None):
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         url = f"sqlite:///{path}"
     if url.startswith("sqlite"):
+        if sqlite3.sqlite_version_info < SQLITE_AT_LEAST:
+            raise RuntimeError(
+                f"Fixline needs SQLite {'.'.join(map(str, SQLITE_AT_LEAST))} or newer "
+                f"(UPDATE … RETURNING); this Python has SQLite {sqlite3.sqlite_version}")
         database = connect(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
         _keep_private(database.database)
     else:

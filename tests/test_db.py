@@ -14,6 +14,7 @@ import time
 import pytest
 from peewee import SqliteDatabase
 
+import app.db as app_db
 from app.db import _lock_fd, bind, db, open_database, release, transaction
 from app.migrate import upgrade
 from app.models import Landlord
@@ -153,3 +154,10 @@ def test_release_frees_a_writer_lock_an_interrupted_transaction_left(sqlite_db, 
     waiter.join(10)
     assert not waiter.is_alive()
     assert _names() == ["later"]
+
+
+def test_an_sqlite_without_returning_is_refused_with_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(app_db.sqlite3, "sqlite_version_info", (3, 34, 1))
+    monkeypatch.setattr(app_db.sqlite3, "sqlite_version", "3.34.1")
+    with pytest.raises(RuntimeError, match=r"needs SQLite 3\.35\.0 or newer .*has SQLite 3\.34\.1"):
+        open_database(f"sqlite:///{tmp_path / 'fixline.db'}")

@@ -245,9 +245,9 @@ def _act(reply: replies.Reply, body: str, number: str, sender: Sender, ping: Pin
             return templates.reply_yes_unreadable(ping.code, problem) if reply.code else (
                 templates.reply_unknown())
         loop.accept_locked(ping, ticket, "sms", config, when)
-        return answer(reply.kind, ping.id, config)
+        return answer(reply.kind, ping.id, config, held=(ping, ticket))
     loop.decline_locked(ping, ticket, config)
-    return answer(reply.kind, ping.id, config)
+    return answer(reply.kind, ping.id, config, held=(ping, ticket))
 
 
 def _visit_time(text: str, ticket: Ticket | None) -> tuple[tuple | None, str | None]:
@@ -261,13 +261,23 @@ def _visit_time(text: str, ticket: Ticket | None) -> tuple[tuple | None, str | N
         return None, str(exc)
 
 
-def answer(kind: str, ping_id: int, config: Config | None = None) -> str:
+def answer(kind: str, ping_id: int, config: Config | None = None, *,
+           held: tuple[Ping, Ticket] | None = None) -> str:
     """What a YES ("accept") or NO ("decline") is told, read from the ping and its ticket as
-    they are after it was carried out: it never claims an effect that did not happen."""
-    ping = Ping.get_by_id(ping_id)
-    ping.ticket = ticket = TICKET_FOR_ANSWER.first(id=ping.ticket_id)  # once, for the texts
+    they are after it was carried out: it never claims an effect that did not happen.
+
+    held: the ping and its ticket as a caller's transaction locked them and the engine's
+    writes left them (their conditional updates keep the instances current), so they need no
+    second read; without it both are read again.
+    """
+    if held is not None and held[1] is not None:
+        ping, ticket = held
+    else:
+        ping = Ping.get_by_id(ping_id)
+        ticket = TICKET_FOR_ANSWER.first(id=ping.ticket_id)  # once, for the texts
     if ticket is None:
         raise Ticket.DoesNotExist(f"Ticket with id {ping.ticket_id} does not exist")
+    ping.ticket = ticket
     if ticket.status == "cancelled":
         return templates.reply_job_cancelled(ping.code)
     if ticket.status == "completed":

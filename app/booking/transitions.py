@@ -35,10 +35,11 @@ FILL_OPEN_OFFERS = Prepared(lambda: Ping.update(outcome=Param("outcome", Ping.ou
 
 
 def _move(columns: tuple[str, ...]) -> Prepared:
-    """UPDATE ticket SET those columns WHERE id and status are still as read."""
+    """UPDATE ticket SET those columns WHERE id and status are still as read, RETURNING the
+    row as it now is (none when the status was not as read)."""
     return per_shape(("ticket move", columns), lambda: Ticket.update(
         {getattr(Ticket, c): Param(c, getattr(Ticket, c)) for c in columns}).where(
-        Ticket.id == Param("ticket_id"), Ticket.status == Param("previous")))
+        Ticket.id == Param("ticket_id"), Ticket.status == Param("previous")).returning(Ticket))
 
 
 class IllegalTransition(Exception):
@@ -97,15 +98,17 @@ def change_status(
     # Usually the status in hand is the stored one (the caller just read it under its lock):
     # the conditional UPDATE alone proves it; otherwise the stored status decides.
     previous = ticket.status
-    if not allowed(previous, target) or move.execute(
-            ticket_id=ticket.id, previous=previous, **values) != 1:
+    moved = allowed(previous, target) and move.first(ticket_id=ticket.id, previous=previous,
+                                                     **values)
+    if not moved:
         previous = STATUS.scalar(id=ticket.id)
         if previous is None or not allowed(previous, target):
             raise IllegalTransition(ticket.id, previous or "missing", target)
-        if move.execute(ticket_id=ticket.id, previous=previous, **values) != 1:
+        moved = move.first(ticket_id=ticket.id, previous=previous, **values)
+        if moved is None:
             current = STATUS.scalar(id=ticket.id)  # a concurrent change won the race
             raise IllegalTransition(ticket.id, current or "missing", target)
-    ticket.__data__.update(Ticket.get_by_id(ticket.id).__data__)
+    ticket.__data__.update(moved.__data__)  # the row as stored, from the UPDATE itself
     _settle_offers_and_visits(ticket, target)
     events.emit(
         "ticket.status_changed",

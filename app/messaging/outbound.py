@@ -61,7 +61,8 @@ BY_DEDUPE_KEY = Prepared(lambda: Message.select().where(Message.dedupe_key == Pa
 CLAIM = Prepared(lambda: Message.update(status="sending", attempts=Message.attempts + 1,
                                         updated_at=Param("at", Message.updated_at))
                  .where(Message.id == Param("id"), Message.status == "queued",
-                        Message.provider_id.is_null()))
+                        Message.provider_id.is_null())
+                 .returning(Message))  # the claimed row, as it now is
 UNCLAIM = Prepared(lambda: Message.update(
     status="queued", updated_at=Param("at", Message.updated_at)).where(
     Message.id == Param("id"), Message.status == "sending"))
@@ -202,10 +203,9 @@ def _send(row: Message, config: Config) -> str:
 
 def _deliver(message_id: int, config: Config, *, stopped: bool = False) -> str:
     with joined():  # a remote channel's claim is a write of its own, before the send
-        claimed = CLAIM.execute(id=message_id, at=clock.now())
-    if claimed != 1:
+        message = CLAIM.first(id=message_id, at=clock.now())
+    if message is None:
         return "skipped"
-    message = Message.get_by_id(message_id)
     if stopped:  # texted STOP after this was queued: an offer then goes to the next vendor
         return _failed(message, "not sent: the number opted out (texted STOP)", retry=False)
     if message.ping_id is not None:  # a job offer: only while it is open, never late
