@@ -98,9 +98,9 @@ def change_status(
     # Usually the status in hand is the stored one (the caller just read it under its lock):
     # the conditional UPDATE alone proves it; otherwise the stored status decides.
     previous = ticket.status
-    moved = allowed(previous, target) and move.first(ticket_id=ticket.id, previous=previous,
-                                                     **values)
-    if not moved:
+    moved = (move.first(ticket_id=ticket.id, previous=previous, **values)
+             if allowed(previous, target) else None)
+    if moved is None:
         previous = STATUS.scalar(id=ticket.id)
         if previous is None or not allowed(previous, target):
             raise IllegalTransition(ticket.id, previous or "missing", target)

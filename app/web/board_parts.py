@@ -15,17 +15,18 @@ import re
 
 SLOT = "__parts__"  # where the board's own digests go in its waiting URL
 PART = re.compile(r"<!--part:([\w-]+)-->(.*?)<!--/part:\1-->", re.S)
-FEED = re.compile(r'<span id="board-feed" [^>]*></span>')
+FEED = re.compile(r'<span id="board-feed" [^>]*?[?;]p=([\w.]+)"[^>]*></span>')
 POLL = re.compile(r'<span id="board-poll" [^>]*></span>')
 WRAPPER = 'class="board-part"'
 
 
 def digests(html: str, mask: str) -> str:
     """The parts' digests in board order, with the parts' names first; mask (the CSRF token
-    the forms carry) does not count."""
+    the forms carry, if any) does not count."""
     parts = PART.findall(html)
     names = _short(" ".join(name for name, _ in parts))
-    return ".".join([names] + [_short(body.replace(mask, "")) for _, body in parts])
+    return ".".join([names] + [_short(body.replace(mask, "") if mask else body)
+                               for _, body in parts])
 
 
 def fill(html: str, mask: str) -> str:
@@ -33,14 +34,16 @@ def fill(html: str, mask: str) -> str:
     return html.replace(SLOT, digests(html, mask), 1) if SLOT in html else html
 
 
-def changed_only(html: str, known: str, mask: str) -> str | None:
+def changed_only(html: str, known: str) -> str | None:
     """The answer to a page showing the parts `known` describes: the new waiting element,
     the new fallback poll and the parts that differ, out of band; None when the page shows
-    other parts (another version of the board's layout): it gets the whole board."""
+    other parts (another version of the board's layout): it gets the whole board. The new
+    board's digests are the ones fill() put in its waiting URL."""
     feed, poll = FEED.search(html), POLL.search(html)
-    now = digests(html, mask).split(".")
-    seen = known.split(".")
-    if feed is None or poll is None or len(seen) != len(now) or seen[0] != now[0]:
+    if feed is None or poll is None:
+        return None
+    now, seen = feed.group(1).split("."), known.split(".")
+    if len(seen) != len(now) or seen[0] != now[0]:
         return None
     parts = PART.findall(html)
     out = [feed.group(0), _out_of_band(poll.group(0))]

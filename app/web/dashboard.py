@@ -233,8 +233,7 @@ def changes():
                        shared=True)
     known = request.args.get("p")
     if waits and known:  # the page says which parts it shows: send the changed ones only
-        partial = board_parts.changed_only(response.get_data(as_text=True), known,
-                                           generate_csrf())
+        partial = board_parts.changed_only(response.get_data(as_text=True), known)
         if partial is not None:
             response.set_data(partial)
             response.headers["HX-Retarget"] = "#board-feed"
@@ -340,8 +339,7 @@ def _html(landlord: Landlord, now: datetime, stamp: str, tick: str, *, polled: b
     )
     if not waits:
         return html
-    return board_parts.fill(html, boards.placeholder if csrf is not None
-                            else g.get("csrf_token") or boards.placeholder)
+    return board_parts.fill(html, csrf() if csrf is not None else g.get("csrf_token", ""))
 
 
 def _uncached(response):
