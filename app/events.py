@@ -22,6 +22,11 @@ _publisher: Callable[[int], None] | None = None
 
 MARK_HANDLED = Prepared(lambda: Event.update(handled_at=Param("at", Event.handled_at))
                         .where(Event.id == Param("id"), Event.handled_at.is_null()))
+# The worker's claim: marks the event handled and reads it in one statement; its handler's
+# effects commit with the mark or roll back with it.
+CLAIM = Prepared(lambda: Event.update(handled_at=Param("at", Event.handled_at))
+                 .where(Event.id == Param("id"), Event.handled_at.is_null())
+                 .returning(Event))
 
 SUMMARIES = {
     "intake.completed": "Ticket reported: {category}, {severity}",
@@ -136,14 +141,31 @@ def publish(event_id: int) -> bool:
 
 
 def handle(event_id: int, config: Config) -> bool:
-    """Run the handler for one event (called by the worker); False when there is none or it
+    """Run the handler for one event (called by the worker) in the transaction that marks it
+    handled; False when it has no handler, was handled already (a second delivery) or
     failed (then it is retried with backoff by the sweep, and parked after a few tries)."""
-    event = Event.find(event_id)
-    if event is None or event.type not in HANDLERS:
+    claimed: list[Event] = []
+
+    def work() -> bool:
+        with transaction():
+            event = CLAIM.first(id=event_id, at=clock.now())
+            if event is None:
+                return False
+            claimed.append(event)
+            HANDLERS[event.type](event, config)
+        return True
+
+    try:
+        ran = work()
+    except Exception as exc:  # as faults.attempt, knowing the row only once it is claimed
+        event = claimed[0] if claimed else Event.find(event_id)
+        faults.record("event", event_id, exc, ticket=event.ticket_id if event else None,
+                      landlord=event.landlord_id if event else None)
         return False
     # Only an event handed over again (the sweep's retry) can have a fault to forget.
-    again = event.dispatched_at is not None and event.dispatched_at > event.created_at
-    return _attempt(event, config, clear=again)
+    if ran and (claimed[0].dispatched_at or claimed[0].created_at) > claimed[0].created_at:
+        faults.forget("event", event_id)
+    return ran
 
 
 def _attempt(event: Event, config: Config, *, clear: bool) -> bool:

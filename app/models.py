@@ -11,6 +11,7 @@ from peewee import (
     DateField,
     DateTimeField,
     DecimalField,
+    Field,
     ForeignKeyAccessor,
     ForeignKeyField,
     IntegerField,
@@ -52,6 +53,16 @@ class BaseModel(Model):
     def create(cls, **values):
         """Insert one row and return it, as peewee's create(), with the INSERT rendered once
         per set of columns (defaults are filled in per row, as ever)."""
+        return cls._insert_row(values, None)
+
+    @classmethod
+    def create_unless(cls, taken: Field, **values):
+        """create(), unless another row holds the same value of the unique field taken: then
+        None and nothing written (ON CONFLICT DO NOTHING: no savepoint to catch an error in)."""
+        return cls._insert_row(values, taken)
+
+    @classmethod
+    def _insert_row(cls, values: dict, taken: Field | None):
         row = cls(**values)
         data = row.__data__.copy()
         row._populate_unsaved_relations(data)
@@ -59,9 +70,20 @@ class BaseModel(Model):
         if row._pk is None:
             data.pop(key.name, None)
         fields = cls._meta.fields
-        insert = per_shape((cls, "insert", tuple(data)), lambda: cls.insert(
-            {fields[name]: Param(name, fields[name]) for name in data}))
-        new_id = insert.execute(**data)
+
+        def build():
+            insert = cls.insert({fields[name]: Param(name, fields[name]) for name in data})
+            if taken is None:
+                return insert
+            return insert.on_conflict(action="NOTHING", conflict_target=[taken]).returning(key)
+
+        insert = per_shape((cls, "insert", taken and taken.name, tuple(data)), build)
+        if taken is None:
+            new_id = insert.execute(**data)
+        else:
+            new_id = insert.scalar(**data)
+            if new_id is None:
+                return None
         if row._pk is None and new_id is not None:
             row._pk = new_id
             row._dirty.discard(key.name)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from peewee import IntegrityError
 from twilio.twiml.voice_response import VoiceResponse
 
 from app import i18n
@@ -103,15 +102,12 @@ def _record_inbound(sid: str, from_number: str, to_number: str, body: str,
     the ticket, and two answers each holding that share lock while waiting for loop's FOR
     UPDATE on the same ticket deadlock on PostgreSQL.
     """
-    try:
-        with transaction():
-            Message.create(direction="inbound", channel=channel, to_number=to_number,
-                           from_number=from_number, body=body, status="received",
-                           provider_id=sid if dedupe_key is None else None,
-                           dedupe_key=dedupe_key, **_about(ping, sender, ticket_id))
-    except IntegrityError:
-        return False
-    return True
+    stored = Message.create_unless(
+        Message.provider_id if dedupe_key is None else Message.dedupe_key,
+        direction="inbound", channel=channel, to_number=to_number, from_number=from_number,
+        body=body, status="received", provider_id=sid if dedupe_key is None else None,
+        dedupe_key=dedupe_key, **_about(ping, sender, ticket_id))
+    return stored is not None
 
 
 def _record_reply(sid: str, to: str, body: str, ping: Ping | None, sender: Sender,

@@ -49,6 +49,7 @@ def book(
     ping: Ping | None = None,
     *,
     config: Config,
+    locked: bool = False,
 ) -> Appointment:
     """Schedule ticket with vendor: status change, tentative appointment and event, atomically.
 
@@ -59,35 +60,47 @@ def book(
     Raises AlreadyBooked when the ticket has an active appointment (also when a concurrent
     booking wins the partial unique index) and IllegalTransition when its state forbids
     booking; either way nothing is written. Two racing callers give exactly one appointment.
+
+    locked: the caller's transaction holds the ticket (loop.locked), so no other booking can
+    race this one (each moves the ticket's status first) and no savepoint is needed.
     """
     if active_appointment(ticket) is not None:
         raise AlreadyBooked(ticket.id)
+    if locked:
+        return _book(ticket, vendor, starts_at, ends_at, method, actor, ping, config)
     try:
         with transaction():
-            try:
-                transitions.change_status(ticket, "scheduled", actor=actor)  # sets booked_at
-            except transitions.IllegalTransition as exc:  # refused before writing anything
-                if exc.current != "new":
-                    raise
-                # booked by hand before dispatch began: walk §6's path
-                transitions.change_status(ticket, "dispatching", actor=actor)
-                transitions.change_status(ticket, "scheduled", actor=actor)
-            if ends_at is None:
-                ends_at = schedule.default_end(ticket, starts_at)
-            appointment = Appointment.create(
-                ticket=ticket, vendor=vendor, ping=ping, starts_at=starts_at, ends_at=ends_at,
-                status="tentative", confirmation_method=method, created_at=ticket.booked_at,
-                **schedule.deadlines(starts_at, ends_at, config, clock.now()),
-            )
-            if starts_at is not None:
-                questions.ask("confirm", appointment, ticket, new=True)
-            events.emit(
-                "appointment.confirmed", ticket=ticket, actor=actor,
-                vendor=vendor.name, vendorId=vendor.id, appointmentId=appointment.id,
-                startsAt=isoformat(starts_at), endsAt=isoformat(ends_at), method=method,
-                pingId=ping.id if ping is not None else None,
-            )
+            return _book(ticket, vendor, starts_at, ends_at, method, actor, ping, config)
     except IntegrityError:
         ticket.__data__.update(Ticket.get_by_id(ticket.id).__data__)  # undo the rolled-back change
         raise AlreadyBooked(ticket.id) from None
+
+
+def _book(ticket: Ticket, vendor: Vendor, starts_at: datetime | None,
+          ends_at: datetime | None, method: str, actor: str, ping: Ping | None,
+          config: Config) -> Appointment:
+    """book()'s writes, in the caller's transaction."""
+    try:
+        transitions.change_status(ticket, "scheduled", actor=actor)  # sets booked_at
+    except transitions.IllegalTransition as exc:  # refused before writing anything
+        if exc.current != "new":
+            raise
+        # booked by hand before dispatch began: walk §6's path
+        transitions.change_status(ticket, "dispatching", actor=actor)
+        transitions.change_status(ticket, "scheduled", actor=actor)
+    if ends_at is None:
+        ends_at = schedule.default_end(ticket, starts_at)
+    appointment = Appointment.create(
+        ticket=ticket, vendor=vendor, ping=ping, starts_at=starts_at, ends_at=ends_at,
+        status="tentative", confirmation_method=method, created_at=ticket.booked_at,
+        **schedule.deadlines(starts_at, ends_at, config, clock.now()),
+    )
+    if starts_at is not None:
+        questions.ask("confirm", appointment, ticket, new=True)
+    events.emit(
+        "appointment.confirmed", ticket=ticket, actor=actor,
+        vendor=vendor.name, vendorId=vendor.id, appointmentId=appointment.id,
+        startsAt=isoformat(starts_at), endsAt=isoformat(ends_at), method=method,
+        pingId=ping.id if ping is not None else None,
+    )
     return appointment

@@ -16,7 +16,7 @@ from app.config import Config
 from app.db import is_postgres, transaction
 from app.joined import joined
 from app.messaging import notices
-from app.models import Ping, Ticket
+from app.models import Ping, Property, Tenant, Ticket
 from app.prepared import Param, Prepared
 
 log = logging.getLogger(__name__)
@@ -28,9 +28,12 @@ NOBODY_FITS = "no vendor matches this job's category and hours"
 
 
 def _lock_query():
-    query = Ticket.select().where(Ticket.id == Param("id")).limit(1)
+    """The ticket with its property and tenant (what the engine's texts and clocks read next),
+    only the ticket's row locked."""
+    query = (Ticket.select(Ticket, Property, Tenant).join(Property).switch(Ticket).join(Tenant)
+             .where(Ticket.id == Param("id")).limit(1))
     if is_postgres():  # NO KEY: rows that merely reference the ticket do not conflict
-        query = query.for_update("FOR NO KEY UPDATE")
+        query = query.for_update("FOR NO KEY UPDATE", of=Ticket)
     return query
 
 
@@ -85,7 +88,7 @@ def ask_next(ticket: Ticket, config: Config, *, first: bool = False) -> Ping | N
     if PENDING.scalar(ticket=ticket) is not None:
         return None
     while True:
-        up = selection.next_up(ticket)
+        up = selection.next_up(ticket, first=first)
         if up.vendor is None:
             break
         try:
@@ -172,7 +175,7 @@ def accept_locked(ping: Ping | None, ticket: Ticket | None, via: str, config: Co
         when = parse_window(ticket.window, ticket.created_at, ticket.property.timezone)
     try:
         book(ticket, vendor, when[0] if when else None, when[1] if when else None,
-             via, f"vendor:{vendor.id}", ping=ping, config=config)
+             via, f"vendor:{vendor.id}", ping=ping, config=config, locked=True)
     except (AlreadyBooked, transitions.IllegalTransition):
         _close(ping, "filled", force=True)
         return "filled"

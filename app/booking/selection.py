@@ -59,9 +59,11 @@ class _Job:
     day: date  # the job's day in the property's zone (max_visits_per_day)
     today: date  # in the property's zone (insurance)
     postal_code: str  # normalized; "" rules nobody out
+    marks: tuple[int, int]  # round_marks()
 
     @classmethod
-    def of(cls, ticket: Ticket, now: datetime) -> _Job:
+    def of(cls, ticket: Ticket, now: datetime, *, first: bool = False) -> _Job:
+        """first: dispatch is just starting, so no round or fresh start has been marked."""
         prop = ticket.property
         tz = prop.timezone
         window = parse_window(ticket.window, ticket.created_at, tz)
@@ -72,13 +74,13 @@ class _Job:
             busy_span = window
             day = _local(window[0] if window else ticket.created_at, tz).date()
         return cls(ticket, now, tz, window, busy_span, day, _local(now, tz).date(),
-                   normalize_postal(prop.postal_code))
+                   normalize_postal(prop.postal_code), (0, 0) if first else round_marks(ticket))
 
     def params(self) -> dict:
         """The values the statements bind."""
         since, until = self.busy_span or _NO_SPAN
         day_start, day_end = _day_bounds(self.day, self.tz)
-        after, answers_after = round_marks(self.ticket)
+        after, answers_after = self.marks
         return dict(landlord=self.ticket.landlord_id, ticket=self.ticket.id,
                     after=after, answers_after=answers_after, trade=f'%"{self.ticket.category}"%',
                     today=self.today, since=since, until=until, lone_since=since - _LONE_VISIT,
@@ -403,10 +405,11 @@ def _opening(vendor: Vendor, job: _Job) -> datetime | None:
     return next_open(vendor.schedule, job.now, job.tz)
 
 
-def next_up(ticket: Ticket, now: datetime | None = None) -> NextUp:
+def next_up(ticket: Ticket, now: datetime | None = None, *, first: bool = False) -> NextUp:
     """The next vendor to ask: the first candidate, but for a routine job the first one
-    inside their working hours now (§10); NextUp(None, None) when nobody is left this round."""
-    job = _Job.of(ticket, now or clock.now())
+    inside their working hours now (§10); NextUp(None, None) when nobody is left this round.
+    first: dispatch is just starting (nobody was asked yet)."""
+    job = _Job.of(ticket, now or clock.now(), first=first)
     off_work = []
     for vendor in _to_ask(job, FIRST_PAGE, NOT_YET_ASKED_WHOLE):
         if _at_work(vendor, job):

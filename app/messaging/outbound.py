@@ -112,7 +112,7 @@ def queue(
     front: optouts.OptedOut for a number that opted out, spend.OverLimit past the cap. Every
     other message meets the opt-out register in deliver(), which every message goes through.
     """
-    if dedupe_key is not None:
+    if dedupe_key is not None and cap is not None:
         existing = BY_DEDUPE_KEY.first(key=dedupe_key)
         if existing is not None:
             return existing
@@ -123,21 +123,17 @@ def queue(
     with transaction() if cap is not None else joined():
         if cap is not None:
             spend.reserve(landlord if isinstance(landlord, int) else landlord.id, cap)
-        message = Message.create(
-            landlord=landlord,
-            ticket=ticket,
-            ping=ping,
-            direction="outbound",
-            channel=channel,
-            to_number=to,
-            from_number=from_number,
-            body=body,
-            status="queued",
-            recipient_type=recipient[0] if recipient else None,
-            recipient_id=recipient[1] if recipient else None,
-            dedupe_key=dedupe_key,
-            capped=cap is not None,
-        )
+        row = dict(landlord=landlord, ticket=ticket, ping=ping, direction="outbound",
+                   channel=channel, to_number=to, from_number=from_number, body=body,
+                   status="queued", recipient_type=recipient[0] if recipient else None,
+                   recipient_id=recipient[1] if recipient else None, dedupe_key=dedupe_key,
+                   capped=cap is not None)
+        if dedupe_key is None or cap is not None:
+            message = Message.create(**row)
+        else:  # one INSERT that yields to a message queued before under the same key
+            message = Message.create_unless(Message.dedupe_key, **row)
+            if message is None:
+                return BY_DEDUPE_KEY.first(key=dedupe_key)
         after_commit(lambda: enqueue(message.id))
     return message
 

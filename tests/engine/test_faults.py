@@ -57,10 +57,10 @@ def test_one_poisoned_row_of_each_kind_harms_nobody_else(
             raise RuntimeError(POISON)
         return real_escalated(ticket, *args)
 
-    def next_up(ticket, *args):
+    def next_up(ticket, *args, **kwargs):
         if ticket.id == bad_ping_ticket.id:
             raise OverflowError(POISON)
-        return real_next_up(ticket, *args)
+        return real_next_up(ticket, *args, **kwargs)
 
     def start(event, config):
         if event.ticket_id == bad_event_ticket.id:
