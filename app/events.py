@@ -40,6 +40,7 @@ SUMMARIES = {
     "vendor.confirmed": "{vendor} said YES",
     "dispatch.waiting": "Every vendor to ask is off work: the first is asked {when}",
     "dispatch.round": "Round {round}: vendors who did not answer are asked again {when}",
+    "dispatch.exhausted": "Asking ended, still not booked: {reason}",
     "appointment.confirmed": "Tentative appointment with {vendor}",
     "notification.sent": "{channel} to {to}: {preview}",
     "notification.failed": "{channel} to {to} failed: {error}",

@@ -51,11 +51,11 @@ VENDORS = [
 # More vendors, each showing one rule of §10 (never asked, or asked last, and the ticket page's
 # "who was considered" says why): (name, phone, specialties, hours, priority, extra fields).
 SHOWCASE_VENDORS = [
-    ("County Drains", "+1234567898", ["plumbing"], "24/7", 1,
+    ("County Drains", "+13145550198", ["plumbing"], "24/7", 1,
      {"service_areas": ["630"]}),  # works only in 630xx: out of area for every property
-    ("Bright Spark Electric", "+1234567899", ["electrical"], "24/7", 1,
+    ("Bright Spark Electric", "+13145550199", ["electrical"], "24/7", 1,
      {"insurance_lapsed_days": 10}),  # insurance lapsed 10 days before the demo was loaded
-    ("Cool Air HVAC", "+1234567880", ["hvac"], "24/7", 1,
+    ("Cool Air HVAC", "+13145550180", ["hvac"], "24/7", 1,
      {"busy_tomorrow": (13, 17)}),  # a visit tomorrow 1-5pm: not asked for jobs then
 ]
 

@@ -7,11 +7,19 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from app import clock
+from app import clock, phones
 from app import db as database
 from app.config import Config
 from app.models import Appointment, Landlord, Property, Tenant, Ticket, Vendor
-from app.seed import SHOWCASE_ADDRESS, SHOWCASE_VISIT, load, showcase
+from app.seed import (
+    PROPERTIES,
+    SHOWCASE_ADDRESS,
+    SHOWCASE_VENDORS,
+    SHOWCASE_VISIT,
+    VENDORS,
+    load,
+    showcase,
+)
 from app.supervisor import prepare
 
 WEDNESDAY_9AM = datetime(2026, 3, 4, 15, 0)  # Wed 4 Mar 2026, 09:00 in Chicago (CST, UTC-6)
@@ -214,3 +222,10 @@ def test_production_prepare_loads_no_demo(database_url, tmp_path):
     with database.db.connection_context():
         assert Vendor.select().count() == 0 and Landlord.select().count() == 0
 
+
+
+def test_every_demo_number_is_one_the_vendor_and_tenant_forms_accept():
+    """A landlord editing a demo vendor (its insurance, its areas) keeps its number: the forms
+    and the API check every number with phones.parse, so each must pass as it is stored."""
+    numbers = [row[1] for row in VENDORS + SHOWCASE_VENDORS] + [row[2] for row in PROPERTIES]
+    assert [phones.parse(number, "US") for number in numbers] == numbers

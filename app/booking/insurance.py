@@ -1,5 +1,6 @@
 """Vendor insurance (CONTRACT.md §10): 30 and 7 days before it expires, vendor and landlord are
-told once each; the next notice's moment is the vendor row's insurance_notice_at.
+told once each (a date set closer than that: at once); the next notice's moment is the vendor
+row's insurance_notice_at.
 
 Days are the landlord's: the zone of the landlord's first property (lowest id), or UTC when
 they have none. A notice's moment is NOTICE_HOUR on that clock, OFFSETS_DAYS before the expiry
@@ -54,9 +55,17 @@ def next_notice(expires: date | None, after: datetime, zone: ZoneInfo) -> dateti
 
 
 def arm(vendor: Vendor) -> None:
-    """Set the vendor's next notice moment from its expiry date (unsaved); past ones skipped."""
-    vendor.insurance_notice_at = next_notice(vendor.insurance_expires_at, clock.now(),
-                                             landlord_zone(vendor.landlord_id))
+    """Set the vendor's next notice moment from its expiry date (unsaved). A date set closer
+    than a notice's offset (in 10 days: past the 30-day moment) owes that notice now, so the
+    moment armed is the latest one passed, already due; none once the date has passed."""
+    expires, now = vendor.insurance_expires_at, clock.now()
+    zone = landlord_zone(vendor.landlord_id)
+    owed = [at for at in (moment(expires, days, zone) for days in OFFSETS_DAYS)
+            if at is not None and at <= now] if expires is not None else []
+    if owed and expires >= today(zone, now):
+        vendor.insurance_notice_at = max(owed)
+    else:
+        vendor.insurance_notice_at = next_notice(expires, now, zone)
 
 
 def standing(expires: date | None, on: date) -> str | None:

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 BOOKABLE = ("dispatching", "escalated")  # a YES still books the job in these states
 ANSWERABLE = ("pending", "timed_out", "failed")  # pings a vendor may still say YES/NO to
 NOBODY_LEFT = "no vendor left to ask: every matching vendor declined or did not answer"
-NOBODY_FITS = "no vendor matches this job's category and hours"
+NOBODY_FITS = "no vendor can take this job"  # followed by why (nobody_fits)
 
 
 def _lock_query():
@@ -104,17 +104,33 @@ def ask_next(ticket: Ticket, config: Config, *, first: bool = False) -> Ping | N
     return None
 
 
+def nobody_fits(ticket: Ticket) -> str:
+    """The escalation reason when no vendor can be asked at all, with why each is not."""
+    return f"{NOBODY_FITS} ({selection.why_nobody(ticket)})"
+
+
 def _end_of_round(ticket: Ticket, config: Config, *, first: bool) -> None:
     """Nobody is left to ask this round: the silent are asked again after a pause while rounds
     are left; an emergency escalates once everyone was asked, a routine job only when nobody
-    fits or everyone said NO (otherwise its SLA deadline escalates it)."""
+    fits or everyone said NO (otherwise its SLA deadline escalates it). An escalated ticket
+    asked again (AGAIN, an emergency's later rounds) tells its landlord when asking ends."""
     again = rounds.again(ticket, config)
+    if ticket.status == "escalated":
+        if not again:
+            _still_nobody(ticket, config)
+        return
     if ticket.status != "dispatching":
         return
     if first or ANY_PING.scalar(ticket=ticket) is None:
-        escalate(ticket, NOBODY_FITS, config)
+        escalate(ticket, nobody_fits(ticket), config)
     elif ticket.severity == "emergency" or not (again or rounds.silent(ticket)):
         escalate(ticket, NOBODY_LEFT, config)
+
+
+def _still_nobody(ticket: Ticket, config: Config) -> None:
+    """Asking an escalated ticket's vendors ended with nobody booked: its landlord is told."""
+    event = events.emit("dispatch.exhausted", ticket=ticket, reason=NOBODY_LEFT)
+    notices.still_nobody(ticket, NOBODY_LEFT, event, config)
 
 
 def resume(ticket_id: int, config: Config) -> bool:
@@ -172,7 +188,8 @@ def accept_locked(ping: Ping | None, ticket: Ticket | None, via: str, config: Co
     events.emit("vendor.confirmed", ticket=ticket, actor=f"vendor:{vendor.id}",
                 vendor=vendor.name, vendorId=vendor.id, pingId=ping.id, via=via)
     if when is None:
-        when = parse_window(ticket.window, ticket.created_at, ticket.property.timezone)
+        when = _from_now(parse_window(ticket.window, ticket.created_at,
+                                      ticket.property.timezone), clock.now())
     try:
         book(ticket, vendor, when[0] if when else None, when[1] if when else None,
              via, f"vendor:{vendor.id}", ping=ping, config=config, locked=True)
@@ -182,6 +199,15 @@ def accept_locked(ping: Ping | None, ticket: Ticket | None, via: str, config: Co
     # Offers still open were marked filled by the booking; the appointment.confirmed
     # handler tells those vendors.
     return "booked"
+
+
+def _from_now(window: tuple[datetime, datetime] | None,
+              now: datetime) -> tuple[datetime, datetime] | None:
+    """The visit a window gives: one already begun ("all day", said at 1:50pm) starts now, to
+    the minute, never in the past."""
+    if window is not None and window[0] < now < window[1]:
+        return now.replace(second=0, microsecond=0), window[1]
+    return window
 
 
 def decline(ping_id: int, config: Config) -> str:
@@ -283,5 +309,5 @@ def redispatch(ticket_id: int, config: Config, *, actor: str) -> Ping | None:
             raise PingRefused("every matching vendor is off work now; the first is asked "
                               "when their hours begin")
         if ping is None:
-            raise PingRefused(NOBODY_FITS)
+            raise PingRefused(nobody_fits(ticket))
     return ping

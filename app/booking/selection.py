@@ -285,6 +285,7 @@ class Consideration:
     reasons: tuple[str, ...]  # empty: the vendor is (still) to be asked
     demoted: str | None = None  # "last 3 offers timed out", "no-show on 2026-03-01"
     opens_at: datetime | None = None  # a routine job's vendor off work now: asked from then
+    rules: tuple[str, ...] = ()  # the names of the RULES behind reasons
 
     @property
     def to_ask(self) -> bool:
@@ -336,13 +337,36 @@ def considered(ticket: Ticket, now: datetime | None = None) -> list[Consideratio
     job = _Job.of(ticket, now or clock.now())
     found = []
     for vendor in CONSIDERED.rows(**job.params()):
-        reasons = tuple(rule.explain(vendor, job) for rule in RULES
-                        if _applies(rule, vendor, job))
+        applying = [rule for rule in RULES if _applies(rule, vendor, job)]
+        reasons = tuple(rule.explain(vendor, job) for rule in applying)
         vendor.demoted_why = _demotion(vendor, job)
         opens = None if reasons or _at_work(vendor, job) else _opening(vendor, job)
-        found.append(Consideration(vendor, reasons, vendor.demoted_why, opens))
+        found.append(Consideration(vendor, reasons, vendor.demoted_why, opens,
+                                   tuple(rule.name for rule in applying)))
     found.sort(key=lambda c: (c.vendor.priority, c.demoted is not None))  # stable: rotation
     return found
+
+
+# How many vendors one rule kept out, in the few words of an escalation's reason.
+IN_SHORT = {"retired": "retired", "opted_out": "opted out", "no_phone": "without a phone",
+            "wrong_trade": "do not do {category}", "lapsed": "insurance lapsed",
+            "out_of_area": "out of area", "off_hours": "off work then", "busy": "busy then",
+            "day_full": "fully booked that day", "no_show_here": "did not show for this job",
+            "cancelled_here": "cancelled on this job", "asked": "already asked",
+            "answered": "said no"}
+
+
+def why_nobody(ticket: Ticket, now: datetime | None = None) -> str:
+    """Why no vendor of the landlord can be asked, counted by the first rule keeping each out
+    ("2 do not do pest, 1 insurance lapsed"), from considered(): the rules that chose."""
+    counts: dict[str, int] = {}
+    for weighed in considered(ticket, now):
+        if weighed.rules:
+            words = IN_SHORT[weighed.rules[0]].format(category=ticket.category)
+            counts[words] = counts.get(words, 0) + 1
+    if not counts:
+        return "no vendors on file"
+    return ", ".join(f"{count} {words}" for words, count in counts.items())
 
 
 def _pages(job: _Job, size: int, statement: Prepared = NOT_YET_ASKED) -> Iterator[Vendor]:

@@ -49,6 +49,13 @@ def escalated(ticket: Ticket, reason: str, event: Event, config: Config) -> None
           templates.escalated_tenant(ticket, lang=tenant.language), ("tenant", tenant.id))
 
 
+def still_nobody(ticket: Ticket, reason: str, event: Event, config: Config) -> None:
+    """The landlord of an escalated ticket learns that asking again booked nobody."""
+    _tell(ticket, event, "landlord", ticket.landlord.phone,
+          templates.still_nobody_landlord(ticket, reason, ticket_link(ticket, config)),
+          ("landlord", ticket.landlord_id))
+
+
 def booked_by(event: Event, ticket: Ticket) -> str:
     """Who booked, for the landlord's text: "vendor" (their YES), "you" (the landlord by hand),
     "api" (the landlord's API key) or a name."""

@@ -187,7 +187,7 @@ def completed_tenant(ticket: Ticket, vendor) -> str:
 
 def offer_lapsed(code: str) -> str:
     """To a vendor whose offer timed out: not booked, but a late YES may still win it."""
-    return _("Fixline job %(code)s: the offer expired and we are asking another vendor. Reply "
+    return _("Fixline job %(code)s: the offer expired and the job is not booked yet. Reply "
              "YES %(code)s if you can still take it.", code=code)
 
 
@@ -209,6 +209,12 @@ def escalated_landlord(ticket: Ticket, reason: str, link: str) -> str:
     if ticket.severity == "emergency":
         text += f" Reply ACK {ticket.id} to stop the reminders."
     return text + f" Reply AGAIN {ticket.id} to ask every vendor again."
+
+
+def still_nobody_landlord(ticket: Ticket, reason: str, link: str) -> str:
+    """To the landlord when asking an escalated ticket's vendors (again) booked nobody."""
+    return (f"Fixline update: {_not_booked(ticket, reason)}. {link} Reply AGAIN {ticket.id} "
+            "to ask every vendor again.")
 
 
 def escalated_landlord_spoken(ticket: Ticket, reason: str) -> str:
@@ -698,9 +704,10 @@ def reply_started(role: str = "vendor") -> str:
 NOT_MESSAGES = {"plain", "money", "N_"}  # helpers, not message bodies
 SPOKEN = {"vendor_offer_spoken", "escalated_landlord_spoken"}  # read out on a call
 TO_LANDLORDS = {  # read only by landlords: English whatever the language of the moment
-    "booked_landlord", "escalated_landlord", "escalated_landlord_spoken", "reply_acknowledged",
-    "reply_nothing_to_acknowledge", "daily_digest", "insurance_landlord", "reopened_landlord",
-    "handed_back_landlord", "no_show_landlord", "quote_landlord", "reply_quote_decided",
+    "booked_landlord", "escalated_landlord", "escalated_landlord_spoken", "still_nobody_landlord",
+    "reply_acknowledged", "reply_nothing_to_acknowledge", "daily_digest", "insurance_landlord",
+    "reopened_landlord", "handed_back_landlord", "no_show_landlord", "quote_landlord",
+    "reply_quote_decided",
     "reply_quote_closed", "reply_no_quote", "reply_dispatched_again", "reply_nobody_fits",
     "reply_not_dispatched", "reply_no_ticket"}
 

@@ -82,9 +82,13 @@ def _whole_page(ticket: Ticket, form: AssignForm | None, live: dict,
         can_complete=ticket.status == "scheduled", can_cancel=ticket.status not in CLOSED,
         stuck=[(f, faults.describe(f)) for f in faults.parked(ticket=ticket.id)],
         max_attempts=faults.MAX_ATTEMPTS,
-        considered=selection.considered(ticket),  # who was considered: the rules that chose
+        # who was considered: the rules that chose; a booked or closed ticket asks nobody
+        considered=(selection.considered(ticket) if ticket.status in ASKING else None),
         quotes=quotes.of_ticket(ticket), money=money.show,
     )
+
+
+ASKING = ("new", *loop.BOOKABLE)  # the states in which vendors are (still) asked
 
 
 def _render(ticket: Ticket, form: AssignForm | None = None, status: int = 200,
@@ -147,8 +151,8 @@ def dispatch(ticket_id: int):
         flash(f"Nobody was asked: {exc}.", "error")
     else:
         if ping is None:
-            flash("No vendor matches this job's category and hours; it is escalated to you.",
-                  "error")
+            reason = Ticket.get_by_id(ticket.id).escalation_reason or loop.NOBODY_FITS
+            flash(f"Nobody was asked: {reason}. It is escalated to you.", "error")
         else:
             flash(f"Asked {ping.vendor.name} by {ping.channel}.", "info")
     return _back(ticket)

@@ -85,7 +85,10 @@ def test_a_routine_escalation_is_neither_called_nor_repeated(
     assert ticket.status == "escalated" and ticket.alert_due_at is None
     assert "ACK" not in texts_to_landlord(ticket)[0].body
     assert run_for(bus, config, fake_clock, 10 * MINUTE, ticket) == []
-    assert [m.channel for m in messages_to("landlord", ticket)] == ["sms"]
+    # no repeat and no call; once its last round ended with nobody, the landlord is told so
+    escalated, *later = messages_to("landlord", ticket)
+    assert escalated.channel == "sms" and escalated.body.startswith("Fixline needs you")
+    assert [(m.channel, m.body.startswith("Fixline update")) for m in later] == [("sms", True)]
 
 
 def _sms(ticket, config, body="ACK"):

@@ -91,9 +91,12 @@ def test_one_poisoned_row_of_each_kind_harms_nobody_else(
     for ticket in healthy:
         assert sorted(asked(ticket)) == [("First", "timed_out"), ("Second", "timed_out")]
         assert fresh(ticket).status == "escalated"
-        # The SMS and the call, then (nobody acknowledged) the SMS again at 5, 10, 15 minutes.
-        assert [(m.channel, m.status) for m in messages_to("landlord", ticket)] == [
-            ("sms", "stored"), ("voice", "stored")] + [("sms", "stored")] * 3
+        # The SMS and the call, then (nobody acknowledged) the SMS again at 5, 10, 15 minutes,
+        # and once the last offer lapsed (20 minutes) the update that nobody is left to ask.
+        to_landlord = messages_to("landlord", ticket)
+        assert [(m.channel, m.status) for m in to_landlord] == [
+            ("sms", "stored"), ("voice", "stored")] + [("sms", "stored")] * 4
+        assert [m.body.startswith("Fixline update") for m in to_landlord].count(True) == 1
     # Each poisoned row was tried a bounded number of times, with backoff, then parked.
     bad_ping = asked(bad_ping_ticket)
     assert [outcome for _, outcome in bad_ping] == ["pending"]  # its lapse rolled back

@@ -1,6 +1,6 @@
 """Insurance notices (§10): 30 and 7 days before a vendor's insurance expires, vendor and landlord
-get one SMS each, once, from a deadline kept on the vendor row; none whose moment had passed
-when the date was set; a new date re-arms them. The fake clock starts Wed 4 Mar 2026, 09:00 in
+get one SMS each, once, from a deadline kept on the vendor row; a date set closer than a notice's
+offset is told at once; a new date re-arms them. The fake clock starts Wed 4 Mar 2026, 09:00 in
 Chicago; the landlord's first property is in Chicago (US daylight time from 8 Mar 2026)."""
 
 from __future__ import annotations
@@ -88,20 +88,32 @@ def test_notify_twice_at_once_sends_once(insured, fake_clock, bus):
     assert Event.select().where(Event.type == "vendor.insurance_expiring").count() == 1
 
 
-def test_a_date_inside_thirty_days_gets_only_the_seven_day_notice(
+def test_a_date_inside_thirty_days_is_told_at_once_then_seven_days_before(
         make_vendor, fake_clock, config, bus):
     ann = make_vendor("Ann", insurance_expires_at=date(2026, 3, 14))  # in 10 days
+    assert fresh(ann).insurance_notice_at == datetime(2026, 2, 12, 15, 0)  # owed: 30 days before
+    assert sweep_at(fake_clock.now, fake_clock, config) == 1
+    assert ["(in 10 days)" in m.body for m in notices()] == [False, True]
     assert fresh(ann).insurance_notice_at == datetime(2026, 3, 7, 15, 0)  # 09:00 CST, Mar 7
+    assert sweep_at(datetime(2026, 3, 7, 14, 59), fake_clock, config) == 0
     assert sweep_at(datetime(2026, 3, 7, 15, 0), fake_clock, config) == 1
-    assert ["(in 7 days)" in m.body for m in notices()] == [False, True]
+    assert ["(in 7 days)" in m.body for m in notices()] == [False, False, False, True]
     assert fresh(ann).insurance_notice_at is None
 
 
-def test_a_date_inside_seven_days_gets_no_notice(make_vendor, fake_clock, config, bus):
+def test_a_date_inside_seven_days_is_told_once_at_once(make_vendor, fake_clock, config, bus):
     ann = make_vendor("Ann", insurance_expires_at=date(2026, 3, 7))  # in 3 days
-    assert fresh(ann).insurance_notice_at is None
+    assert fresh(ann).insurance_notice_at == datetime(2026, 2, 28, 15, 0)  # owed: 7 days before
     for day in range(5):
-        assert sweep_at(datetime(2026, 3, 4 + day, 15, 0), fake_clock, config) == 0
+        sweep_at(datetime(2026, 3, 4 + day, 15, 0), fake_clock, config)
+    assert ["(in 3 days)" in m.body for m in notices()] == [False, True]
+    assert fresh(ann).insurance_notice_at is None
+
+
+def test_a_lapsed_date_is_told_nothing(make_vendor, fake_clock, config, bus):
+    ann = make_vendor("Ann", insurance_expires_at=date(2026, 3, 3))  # yesterday
+    assert fresh(ann).insurance_notice_at is None
+    assert sweep_at(fake_clock.now, fake_clock, config) == 0
     assert notices() == []
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from xml.etree import ElementTree
 
 import pytest
@@ -195,22 +195,26 @@ def test_when_everybody_declines_landlord_and_tenant_are_told(
     assert len(delivered) == 3 + 2  # three offers, two notices
 
 
-@pytest.mark.parametrize("vendor, ticket", [
-    (dict(specialties=["electrical"]), dict(category="plumbing")),
-    (dict(hours="Sat-Sun 9AM-5PM"), dict(window="tomorrow 9-11am")),  # tomorrow is Thursday
-    (dict(hours="9AM-5PM"), dict(severity="emergency")),  # 09:00 UTC is 03:00 in Chicago
+@pytest.mark.parametrize("vendor, ticket, why", [
+    (dict(specialties=["electrical"]), dict(category="plumbing"), "1 do not do plumbing"),
+    (dict(hours="Sat-Sun 9AM-5PM"), dict(window="tomorrow 9-11am"),  # tomorrow is Thursday
+     "1 off work then"),
+    (dict(hours="9AM-5PM"), dict(severity="emergency"),  # 09:00 UTC is 03:00 in Chicago
+     "1 off work then"),
 ])
-def test_nobody_fits_escalates_at_once(bus, make_vendor, intake, fake_clock, vendor, ticket):
+def test_nobody_fits_escalates_at_once(bus, make_vendor, intake, fake_clock, vendor, ticket,
+                                       why):
     fake_clock.set(fake_clock.now.replace(hour=9))
     make_vendor("Misfit", **vendor)
     reported = intake(**ticket)
     bus.run_events()
 
     reported = fresh(reported)
-    assert (reported.status, reported.escalation_reason) == ("escalated", loop.NOBODY_FITS)
+    reason = f"no vendor can take this job ({why})"
+    assert (reported.status, reported.escalation_reason) == ("escalated", reason)
     assert asked(reported) == []
-    assert [e.data["reason"] for e in events_of(reported, "ticket.escalated")] == [
-        loop.NOBODY_FITS]
+    assert [e.data["reason"] for e in events_of(reported, "ticket.escalated")] == [reason]
+    assert f"is not booked ({reason})" in messages_to("landlord", reported)[0].body
     calls = ["voice"] if reported.severity == "emergency" else []  # an emergency also rings
     assert [m.channel for m in messages_to("landlord", reported)] == ["sms", *calls]
     assert len(messages_to("tenant", reported)) == 1
@@ -348,3 +352,15 @@ def test_a_yes_waiting_on_the_ticket_lock_reads_its_ping_after_the_lock(
         thread.join(10)
         first.close()
     assert answers == ["booked"]  # the winner's repeat is not told the job went to someone else
+
+
+def test_a_window_already_begun_books_the_visit_from_now(bus, make_vendor, intake, fake_clock,
+                                                        config):
+    make_vendor("Ace")
+    reported = intake(severity="emergency", window="now, I am home all day")  # 09:00 Chicago
+    bus.run_events()
+    fake_clock.advance(90)
+    assert loop.accept(Ping.get(Ping.ticket == reported).id, "sms", config) == "booked"
+    visit = Appointment.get(Appointment.ticket == reported)
+    assert visit.starts_at == datetime(2026, 3, 4, 15, 1)  # 09:01, not the day's 08:00
+    assert visit.ends_at == datetime(2026, 3, 5, 2, 0)  # the window's end: 20:00 Chicago

@@ -153,7 +153,7 @@ def test_a_lapsed_offer_is_announced_once(dispatched, bus, config, fake_clock):
     assert sweep.run(config)["expired"] == 1
     lapsed = [m for m in messages_to("vendor", dispatched) if m.dedupe_key == f"lapsed:{offer.id}"]
     assert [(m.to_number, m.body) for m in lapsed] == [(offer.to_number, (
-        f"Fixline job {offer.code}: the offer expired and we are asking another vendor. Reply "
+        f"Fixline job {offer.code}: the offer expired and the job is not booked yet. Reply "
         f"YES {offer.code} if you can still take it."))]
     assert not loop.lapse(offer.id, "timed_out", config)  # once only
     replay_sends_nothing(config)

@@ -70,3 +70,17 @@ def test_a_routine_job_at_night_says_when_each_vendor_will_be_asked(
     assert items["Acme Plumbing"] == (
         "Acme Plumbing · priority 1 — will be asked when their hours begin, Mar 4, 2026 09:00 CST")
     assert items["Emergency Handyman"].endswith("will be asked")  # 24/7: at work now
+
+
+@pytest.mark.parametrize("status, says", [
+    ("scheduled", "Nobody is asked now: a vendor is booked for this job."),
+    ("completed", "Nobody is asked now: the ticket is completed."),
+    ("cancelled", "Nobody is asked now: the ticket is cancelled."),
+])
+def test_a_booked_or_closed_ticket_lists_nobody_to_ask(landlord_client, seeded, make_ticket,
+                                                       night, status, says):
+    ticket = make_ticket(seeded, status, category="plumbing")
+    html = landlord_client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    section = html.split('id="considered-heading"', 1)[1].split("</section>", 1)[0]
+    assert says in " ".join(unescape(re.sub(r"<[^>]+>", " ", section)).split())
+    assert considered_items(html) == {} and "will be asked" not in section

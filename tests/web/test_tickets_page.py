@@ -224,7 +224,8 @@ def test_dispatch_of_a_new_ticket_starts_the_loop(
 
     nobody = make_ticket(seeded, "new", category="pest")
     html = follow(landlord_client, post(landlord_client, csrf_token, nobody, "dispatch"))
-    assert "No vendor matches this job&#39;s category and hours; it is escalated to you." in html
+    assert ("Nobody was asked: no vendor can take this job (" in html
+            and "do not do pest). It is escalated to you." in html)
     assert Ticket.get_by_id(nobody.id).status == "escalated"
 
 
@@ -240,7 +241,8 @@ def test_dispatch_again_with_nobody_to_ask_says_so(
         landlord_client, csrf_token, seeded, make_ticket):
     ticket = make_ticket(seeded, "escalated", category="pest")
     html = follow(landlord_client, post(landlord_client, csrf_token, ticket, "dispatch"))
-    assert "Nobody was asked: no vendor matches this job&#39;s category and hours." in html
+    assert "Nobody was asked: no vendor can take this job (" in html
+    assert "do not do pest)." in html
     assert not Event.select().where(Event.ticket == ticket,
                                     Event.type == "dispatch.restarted").exists()
 

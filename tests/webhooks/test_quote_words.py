@@ -274,6 +274,22 @@ def test_again_asks_every_vendor_again_once(everyone_declined, office, text):
                                 Event.type == "ticket.acknowledged").count() == 1
 
 
+def test_when_asking_again_books_nobody_the_landlord_is_told(everyone_declined, office, text,
+                                                            config):
+    said(text(landlord_phone(office), f"AGAIN {everyone_declined.id}"))
+    while (ping := pending(everyone_declined)) is not None:
+        loop.decline(ping.id, config)
+    update = Message.select().where(Message.ticket == everyone_declined,
+                                    Message.body.startswith("Fixline update")).get()
+    assert update.to_number == landlord_phone(office)
+    assert f"job at {office.property.address} is not booked (no vendor left to ask" in update.body
+    assert update.body.endswith(f"Reply AGAIN {everyone_declined.id} to ask every vendor again.")
+    [ended] = Event.select().where(Event.ticket == everyone_declined,
+                                   Event.type == "dispatch.exhausted")
+    assert ended.data["reason"] == loop.NOBODY_LEFT
+    assert Ticket.get_by_id(everyone_declined.id).status == "escalated"
+
+
 def test_a_bare_again_is_about_the_newest_escalated_ticket(everyone_declined, office, text):
     assert said(text(landlord_phone(office), "AGAIN")).startswith("OK: we are asking Acme")
     assert pending(everyone_declined) is not None
@@ -284,9 +300,9 @@ def test_again_on_a_booked_ticket_or_one_nobody_fits_says_why(booked, office, te
     assert said(text(landlord_phone(office), f"AGAIN {ticket_id}")) == (
         f"Nothing changed for ticket {ticket_id}: a vendor is booked for it.")
     pest = open_job(category="pest")
-    assert said(text(landlord_phone(office), f"AGAIN {pest.id}")) == (
-        f"Nothing changed for ticket {pest.id}: no vendor matches this job's category and "
-        "hours.")
+    nobody = said(text(landlord_phone(office), f"AGAIN {pest.id}"))
+    assert nobody.startswith(f"Nothing changed for ticket {pest.id}: no vendor can take this "
+                             "job (") and nobody.endswith(" do not do pest).")
     assert Ticket.get_by_id(ticket_id).status == "scheduled"
     assert not Ping.select().where(Ping.ticket == pest).exists()
 
