@@ -56,13 +56,14 @@ class BaseModel(Model):
         return cls._insert_row(values, None)
 
     @classmethod
-    def create_unless(cls, taken: Field, **values):
-        """create(), unless another row holds the same value of the unique field taken: then
-        None and nothing written (ON CONFLICT DO NOTHING: no savepoint to catch an error in)."""
+    def create_unless(cls, *taken: Field, **values):
+        """create(), unless another row holds the same values of the unique field(s) taken:
+        then None and nothing written (ON CONFLICT DO NOTHING: no savepoint to catch an error
+        in)."""
         return cls._insert_row(values, taken)
 
     @classmethod
-    def _insert_row(cls, values: dict, taken: Field | None):
+    def _insert_row(cls, values: dict, taken: tuple[Field, ...] | None):
         row = cls(**values)
         data = row.__data__.copy()
         row._populate_unsaved_relations(data)
@@ -75,9 +76,10 @@ class BaseModel(Model):
             insert = cls.insert({fields[name]: Param(name, fields[name]) for name in data})
             if taken is None:
                 return insert
-            return insert.on_conflict(action="NOTHING", conflict_target=[taken]).returning(key)
+            return insert.on_conflict(action="NOTHING", conflict_target=list(taken)).returning(key)
 
-        insert = per_shape((cls, "insert", taken and taken.name, tuple(data)), build)
+        unique = taken and tuple(field.name for field in taken)
+        insert = per_shape((cls, "insert", unique, tuple(data)), build)
         if taken is None:
             new_id = insert.execute(**data)
         else:

@@ -240,8 +240,8 @@ def _act(reply: replies.Reply, body: str, number: str, sender: Sender, ping: Pin
         if problem is not None:  # "YES K7Q2 <not a time>" changes nothing
             return templates.reply_yes_unreadable(ping.code, problem) if reply.code else (
                 templates.reply_unknown())
-        loop.accept_locked(ping, ticket, "sms", config, when)
-        return answer(reply.kind, ping.id, config, held=(ping, ticket))
+        _, visit = loop.take(ping, ticket, "sms", config, when)
+        return answer(reply.kind, ping.id, config, held=(ping, ticket), visit=visit)
     loop.decline_locked(ping, ticket, config)
     return answer(reply.kind, ping.id, config, held=(ping, ticket))
 
@@ -258,13 +258,13 @@ def _visit_time(text: str, ticket: Ticket | None) -> tuple[tuple | None, str | N
 
 
 def answer(kind: str, ping_id: int, config: Config | None = None, *,
-           held: tuple[Ping, Ticket] | None = None) -> str:
+           held: tuple[Ping, Ticket] | None = None, visit: Appointment | None = None) -> str:
     """What a YES ("accept") or NO ("decline") is told, read from the ping and its ticket as
     they are after it was carried out: it never claims an effect that did not happen.
 
     held: the ping and its ticket as a caller's transaction locked them and the engine's
     writes left them (their conditional updates keep the instances current), so they need no
-    second read; without it both are read again.
+    second read; without it both are read again. visit: the one this YES just booked.
     """
     if held is not None and held[1] is not None:
         ping, ticket = held
@@ -278,7 +278,7 @@ def answer(kind: str, ping_id: int, config: Config | None = None, *,
         return templates.reply_job_cancelled(ping.code)
     if ticket.status == "completed":
         return templates.reply_job_done(ping.code)
-    held = active_appointment(ticket) if ticket.status == "scheduled" else None
+    held = (visit or active_appointment(ticket)) if ticket.status == "scheduled" else None
     if held is not None and held.vendor_id == ping.vendor_id:
         held.ticket = ticket
         if kind == "accept":

@@ -50,6 +50,7 @@ def book(
     *,
     config: Config,
     locked: bool = False,
+    changes: dict | None = None,
 ) -> Appointment:
     """Schedule ticket with vendor: status change, tentative appointment and event, atomically.
 
@@ -62,15 +63,17 @@ def book(
     booking; either way nothing is written. Two racing callers give exactly one appointment.
 
     locked: the caller's transaction holds the ticket (loop.locked), so no other booking can
-    race this one (each moves the ticket's status first) and no savepoint is needed.
+    race this one (each moves the ticket's status first) and no savepoint is needed. changes:
+    more ticket columns the status change sets (the YES's first response).
     """
+    args = (ticket, vendor, starts_at, ends_at, method, actor, ping, config, changes or {})
+    if locked:  # its status (dispatching, escalated, new) says it has no active visit
+        return _book(*args)
     if active_appointment(ticket) is not None:
         raise AlreadyBooked(ticket.id)
-    if locked:
-        return _book(ticket, vendor, starts_at, ends_at, method, actor, ping, config)
     try:
         with transaction():
-            return _book(ticket, vendor, starts_at, ends_at, method, actor, ping, config)
+            return _book(*args)
     except IntegrityError:
         ticket.__data__.update(Ticket.get_by_id(ticket.id).__data__)  # undo the rolled-back change
         raise AlreadyBooked(ticket.id) from None
@@ -78,16 +81,16 @@ def book(
 
 def _book(ticket: Ticket, vendor: Vendor, starts_at: datetime | None,
           ends_at: datetime | None, method: str, actor: str, ping: Ping | None,
-          config: Config) -> Appointment:
+          config: Config, changes: dict) -> Appointment:
     """book()'s writes, in the caller's transaction."""
     try:
-        transitions.change_status(ticket, "scheduled", actor=actor)  # sets booked_at
+        transitions.change_status(ticket, "scheduled", actor=actor, **changes)  # booked_at
     except transitions.IllegalTransition as exc:  # refused before writing anything
         if exc.current != "new":
             raise
         # booked by hand before dispatch began: walk §6's path
         transitions.change_status(ticket, "dispatching", actor=actor)
-        transitions.change_status(ticket, "scheduled", actor=actor)
+        transitions.change_status(ticket, "scheduled", actor=actor, **changes)
     if ends_at is None:
         ends_at = schedule.default_end(ticket, starts_at)
     appointment = Appointment.create(

@@ -44,7 +44,10 @@ def pings_of(ticket: Ticket) -> list[Ping]:
 def new_code(vendor: Vendor) -> str:
     """A short job code, distinct from the codes of the vendor's open pings, and never one a
     reply would read as a time ("NEXT", "TMRW": see replies.TIME_TOKEN)."""
-    taken = {code for (code,) in OPEN_CODES.rows(vendor=vendor)}
+    if hasattr(vendor, "open_codes"):  # read with the vendor (selection.next_up)
+        taken = set((vendor.open_codes or "").split(","))
+    else:
+        taken = {code for (code,) in OPEN_CODES.rows(vendor=vendor)}
     while True:
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
         if code not in taken and not replies.TIME_TOKEN.match(code):
@@ -73,7 +76,8 @@ def send_ping(ticket: Ticket, vendor: Vendor, channel: str, config: Config, acto
     event_data adds fields to `vendor.pinged` (selection.demotion: demoted and why).
     """
     reason = refusal(ticket, vendor)
-    phones = vendor.phones
+    # read with the vendor when selection.next_up chose it
+    phones = ([vendor.first_phone] if getattr(vendor, "first_phone", None) else vendor.phones)
     if reason is None and not phones:
         reason = f"vendor {vendor.id} has no phone number"
     if reason is not None:

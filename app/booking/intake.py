@@ -92,9 +92,6 @@ def open_ticket(
     once_per_report: the tenant's identical report from the last ten minutes, if there is one,
     is returned instead of a new ticket (decided under a lock on the tenant's row).
     """
-    found = _existing(landlord, idempotency_key)
-    if found is not None:
-        return found, False
     prop = PROPERTY.first(id=report.property_id, landlord=landlord)
     if prop is None:
         raise IntakeError("propertyId", "no such property")
@@ -113,13 +110,17 @@ def open_ticket(
                 lock_row(Tenant, tenant.id)  # one report of a tenant at a time
                 if (same := same_recent_report(landlord, tenant, report, now)) is not None:
                     return same, False
-            ticket = Ticket.create(
+            # the same key again (a retry, or its race): the first ticket stands, nothing new
+            ticket = Ticket.create_unless(
+                Ticket.landlord, Ticket.idempotency_key,
                 landlord=landlord, property=prop, tenant=tenant, status="new",
                 category=report.category, severity=report.severity, window=report.window,
                 notes=report.notes, description=report.description,
                 idempotency_key=idempotency_key or None, created_at=now, updated_at=now,
                 escalate_at=escalation_deadline(report.severity, now, config),
             )
+            if ticket is None:
+                return _existing(landlord, idempotency_key), False
             events.emit(
                 "intake.completed", ticket=ticket, actor=actor,
                 category=report.category, severity=report.severity, window=report.window,

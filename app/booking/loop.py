@@ -16,7 +16,7 @@ from app.config import Config
 from app.db import is_postgres, transaction
 from app.joined import joined
 from app.messaging import notices
-from app.models import Ping, Property, Tenant, Ticket
+from app.models import Appointment, Ping, Property, Tenant, Ticket
 from app.prepared import Param, Prepared
 
 log = logging.getLogger(__name__)
@@ -172,17 +172,24 @@ def accept(ping_id: int, via: str, config: Config,
 def accept_locked(ping: Ping | None, ticket: Ticket | None, via: str, config: Config,
                   when: tuple[datetime, datetime | None] | None = None) -> str:
     """accept() for a caller whose transaction holds the ticket (locked() gave both)."""
+    return take(ping, ticket, via, config, when)[0]
+
+
+def take(ping: Ping | None, ticket: Ticket | None, via: str, config: Config,
+         when: tuple[datetime, datetime | None] | None = None
+         ) -> tuple[str, Appointment | None]:
+    """accept_locked()'s outcome, with the visit when this YES booked one."""
     if ping is None or ticket is None:
-        return "unknown"
+        return "unknown", None
     if ping.outcome == "accepted":
-        return "booked"  # the same YES again
-    _first_response(ticket)
+        return "booked", None  # the same YES again
     # A vendor who said NO may change their mind while the job is still unbooked; a vendor
     # asked by hand before dispatch began (the ticket still new) may take it too.
     if ticket.status not in (*BOOKABLE, "new") or ping.outcome not in (*ANSWERABLE, "declined"):
+        _first_response(ticket)
         if ping.outcome == "pending":
             _close(ping, "filled")
-        return "filled"
+        return "filled", None
     _close(ping, "accepted", force=True)
     vendor = ping.vendor
     events.emit("vendor.confirmed", ticket=ticket, actor=f"vendor:{vendor.id}",
@@ -190,15 +197,17 @@ def accept_locked(ping: Ping | None, ticket: Ticket | None, via: str, config: Co
     if when is None:
         when = _from_now(parse_window(ticket.window, ticket.created_at,
                                       ticket.property.timezone), clock.now())
-    try:
-        book(ticket, vendor, when[0] if when else None, when[1] if when else None,
-             via, f"vendor:{vendor.id}", ping=ping, config=config, locked=True)
+    try:  # the booking's status change also stamps the first response
+        visit = book(ticket, vendor, when[0] if when else None, when[1] if when else None,
+                     via, f"vendor:{vendor.id}", ping=ping, config=config, locked=True,
+                     changes={"first_response_at": ticket.first_response_at or clock.now()})
     except (AlreadyBooked, transitions.IllegalTransition):
+        _first_response(ticket)
         _close(ping, "filled", force=True)
-        return "filled"
+        return "filled", None
     # Offers still open were marked filled by the booking; the appointment.confirmed
     # handler tells those vendors.
-    return "booked"
+    return "booked", visit
 
 
 def _from_now(window: tuple[datetime, datetime] | None,

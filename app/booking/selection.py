@@ -19,6 +19,7 @@ from peewee import SQL, Case, NodeList, Select, fn
 from app import clock
 from app.booking.hours import describe, next_open, open_at, overlaps
 from app.booking.windows import LONE_HOURS, parse_window
+from app.db import is_postgres
 from app.models import (
     ACTIVE_APPOINTMENT_STATUSES,
     Appointment,
@@ -264,15 +265,31 @@ CONSIDERED = Prepared(lambda: _vendors(
     (Vendor,), *(rule.sql().alias(rule.column) for rule in RULES if rule.sql)))
 
 
-def _not_yet_asked(fields: tuple) -> Prepared:
-    """The vendors of one stretch that no SQL rule rules out, with those fields."""
+def _not_yet_asked(fields: tuple, offer_facts: bool = False) -> Prepared:
+    """The vendors of one stretch that no SQL rule rules out, with those fields; offer_facts:
+    also what an offer to each needs (dispatch.send_ping), so the one asked is not read again."""
     return Prepared(lambda: _vendors(
-        fields, _landlords_vendors().alias("of_landlord")).where(
+        fields, _landlords_vendors().alias("of_landlord"),
+        *(_offer_facts() if offer_facts else ())).where(
         Vendor.id.in_(_stretch()), *(~rule.sql() for rule in RULES if rule.sql)))
 
 
+def _offer_facts() -> tuple:
+    """The vendor's first phone (the one an offer goes to) and its open offers' codes (a new
+    code must differ), comma-separated."""
+    phone, first, offer = (VendorPhone.alias("first_phone"), VendorPhone.alias("first_place"),
+                           Ping.alias("open_offer"))
+    codes = (fn.STRING_AGG(offer.code, ",") if is_postgres()
+             else fn.GROUP_CONCAT(offer.code, ","))
+    lowest = first.select(fn.MIN(first.position)).where(first.vendor == Vendor.id)
+    return (phone.select(phone.number).where(phone.vendor == Vendor.id, phone.position == lowest)
+            .limit(1).alias("first_phone"),  # by index, no sort (positions are 0, 1, …)
+            offer.select(codes).where(offer.vendor == Vendor.id, offer.outcome == "pending")
+            .alias("open_codes"))
+
+
 NOT_YET_ASKED = _not_yet_asked(_RULE_FIELDS)
-NOT_YET_ASKED_WHOLE = _not_yet_asked((Vendor,))
+NOT_YET_ASKED_WHOLE = _not_yet_asked((Vendor,), offer_facts=True)
 LANDLORDS_VENDORS = Prepared(_landlords_vendors)
 
 

@@ -3,14 +3,26 @@ lapses; each notice is queued once (a replayed event sends nothing twice)."""
 
 from __future__ import annotations
 
+from peewee import fn
+
 from app.config import Config
 from app.messaging import outbound, templates
 from app.models import Appointment, Event, Landlord, Ping, Property, Tenant, Ticket, Vendor
 from app.prepared import Param, Prepared
 
-# A visit with its ticket, vendor, and the ticket's property, tenant and landlord: one statement.
+
+def _filled_offers():
+    """How many offers of the visit's ticket a booking closed as filled (usually none: one
+    vendor is asked at a time)."""
+    offer = Ping.alias("filled_offer")
+    return offer.select(fn.COUNT(offer.id)).where(offer.ticket == Appointment.ticket,
+                                                  offer.outcome == "filled")
+
+
+# A visit with its ticket, vendor, and the ticket's property, tenant and landlord, and whether
+# it has filled offers to tell: one statement.
 VISIT = Prepared(lambda: Appointment.select(Appointment, Ticket, Vendor, Property, Tenant,
-                                            Landlord)
+                                            Landlord, _filled_offers().alias("filled_offers"))
                  .join(Ticket, on=Appointment.ticket)
                  .join(Property, on=Ticket.property).switch(Ticket)
                  .join(Tenant, on=Ticket.tenant).switch(Ticket)
@@ -102,7 +114,7 @@ def booked(event: Event, config: Config) -> None:
               templates.vendor_booked(ticket, appointment, landlord, _code_for(ticket, vendor),
                                       lang=vendor.language),
               ("vendor", vendor.id))
-    for ping in FILLED.rows(ticket=ticket):
+    for ping in FILLED.rows(ticket=ticket) if appointment.filled_offers else ():
         if ping.vendor_id == vendor.id:  # their offer closed because they were booked
             continue
         _tell(ticket, event, f"filled:{ping.id}", ping.to_number,

@@ -57,12 +57,22 @@ HOLD = Prepared(lambda: Message.update(send_after=Param("until", Message.send_af
                 .where(Message.id == Param("id"), Message.status == "queued"))
 BY_DEDUPE_KEY = Prepared(lambda: Message.select().where(Message.dedupe_key == Param("key"))
                          .limit(1))
-# Twilio reports an accepted message as "queued" too; its provider_id tells them apart.
+
+
+def _offer(column):
+    """A job offer's (ping's) column, read in the claim's own statement."""
+    offer = Ping.alias("offer")
+    return offer.select(column(offer)).where(offer.id == Message.ping)
+
+
+# Twilio reports an accepted message as "queued" too; its provider_id tells them apart. The
+# claimed row comes back as it now is, with its offer's outcome and expiry (_offer_closed).
 CLAIM = Prepared(lambda: Message.update(status="sending", attempts=Message.attempts + 1,
                                         updated_at=Param("at", Message.updated_at))
                  .where(Message.id == Param("id"), Message.status == "queued",
                         Message.provider_id.is_null())
-                 .returning(Message))  # the claimed row, as it now is
+                 .returning(Message, _offer(lambda o: o.outcome).alias("offer_outcome"),
+                            _offer(lambda o: o.expires_at).alias("offer_expires_at")))
 UNCLAIM = Prepared(lambda: Message.update(
     status="queued", updated_at=Param("at", Message.updated_at)).where(
     Message.id == Param("id"), Message.status == "sending"))
@@ -224,11 +234,13 @@ def _deliver(message_id: int, config: Config, *, stopped: bool = False) -> str:
 
 def _offer_closed(message: Message) -> str | None:
     """Why an offer must not be sent now (answered, filled, expired), or None; an open one
-    gets valid_for, the seconds it has left (Twilio's ValidityPeriod)."""
-    ping = Ping.find(message.ping_id)
-    if ping is None or ping.outcome != "pending":
-        return f"not sent: the offer was already {ping.outcome if ping else 'gone'}"
-    left = (ping.expires_at - clock.now()).total_seconds()
+    gets valid_for, the seconds it has left (Twilio's ValidityPeriod). The offer's outcome and
+    expiry come with the claimed message (CLAIM)."""
+    outcome = message.offer_outcome
+    if outcome != "pending":
+        return f"not sent: the offer was already {outcome or 'gone'}"
+    expires_at = Ping.expires_at.python_value(message.offer_expires_at)
+    left = (expires_at - clock.now()).total_seconds()
     if left <= 0:
         return "not sent: the offer expired before it could be delivered"
     message.valid_for = left

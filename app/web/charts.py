@@ -32,8 +32,8 @@ def duration(seconds: float | None) -> str:
     if seconds is None:
         return "—"
     whole = int(max(seconds, 0))
-    if whole < 60:
-        return f"{whole} s"
+    if whole < 60:  # to the nearest second (the API's 9.7 reads 10 s), below a minute
+        return f"{min(round(max(seconds, 0)), 59)} s"
     if whole < 3600:
         return f"{whole // 60} min"
     if whole < 86400:

@@ -13,8 +13,8 @@ from app.models import Appointment, Ping, Ticket
 from tests.webhooks.conftest import FIXLINE_NUMBER, LOCAL, SMS, new_sid, sign
 
 # Every statement of one booking, held so it can only go down: lower it when a change saves
-# statements. Issue 12's target is 45; see bench/README.md for where the rest goes.
-MOST_STATEMENTS = 53
+# statements. Issue 12's target is 45, met; bench/README.md lists where they went.
+MOST_STATEMENTS = 45
 
 
 class Counter:
@@ -70,9 +70,8 @@ def test_one_booking_stays_within_its_statements(make_vendor, home, landlord, co
     to the SMS webhook; appointment.confirmed's handler (tenant and landlord told); those two
     notices delivered. Every statement the database runs is counted, by phase.
 
-    106 on both databases when this test was written, 53 after the cuts listed in
-    bench/README.md: still above issue 12's target of 45. MOST_STATEMENTS holds the count so it
-    can only go down.
+    106 on both databases when this test was written, 45 after the cuts listed in
+    bench/README.md: issue 12's target. MOST_STATEMENTS holds the count so it can only go down.
     """
     prop, tenant = home
     for name in ("Ace Plumbing", "Best Pipes", "Crest Drains"):

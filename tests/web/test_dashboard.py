@@ -297,8 +297,9 @@ def test_an_empty_chart_says_so():
 
 
 @pytest.mark.parametrize("seconds, shown", [
-    (None, "—"), (0, "0 s"), (59.9, "59 s"), (60, "1 min"), (3599, "59 min"), (3600, "1 h"),
-    (3660, "1 h 1 min"), (86400, "1 d"), (90000, "1 d 1 h"), (-5, "0 s"),
+    (None, "—"), (0, "0 s"), (9.4, "9 s"), (9.7, "10 s"), (59.9, "59 s"), (60, "1 min"),
+    (3599, "59 min"), (3600, "1 h"), (3660, "1 h 1 min"), (86400, "1 d"), (90000, "1 d 1 h"),
+    (-5, "0 s"),
 ])
 def test_duration(seconds, shown):
     assert duration(seconds) == shown
