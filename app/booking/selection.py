@@ -42,6 +42,7 @@ _NO_SPAN = (datetime(1900, 1, 1), datetime(1900, 1, 1))  # no window read: nobod
 # Statuses written into the SQL, not bound, so a partial index on them can serve the lookups.
 _ACTIVE = SQL("(" + ", ".join(f"'{status}'" for status in ACTIVE_APPOINTMENT_STATUSES) + ")")
 _NO_SHOW = SQL("'no_show'")
+_PENDING = SQL("'pending'")
 
 LAST_RESTART = Prepared(lambda: Event.select(Event.data).where(
     Event.ticket == Param("ticket"), Event.type.in_((ROUND_RESTARTED, ROUND_BEGUN))).order_by(
@@ -284,7 +285,7 @@ def _offer_facts() -> tuple:
     lowest = first.select(fn.MIN(first.position)).where(first.vendor == Vendor.id)
     return (phone.select(phone.number).where(phone.vendor == Vendor.id, phone.position == lowest)
             .limit(1).alias("first_phone"),  # by index, no sort (positions are 0, 1, …)
-            offer.select(codes).where(offer.vendor == Vendor.id, offer.outcome == "pending")
+            offer.select(codes).where(offer.vendor == Vendor.id, offer.outcome == _PENDING)
             .alias("open_codes"))
 
 

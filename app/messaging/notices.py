@@ -3,7 +3,7 @@ lapses; each notice is queued once (a replayed event sends nothing twice)."""
 
 from __future__ import annotations
 
-from peewee import fn
+from peewee import SQL, fn
 
 from app.config import Config
 from app.messaging import outbound, templates
@@ -12,11 +12,12 @@ from app.prepared import Param, Prepared
 
 
 def _filled_offers():
-    """How many offers of the visit's ticket a booking closed as filled (usually none: one
-    vendor is asked at a time)."""
+    """Whether a booking closed offers of the visit's ticket as filled (usually not: one vendor
+    is asked at a time). The outcome is written into the SQL: bound, SQLite's plan for the
+    whole six-table read took ~130 µs instead of ~20."""
     offer = Ping.alias("filled_offer")
-    return offer.select(fn.COUNT(offer.id)).where(offer.ticket == Appointment.ticket,
-                                                  offer.outcome == "filled")
+    return fn.EXISTS(offer.select(SQL("1")).where(offer.ticket == Appointment.ticket,
+                                                   offer.outcome == SQL("'filled'")))
 
 
 # A visit with its ticket, vendor, and the ticket's property, tenant and landlord, and whether
