@@ -32,8 +32,11 @@ def hit(key: str, limit: int, window_seconds: int = 60) -> tuple[bool, int]:
             pipe.expire(bucket, window_seconds + 1)
             count = pipe.execute()[0]
             return count <= limit, retry_after
-        except redis.RedisError:
-            pass  # Redis down: fall back to counting in this process
+        # Redis down: fall back to counting in this process. A connection that breaks while
+        # a reply is read can surface as AttributeError from redis-py's parser (its buffer is
+        # gone: redis/redis-py#3971); a limit is best effort, so that is no 500 either.
+        except (redis.RedisError, AttributeError):
+            pass
     with _lock:
         seen_window, count = _memory.get(bucket, (window, 0))
         _memory[bucket] = (window, count + 1)

@@ -1,5 +1,6 @@
 """Error answers every /api route shares: 400, 401, 404, 405, 413, 429 and 500 (CONTRACT.md §5)."""
 
+import dataclasses
 import re
 
 import pytest
@@ -103,6 +104,27 @@ def test_rate_limit_is_per_landlord(client, auth, other_auth, app, monkeypatch):
     assert client.get("/api/vendors", headers=auth).status_code == 200
     assert client.get("/api/vendors", headers=auth).status_code == 429
     assert client.get("/api/vendors", headers=other_auth).status_code == 200
+
+
+def test_a_redis_reply_broken_mid_read_counts_in_process_not_500(client, auth, app,
+                                                                 monkeypatch):
+    """redis-py can raise AttributeError when a connection breaks while its reply is read (a
+    load test's 500 on POST /api/vendors): the limit falls back to this process's count."""
+    import app.ratelimit as ratelimit
+
+    class Broken:
+        def __getattr__(self, name):
+            def fail(*args, **kwargs):
+                raise AttributeError("'NoneType' object has no attribute 'readline'")
+            return fail
+
+    redis_config = dataclasses.replace(app.extensions["fixline"], redis_url="redis://x:1/0")
+    monkeypatch.setitem(app.extensions, "fixline", redis_config)
+    monkeypatch.setattr(ratelimit, "_client", lambda url: Broken())
+    monkeypatch.setattr(ratelimit.time, "time", lambda: 1_700_000_070.0)
+    app.config["API_RATE_LIMIT"] = 2
+    statuses = [client.get("/api/vendors", headers=auth).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
 
 
 def test_unexpected_error_is_500_without_internals(client, auth, monkeypatch, caplog):
