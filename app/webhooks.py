@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, current_app, g, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
@@ -41,10 +41,18 @@ def verify_signature() -> Response | None:
     if not signature or not validator.validate(url, request.form, signature):
         abort(403)
     keys = receipts.keys(signature, request.headers.get("I-Twilio-Idempotency-Token"))
-    if not receipts.admit(keys, receipts.digest(url, request.form.items(multi=True))):
-        current_app.logger.warning("a signed webhook replayed with other parameters: ignored")
-        return _twiml(MessagingResponse())
+    digest = receipts.digest(url, request.form.items(multi=True))
+    if request.endpoint == "webhooks.sms":  # admitted in the SMS's own transaction: sms()
+        g.receipt = (keys, digest)
+        return None
+    if not receipts.admit(keys, digest):
+        return _replayed()
     return None
+
+
+def _replayed() -> Response:
+    current_app.logger.warning("a signed webhook replayed with other parameters: ignored")
+    return _twiml(MessagingResponse())
 
 
 def _twiml(document) -> Response:
@@ -59,9 +67,14 @@ def sms():
     sid = form.get("MessageSid") or form.get("SmsSid")
     if not sid or not form.get("From"):
         abort(400, "MessageSid and From are required")
-    text = answers.on_sms(sid=sid, from_number=form["From"], to_number=form.get("To", ""),
-                          body=form.get("Body", ""), config=_config(),
-                          media=media.media_urls(form, _config()))
+    keys, digest = g.receipt
+    try:
+        text = answers.on_sms(sid=sid, from_number=form["From"], to_number=form.get("To", ""),
+                              body=form.get("Body", ""), config=_config(),
+                              media=media.media_urls(form, _config()),
+                              admit=lambda: receipts.admit(keys, digest))
+    except answers.Replayed:
+        return _replayed()
     reply = MessagingResponse()
     if text:
         reply.message(text)

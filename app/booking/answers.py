@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from twilio.twiml.voice_response import VoiceResponse
@@ -37,6 +38,11 @@ from app.prepared import Param, Prepared
 FAILED_DELIVERY = ("failed", "undelivered", "busy", "no-answer", "canceled")
 FINAL = (*FAILED_DELIVERY, "delivered", "completed", "read")
 WRONG_KEY = "Press 1 to take the job, or 2 to pass."
+
+
+class Replayed(Exception):
+    """A signed webhook seen lately with other parameters (app.messaging.receipts)."""
+
 
 # A ticket with the property and tenant its answer texts name, in one statement.
 TICKET_FOR_ANSWER = Prepared(lambda: Ticket.select(Ticket, Property, Tenant)
@@ -125,16 +131,22 @@ def _first_answer(sid: str) -> str | None:
 
 
 def on_sms(*, sid: str, from_number: str, to_number: str, body: str, config: Config,
-           media: list[str] = ()) -> str | None:
+           media: list[str] = (), admit: Callable[[], bool] | None = None) -> str | None:
     """Handle one inbound SMS once; returns the text to answer with (a repeat gets the same).
 
     Whose it is decides what it means: a vendor's answer to an offer, a vendor's word about
     the visit they hold (TIME, DONE, CANCEL, QUOTE), a landlord's APPROVE, DENY or AGAIN, a
     tenant's answer to their newest open question, or NOT FIXED; anything else gets a help
     text fitting who sent it, never an error.
+
+    admit: the webhook's receipt (app.messaging.receipts), recorded first in the same
+    transaction; when it refuses (a replay with other parameters) Replayed is raised and
+    nothing is written.
     """
     reply = replies.parse(body)
     with transaction():  # the stored message and its effect commit together, or neither
+        if admit is not None and not admit():
+            raise Replayed(sid)
         vendors = vendors_with(from_number)
         target = _target(reply, from_number, vendors)
         ping, ticket = target.ping, None

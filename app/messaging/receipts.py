@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from app import clock
 from app.db import db, transaction
+from app.joined import joined
 from app.models import WebhookReceipt
 
 RECEIPT_SECONDS = 600  # how long a receipt is kept; prune_receipts() drops older ones
@@ -41,8 +42,9 @@ def keys(signature: str, idempotency_token: str | None) -> list[str]:
 
 
 def admit(receipt_keys: list[str], request_digest: str) -> bool:
-    """Record the receipts; False when a key was already seen with other parameters."""
-    with transaction():
+    """Record the receipts; False when a key was already seen with other parameters. Inside a
+    transaction (an SMS's: answers.on_sms) they are part of it, and go with it if it fails."""
+    with joined():
         stored = 0
         for key in receipt_keys:
             stored += db.execute(WebhookReceipt
