@@ -132,6 +132,30 @@ def test_fit_shortens_the_longest_typed_part_and_keeps_the_rest():
     assert gsm.segments(fitted) == 2 and len(fitted) <= 2 * gsm.PART
 
 
+def test_fit_cuts_a_kept_part_only_when_nothing_else_is_left():
+    address = gsm.typed("7304 Lindell Blvd Unit 1B", kept=True)
+    body = f"Job at {address}. Tenant {gsm.typed('Austin Perez')}, {gsm.typed('w' * 300)}."
+    fitted = gsm.fit(body)
+    assert "Job at 7304 Lindell Blvd Unit 1B. Tenant Austin Perez, www" in fitted
+    assert gsm.segments(fitted) == 2 and "\ue002" not in fitted
+    assert gsm.plain_text(body).startswith("Job at 7304 Lindell Blvd Unit 1B.")
+    alone = gsm.fit(f"At {gsm.typed('x' * 400, kept=True)}.")  # nothing else to cut
+    assert alone.endswith("....") and gsm.segments(alone) == 2
+
+
+def test_a_vendors_booking_text_keeps_the_address_whole():
+    """A window just long enough to push the text past two segments is what gets cut, not
+    the address ("at 7304 Linde..." in a vendor's booking SMS, found on make run)."""
+    objects = hostile_objects(benign=True)
+    objects["ticket"].property.address = "7304 Lindell Blvd Unit 1B"
+    objects["ticket"].window = "now, I am home all day"  # shorter than the address
+    whole = len(templates.reply_booked(objects["ping"], None, "L"))
+    link = "https://fixline.example.com/j/".ljust(2 * gsm.PART - whole + 1 + 10, "t")
+    body = templates.reply_booked(objects["ping"], None, link)  # 10 characters too long
+    assert "at 7304 Lindell Blvd Unit 1B." in body and gsm.segments(body) <= 2, body
+    assert "..." in body  # the window was the part shortened
+
+
 def test_the_fast_count_agrees_with_the_codec_on_every_character():
     """gsm._septets scans with a regex instead of encoding; the gsm0338 codec is the truth."""
     import codecs

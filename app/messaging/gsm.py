@@ -18,6 +18,7 @@ SINGLE, PART = 160, 153  # GSM-7 septets: one segment, each part of a longer mes
 UCS2_SINGLE, UCS2_PART = 70, 67  # UTF-16 code units, when any character is outside GSM-7
 MAX_SEGMENTS = 2  # what typed text may cost a message at most
 TYPED_START, TYPED_END = "\ue000", "\ue001"  # private-use marks around typed text (typed())
+KEPT = "\ue002"  # first inside the marks: typed text shortened only when nothing else is left
 _TYPED = re.compile(f"{TYPED_START}(.*?){TYPED_END}", re.S)
 ELLIPSIS = "..."
 
@@ -82,15 +83,16 @@ def to_gsm_char(char: str) -> str:
     return latin if is_gsm(latin) else ""
 
 
-def typed(value: object) -> str:
+def typed(value: object, *, kept: bool = False) -> str:
     """Mark text a person typed (a name, an address, a reason) inside a message template, so
-    fit() may transliterate or shorten it and nothing else."""
-    return f"{TYPED_START}{value}{TYPED_END}"
+    fit() may transliterate or shorten it and nothing else. kept: shortened only after every
+    other typed part is gone (the address a vendor drives to)."""
+    return f"{TYPED_START}{KEPT if kept else ''}{value}{TYPED_END}"
 
 
 def plain_text(body: str) -> str:
     """The message with the typed-text marks removed (calls, email, the outbox's record)."""
-    return body.replace(TYPED_START, "").replace(TYPED_END, "")
+    return body.replace(TYPED_START, "").replace(TYPED_END, "").replace(KEPT, "")
 
 
 def fit(body: str, max_segments: int = MAX_SEGMENTS, *, words_too: bool = False) -> str:
@@ -99,11 +101,14 @@ def fit(body: str, max_segments: int = MAX_SEGMENTS, *, words_too: bool = False)
     never shortened, so the instructions at the end of a message survive. words_too: the
     template's words are transliterated as well (a translation's accents GSM-7 lacks)."""
     parts = _TYPED.split(body)  # even: template text, odd: typed text
-    parts = [to_gsm(" ".join(p.split())) if i % 2 else (to_gsm(p) if words_too else p)
-             for i, p in enumerate(parts)]
+    kept = {i for i in range(1, len(parts), 2) if parts[i].startswith(KEPT)}
+    parts = [to_gsm(" ".join(p.replace(KEPT, "").split())) if i % 2
+             else (to_gsm(p) if words_too else p) for i, p in enumerate(parts)]
     budget = (SINGLE if max_segments == 1 else PART * max_segments)
     while (over := (_septets("".join(parts)) or 0) - budget) > 0:
-        longest = max(range(1, len(parts), 2), key=lambda i: len(parts[i]), default=None)
+        # the longest typed part, a kept one only when the others are all gone
+        longest = max(range(1, len(parts), 2), default=None,
+                      key=lambda i: (i not in kept and bool(parts[i]), len(parts[i])))
         if longest is None or not parts[longest]:
             break  # nothing typed left to shorten: the template alone is this long
         text = parts[longest]

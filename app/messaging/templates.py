@@ -44,8 +44,9 @@ def _severity(ticket: Ticket) -> str:
 
 
 def _job(ticket: Ticket) -> str:
+    """What and where, for a vendor: the address is cut last when a text must be shortened."""
     return _("%(category)s (%(severity)s) at %(address)s", category=_category(ticket),
-             severity=_severity(ticket), address=typed(ticket.property.address))
+             severity=_severity(ticket), address=typed(ticket.property.address, kept=True))
 
 
 def plain(text: str, limit: int = 500) -> str:
