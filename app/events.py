@@ -164,9 +164,13 @@ def handle(event_id: int, config: Config) -> bool:
                       landlord=event.landlord_id if event else None)
         return False
     # Only an event handed over again (the sweep's retry) can have a fault to forget.
-    if ran and (claimed[0].dispatched_at or claimed[0].created_at) > claimed[0].created_at:
+    if ran and _handed_over_again(claimed[0]):
         faults.forget("event", event_id)
     return ran
+
+
+def _handed_over_again(event: Event) -> bool:
+    return event.dispatched_at is not None and event.dispatched_at > event.created_at
 
 
 def _attempt(event: Event, config: Config, *, clear: bool) -> bool:

@@ -332,7 +332,7 @@ def on_keypress(*, call_sid: str, ping_id: int, digits: str, config: Config) -> 
                                 Sender([ping.vendor], [], []), ping, channel="voice",
                                 dedupe_key=f"keypress:{call_sid}:{ping.id}")
         if first and reply.kind == "accept":
-            loop.accept_locked(fresh, ticket, "voice", config)
+            loop.take(fresh, ticket, "voice", config)
         elif first:
             loop.decline_locked(fresh, ticket, config)
     with i18n.speaking(ping.vendor.language):

@@ -166,19 +166,14 @@ def accept(ping_id: int, via: str, config: Config,
     """
     with transaction():
         ping, ticket = locked(ping_id)
-        return accept_locked(ping, ticket, via, config, when)
-
-
-def accept_locked(ping: Ping | None, ticket: Ticket | None, via: str, config: Config,
-                  when: tuple[datetime, datetime | None] | None = None) -> str:
-    """accept() for a caller whose transaction holds the ticket (locked() gave both)."""
-    return take(ping, ticket, via, config, when)[0]
+        return take(ping, ticket, via, config, when)[0]
 
 
 def take(ping: Ping | None, ticket: Ticket | None, via: str, config: Config,
          when: tuple[datetime, datetime | None] | None = None
          ) -> tuple[str, Appointment | None]:
-    """accept_locked()'s outcome, with the visit when this YES booked one."""
+    """accept() for a caller whose transaction holds the ticket (locked() gave both): its
+    outcome, with the visit when this YES booked one."""
     if ping is None or ticket is None:
         return "unknown", None
     if ping.outcome == "accepted":

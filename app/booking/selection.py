@@ -173,6 +173,7 @@ class Rule:
     """One reason a vendor is not asked, decided by the database (sql) or in Python (test)."""
 
     name: str
+    short: str  # how an escalation counts the vendors it kept out: "2 <short>"
     explain: Callable[[Vendor, _Job], str]
     sql: Callable[[], object] | None = None  # builds an expression, true when the rule applies
     test: Callable[[Vendor, _Job], bool] | None = None  # True when the rule applies
@@ -184,26 +185,39 @@ class Rule:
 
 
 RULES = (
-    Rule("retired", lambda v, j: "retired", sql=lambda: Vendor.active == False),  # noqa: E712
-    Rule("opted_out", lambda v, j: "opted out (texted STOP)",
+    Rule("retired", "retired",
+         lambda v, j: "retired", sql=lambda: Vendor.active == False),  # noqa: E712
+    Rule("opted_out", "opted out",
+         lambda v, j: "opted out (texted STOP)",
          sql=lambda: Vendor.opted_out == True),  # noqa: E712
-    Rule("no_phone", lambda v, j: "no phone number", sql=_no_phone),
-    Rule("wrong_trade", lambda v, j: f"does not do {j.ticket.category}", sql=_wrong_trade),
-    Rule("lapsed", lambda v, j: f"insurance lapsed on {v.insurance_expires_at}",
+    Rule("no_phone", "without a phone",
+         lambda v, j: "no phone number", sql=_no_phone),
+    Rule("wrong_trade", "do not do {category}",
+         lambda v, j: f"does not do {j.ticket.category}", sql=_wrong_trade),
+    Rule("lapsed", "insurance lapsed",
+         lambda v, j: f"insurance lapsed on {v.insurance_expires_at}",
          sql=_lapsed),
-    Rule("out_of_area", lambda v, j: f"out of area (covers {', '.join(v.service_areas)})",
+    Rule("out_of_area", "out of area",
+         lambda v, j: f"out of area (covers {', '.join(v.service_areas)})",
          test=lambda v, j: not covers(v.service_areas, j.postal_code)),
-    Rule("off_hours", lambda v, j: f"outside hours ({describe(v.schedule)})",
+    Rule("off_hours", "off work then",
+         lambda v, j: f"outside hours ({describe(v.schedule)})",
          test=lambda v, j: not _works_then(v, j.ticket, j.now, j.tz, j.window)),
-    Rule("busy", lambda v, j: "busy then (another visit)", sql=_busy),
-    Rule("day_full", lambda v, j: f"day full ({v.max_visits_per_day} a day, reached on {j.day})",
+    Rule("busy", "busy then",
+         lambda v, j: "busy then (another visit)", sql=_busy),
+    Rule("day_full", "fully booked that day",
+         lambda v, j: f"day full ({v.max_visits_per_day} a day, reached on {j.day})",
          sql=_day_full),
-    Rule("no_show_here", lambda v, j: "did not show for this job",
+    Rule("no_show_here", "did not show for this job",
+         lambda v, j: "did not show for this job",
          sql=lambda: _ended_here("no_show")),
-    Rule("cancelled_here", lambda v, j: "visit for this job cancelled",
+    Rule("cancelled_here", "cancelled on this job",
+         lambda v, j: "visit for this job cancelled",
          sql=lambda: _ended_here("cancelled")),
-    Rule("asked", lambda v, j: "already asked this round", sql=_asked_this_round),
-    Rule("answered", lambda v, j: "said no, or could not be reached", sql=_answered_here),
+    Rule("asked", "already asked",
+         lambda v, j: "already asked this round", sql=_asked_this_round),
+    Rule("answered", "said no",
+         lambda v, j: "said no, or could not be reached", sql=_answered_here),
 )
 
 
@@ -303,7 +317,7 @@ class Consideration:
     reasons: tuple[str, ...]  # empty: the vendor is (still) to be asked
     demoted: str | None = None  # "last 3 offers timed out", "no-show on 2026-03-01"
     opens_at: datetime | None = None  # a routine job's vendor off work now: asked from then
-    rules: tuple[str, ...] = ()  # the names of the RULES behind reasons
+    rules: tuple[Rule, ...] = ()  # the RULES behind reasons
 
     @property
     def to_ask(self) -> bool:
@@ -359,19 +373,9 @@ def considered(ticket: Ticket, now: datetime | None = None) -> list[Consideratio
         reasons = tuple(rule.explain(vendor, job) for rule in applying)
         vendor.demoted_why = _demotion(vendor, job)
         opens = None if reasons or _at_work(vendor, job) else _opening(vendor, job)
-        found.append(Consideration(vendor, reasons, vendor.demoted_why, opens,
-                                   tuple(rule.name for rule in applying)))
+        found.append(Consideration(vendor, reasons, vendor.demoted_why, opens, tuple(applying)))
     found.sort(key=lambda c: (c.vendor.priority, c.demoted is not None))  # stable: rotation
     return found
-
-
-# How many vendors one rule kept out, in the few words of an escalation's reason.
-IN_SHORT = {"retired": "retired", "opted_out": "opted out", "no_phone": "without a phone",
-            "wrong_trade": "do not do {category}", "lapsed": "insurance lapsed",
-            "out_of_area": "out of area", "off_hours": "off work then", "busy": "busy then",
-            "day_full": "fully booked that day", "no_show_here": "did not show for this job",
-            "cancelled_here": "cancelled on this job", "asked": "already asked",
-            "answered": "said no"}
 
 
 def why_nobody(ticket: Ticket, now: datetime | None = None) -> str:
@@ -380,7 +384,7 @@ def why_nobody(ticket: Ticket, now: datetime | None = None) -> str:
     counts: dict[str, int] = {}
     for weighed in considered(ticket, now):
         if weighed.rules:
-            words = IN_SHORT[weighed.rules[0]].format(category=ticket.category)
+            words = weighed.rules[0].short.format(category=ticket.category)
             counts[words] = counts.get(words, 0) + 1
     if not counts:
         return "no vendors on file"

@@ -59,10 +59,11 @@ BY_DEDUPE_KEY = Prepared(lambda: Message.select().where(Message.dedupe_key == Pa
                          .limit(1))
 
 
-def _offer(column):
-    """A job offer's (ping's) column, read in the claim's own statement."""
+def _offer(name: str):
+    """A job offer's (ping's) column, read in the claim's own statement as offer_<name>."""
     offer = Ping.alias("offer")
-    return offer.select(column(offer)).where(offer.id == Message.ping)
+    return (offer.select(getattr(offer, name)).where(offer.id == Message.ping)
+            .alias(f"offer_{name}"))
 
 
 # Twilio reports an accepted message as "queued" too; its provider_id tells them apart. The
@@ -71,8 +72,7 @@ CLAIM = Prepared(lambda: Message.update(status="sending", attempts=Message.attem
                                         updated_at=Param("at", Message.updated_at))
                  .where(Message.id == Param("id"), Message.status == "queued",
                         Message.provider_id.is_null())
-                 .returning(Message, _offer(lambda o: o.outcome).alias("offer_outcome"),
-                            _offer(lambda o: o.expires_at).alias("offer_expires_at")))
+                 .returning(Message, _offer("outcome"), _offer("expires_at")))
 UNCLAIM = Prepared(lambda: Message.update(
     status="queued", updated_at=Param("at", Message.updated_at)).where(
     Message.id == Param("id"), Message.status == "sending"))
@@ -117,15 +117,12 @@ def queue(
 ) -> Message:
     """Record an outbound message (queued) and hand it to a worker after commit.
 
-    With a dedupe_key, queueing the same key again returns the first message instead. With
-    cap (the landlord's hourly limit, for messages a person sends by hand) it is refused up
-    front: optouts.OptedOut for a number that opted out, spend.OverLimit past the cap. Every
-    other message meets the opt-out register in deliver(), which every message goes through.
+    With a dedupe_key (the engine's notices; a capped message has none), queueing the same key
+    again returns the first message instead. With cap (the landlord's hourly limit, for
+    messages a person sends by hand) it is refused up front: optouts.OptedOut for a number
+    that opted out, spend.OverLimit past the cap. Every other message meets the opt-out
+    register in deliver(), which every message goes through.
     """
-    if dedupe_key is not None and cap is not None:
-        existing = BY_DEDUPE_KEY.first(key=dedupe_key)
-        if existing is not None:
-            return existing
     if cap is not None:
         optouts.check(to, channel)
     # A capped message may be refused midway (OverLimit) and the refusal caught; any other is
@@ -138,7 +135,7 @@ def queue(
                    status="queued", recipient_type=recipient[0] if recipient else None,
                    recipient_id=recipient[1] if recipient else None, dedupe_key=dedupe_key,
                    capped=cap is not None)
-        if dedupe_key is None or cap is not None:
+        if dedupe_key is None:
             message = Message.create(**row)
         else:  # one INSERT that yields to a message queued before under the same key
             message = Message.create_unless(Message.dedupe_key, **row)
