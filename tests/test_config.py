@@ -19,6 +19,13 @@ def test_defaults(tmp_path):
     assert (config.vendor_reply_timeout, config.emergency_idle_escalation,
             config.routine_booking_escalation) == (30, 300, 7200)
     assert not config.twilio_enabled and not config.demo and not config.production
+    assert (config.round_pause, config.dispatch_rounds) == (300, 3)  # §10
+
+
+def test_rounds_of_asking_are_read(tmp_path):
+    config = Config.from_env({"FIXLINE_INSTANCE_PATH": str(tmp_path),
+                              "ROUND_PAUSE_SECONDS": "120", "DISPATCH_ROUNDS": "5"})
+    assert (config.round_pause, config.dispatch_rounds) == (120, 5)
 
 
 def test_dev_secrets_are_generated_once(tmp_path):
@@ -45,7 +52,8 @@ def test_production_with_everything(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["VENDOR_REPLY_TIMEOUT_SECONDS", "PORT",
-                                  "EMERGENCY_IDLE_ESCALATION_SECONDS"])
+                                  "EMERGENCY_IDLE_ESCALATION_SECONDS", "ROUND_PAUSE_SECONDS",
+                                  "DISPATCH_ROUNDS"])
 def test_bad_numbers_are_named(tmp_path, name):
     with pytest.raises(ConfigError, match=name):
         Config.from_env({name: "soon", "FIXLINE_INSTANCE_PATH": str(tmp_path)})

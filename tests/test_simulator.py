@@ -14,7 +14,7 @@ from app import create_app
 from app.api.auth import mint
 from app.db import db
 from app.migrate import upgrade
-from app.models import Appointment, Ping, Ticket
+from app.models import Appointment, Ping, Quote, Ticket
 from app.seed import DEMO_EMAIL, DEMO_PASSWORD, load
 from tests.conftest import make_config
 from tests.test_make_run import free_port
@@ -174,4 +174,35 @@ def test_the_simulator_plays_a_whole_visit_for_vendor_and_tenant(live, worker, b
     tenant_says("5")
     with app.app_context(), db.connection_context():
         assert Appointment.get_by_id(visit.id).rating == 5
+    session.close()
+
+
+def test_the_simulator_plays_the_landlords_phone_for_a_quote(live, worker, broker):
+    """The vendor books and quotes over the demo property's $250 limit; the landlord's phone in
+    the simulator answers APPROVE <n> and the quote is approved, the vendor told: signed
+    webhooks from the simulator's forms, as Twilio would post them."""
+    app, base = live
+    ping = offered(app, base, broker, worker)
+    session = logged_in(base)
+    token = CSRF.search(session.get(f"{base}/simulator/").text).group(1)
+
+    def says(path: str, body: str) -> None:
+        answered = session.post(f"{base}/simulator/{path}/reply",
+                                data={"body": body, "csrf_token": token}, allow_redirects=False)
+        assert answered.status_code == 303
+        broker.join("default")
+        worker.join()
+
+    says(f"vendors/{ping.vendor_id}", f"YES {ping.code}")
+    says(f"vendors/{ping.vendor_id}", f"QUOTE {ping.code} 1234.50")
+    with app.app_context(), db.connection_context():
+        quote = Quote.get(Quote.ticket == ping.ticket_id)
+        assert quote.status == "pending"  # over the demo property's $250.00 limit
+    screen = session.get(f"{base}/simulator/landlord/screen").text
+    assert f"Reply APPROVE {quote.id} or DENY {quote.id}" in screen and "$1,234.50" in screen
+    says("landlord", f"APPROVE {quote.id}")
+    with app.app_context(), db.connection_context():
+        assert Quote.get_by_id(quote.id).status == "approved"
+    vendor_screen = session.get(f"{base}/simulator/vendors/{ping.vendor_id}/screen").text
+    assert "approved your quote of $1,234.50" in vendor_screen
     session.close()

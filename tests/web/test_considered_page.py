@@ -9,7 +9,7 @@ from html import unescape
 import pytest
 
 from app import clock
-from app.models import Appointment, Vendor
+from app.models import Appointment, Property, Vendor
 
 WEDNESDAY_3AM = datetime(2026, 3, 4, 9, 0)  # 03:00 in Chicago: only 24/7 vendors work
 
@@ -70,6 +70,25 @@ def test_a_routine_job_at_night_says_when_each_vendor_will_be_asked(
     assert items["Acme Plumbing"] == (
         "Acme Plumbing · priority 1 — will be asked when their hours begin, Mar 4, 2026 09:00 CST")
     assert items["Emergency Handyman"].endswith("will be asked")  # 24/7: at work now
+
+
+def test_the_page_names_area_busy_and_opted_out_too(landlord_client, seeded, make_ticket,
+                                                   night):
+    """The rules the first test does not show, on the page as considered() gives them."""
+    ticket = make_ticket(seeded, "new", category="plumbing", severity="emergency", window="now")
+    Property.update(postal_code="63130").where(Property.id == ticket.property_id).execute()
+    Vendor.update(service_areas=["620"]).where(Vendor.name == "Acme Plumbing").execute()
+    Vendor.update(opted_out=True).where(Vendor.name == "Quick Fix Electrical").execute()
+    handyman = Vendor.get(Vendor.name == "Emergency Handyman")
+    holder = make_ticket(seeded, "scheduled", category="lock")
+    Appointment.create(ticket=holder, vendor=handyman, status="confirmed",
+                       confirmation_method="sms", starts_at=WEDNESDAY_3AM,
+                       ends_at=datetime(2026, 3, 4, 12, 0))
+    items = considered_items(
+        landlord_client.get(f"/tickets/{ticket.id}").get_data(as_text=True))
+    assert "out of area (covers 620)" in items["Acme Plumbing"]
+    assert "opted out (texted STOP)" in items["Quick Fix Electrical"]
+    assert "busy then (another visit)" in items["Emergency Handyman"]
 
 
 @pytest.mark.parametrize("status, says", [

@@ -66,3 +66,10 @@ def test_without_the_csrf_token_nothing_is_decided(landlord_client, waiting):
     url = f"/tickets/{waiting.ticket_id}/quotes/{waiting.id}/approve"
     assert landlord_client.post(url).status_code == 400
     assert Quote.get_by_id(waiting.id).status == "pending"
+
+
+@pytest.mark.parametrize("page", ["/dashboard", "/tickets/{ticket}"])
+def test_both_pages_offer_both_buttons(landlord_client, waiting, page):
+    html = landlord_client.get(page.format(ticket=waiting.ticket_id)).get_data(as_text=True)
+    for decision in ("approve", "deny"):
+        assert f'action="/tickets/{waiting.ticket_id}/quotes/{waiting.id}/{decision}"' in html
