@@ -14,7 +14,7 @@ The rows, counts and inserted ids come back exactly as peewee's own execute() gi
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
 from peewee import ColumnBase, Field, Query
@@ -112,6 +112,15 @@ class Prepared:
         """Every row, as the query would give them (model instances, dicts, tuples)."""
         compiled, cursor = self._execute(values)
         return list(compiled.wrap(compiled.query, cursor, "rows"))
+
+    def each(self, **values) -> Iterator:
+        """The rows one at a time, each turned into its model only when reached: a caller that
+        stops at the first row that suits it pays for that row, not for the whole result."""
+        compiled, cursor = self._execute(values)
+        try:
+            yield from compiled.wrap(compiled.query, cursor, "rows")
+        finally:  # stopped early: the statement is finished with, not left open
+            cursor.close()
 
     def first(self, **values):
         """The first row, or None."""

@@ -72,3 +72,28 @@ def test_lookups_by_id_and_lazy_rows(app):
     orphan = Property(landlord=owner.id + 99, address="x", timezone="UTC")
     with pytest.raises(Landlord.DoesNotExist):
         _ = orphan.landlord
+
+
+def test_each_turns_only_the_rows_reached_into_models(app, monkeypatch):
+    """each() gives rows() one at a time: a caller that stops at the first row pays for that
+    row alone (next_up weighs a stretch of 16 vendors and usually asks the first), and the
+    statement it leaves is finished with, so the connection goes on writing."""
+    for name in ("ann", "bob", "cy", "dee"):
+        _landlord(name)
+    every = Prepared(lambda: Landlord.select().order_by(Landlord.id))
+    assert [row.id for row in every.each()] == [row.id for row in every.rows()]
+    built = []
+    real = Landlord.__init__
+
+    def counted(self, *args, **kwargs):
+        built.append(1)
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Landlord, "__init__", counted)
+    rows = every.each()
+    assert next(rows).name == "ann"
+    assert len(built) == 1  # bob, cy and dee were never made into models
+    rows.close()
+    with transaction():  # nothing of the abandoned read stands in a write's way
+        assert RENAME.execute(old="bob", new="bo") == 1
+    assert [row.name for row in every.each()] == ["ann", "bo", "cy", "dee"]

@@ -398,9 +398,12 @@ def _pages(job: _Job, size: int, statement: Prepared = NOT_YET_ASKED) -> Iterato
     where the list ends; a stretch where no vendor passes asks it (one more statement)."""
     params, offset = job.params(), 0
     while True:
-        page = statement.rows(**params, limit=size, offset=offset)
-        yield from page
-        total = page[0].of_landlord if page else LANDLORDS_VENDORS.scalar(**params)
+        total = None
+        for vendor in statement.each(**params, limit=size, offset=offset):
+            total = vendor.of_landlord
+            yield vendor
+        if total is None:
+            total = LANDLORDS_VENDORS.scalar(**params)
         if offset + size >= total:
             return
         offset, size = offset + size, size * PAGE_GROWTH
