@@ -44,6 +44,44 @@ class JSONField(TextField):
         return None if value is None else json.loads(value)
 
 
+class WordField(CharField):
+    """A column holding one of a few known words: a ping's outcome, a visit's status.
+
+    Compared with those words, the words are written into the SQL rather than bound. SQLite
+    plans a statement again, on every run, when it compares a bound value with a column that a
+    partial index's WHERE names (the value decides whether that index may serve), and both
+    columns have such indexes: ping_pending_expires_at, the visits' active and no-show ones.
+    Anything else (a word not on the list, a Param) is bound as usual.
+    """
+
+    def __init__(self, words: tuple[str, ...], **kwargs):
+        super().__init__(**kwargs)
+        self.words = frozenset(words)
+
+    def _written(self, value):
+        return SQL(f"'{value}'") if isinstance(value, str) and value in self.words else value
+
+    def _written_list(self, values):
+        if (isinstance(values, (list, tuple, set, frozenset)) and values
+                and all(isinstance(value, str) and value in self.words for value in values)):
+            return SQL("(" + ", ".join(f"'{value}'" for value in values) + ")")
+        return values
+
+    def __eq__(self, rhs):
+        return super().__eq__(self._written(rhs))
+
+    def __ne__(self, rhs):
+        return super().__ne__(self._written(rhs))
+
+    __hash__ = CharField.__hash__
+
+    def in_(self, rhs):
+        return super().in_(self._written_list(rhs))
+
+    def not_in(self, rhs):
+        return super().not_in(self._written_list(rhs))
+
+
 class BaseModel(Model):
     class Meta:
         database = db
@@ -267,7 +305,7 @@ class Ping(BaseModel):
     sent_at = DateTimeField(default=clock.now)
     expires_at = DateTimeField()
     answered_at = DateTimeField(null=True)
-    outcome = CharField(default="pending")
+    outcome = WordField(PING_OUTCOMES, default="pending")
     token = CharField(null=True, unique=True)  # the job page /j/<token>: 192 random bits
 
     class Meta:
@@ -286,7 +324,7 @@ class Appointment(BaseModel):
     ping = ForeignKey(Ping, null=True, on_delete="SET NULL")
     starts_at = DateTimeField(null=True)
     ends_at = DateTimeField(null=True)
-    status = CharField(default="tentative")
+    status = WordField(APPOINTMENT_STATUSES, default="tentative")
     confirmation_method = CharField()
     created_at = DateTimeField(default=clock.now)
     confirmed_at = DateTimeField(null=True)  # the tenant confirmed the time

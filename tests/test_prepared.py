@@ -97,3 +97,28 @@ def test_each_turns_only_the_rows_reached_into_models(app, monkeypatch):
     with transaction():  # nothing of the abandoned read stands in a write's way
         assert RENAME.execute(old="bob", new="bo") == 1
     assert [row.name for row in every.each()] == ["ann", "bo", "cy", "dee"]
+
+
+def test_known_words_of_an_outcome_or_status_are_written_into_the_sql(app):
+    """WordField: a ping's outcome and a visit's status compared with their own words are
+    SQL literals (SQLite plans a statement binding them again on every run); anything else
+    is bound."""
+    from app.models import Appointment, Ping
+    from tests.engine.test_statements_per_booking import planned_again
+
+    def sql(query) -> tuple[str, list]:
+        text, params = query.sql()
+        return text, params
+
+    text, params = sql(Ping.select(Ping.id).where(Ping.outcome == "pending"))
+    assert "\"outcome\" = 'pending'" in text and params == [] and not planned_again(text)
+    text, params = sql(Appointment.select().where(
+        Appointment.status.in_(("tentative", "confirmed")), Appointment.status != "no_show"))
+    assert "IN ('tentative', 'confirmed')" in text and "!= 'no_show'" in text and params == []
+    text, params = sql(Ping.select().where(Ping.outcome.not_in(["filled"])))
+    assert "NOT IN ('filled')" in text and params == []
+    text, params = sql(Ping.select().where(Ping.outcome == "x'); DROP TABLE ping; --"))
+    assert params == ["x'); DROP TABLE ping; --"] and planned_again(text) == ["t1.outcome"]
+    text, params = sql(Ping.select().where(Ping.outcome.in_(("pending", "nonsense"))))
+    assert params == ["pending", "nonsense"]
+    assert {Ping.outcome: 1}[Ping.outcome] == 1  # still a field, hashable as before

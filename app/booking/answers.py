@@ -144,11 +144,14 @@ def on_sms(*, sid: str, from_number: str, to_number: str, body: str, config: Con
     nothing is written.
     """
     reply = replies.parse(body)
+    # Read before the write transaction, as PostgreSQL reads them before its row lock: what
+    # the answer changes is read again under the lock (loop.locked), so SQLite's one writer
+    # is not held while they are looked up.
+    vendors = vendors_with(from_number)
+    target = _target(reply, from_number, vendors)
     with transaction():  # the stored message and its effect commit together, or neither
         if admit is not None and not admit():
             raise Replayed(sid)
-        vendors = vendors_with(from_number)
-        target = _target(reply, from_number, vendors)
         ping, ticket = target.ping, None
         # lock before the inbound row: see _record_inbound (an offer's ticket, locked once)
         if ping is not None:

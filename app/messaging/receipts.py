@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from app import clock
-from app.db import db, transaction
+from app.db import transaction
 from app.joined import joined
 from app.models import WebhookReceipt
 
@@ -45,12 +45,10 @@ def admit(receipt_keys: list[str], request_digest: str) -> bool:
     """Record the receipts; False when a key was already seen with other parameters. Inside a
     transaction (an SMS's: answers.on_sms) they are part of it, and go with it if it fails."""
     with joined():
-        stored = 0
-        for key in receipt_keys:
-            stored += db.execute(WebhookReceipt
-                                 .insert(key=key, digest=request_digest, created_at=clock.now())
-                                 .on_conflict_ignore()).rowcount
-        if stored == len(receipt_keys):  # every receipt is this request's own: a first delivery
+        stored = [WebhookReceipt.create_unless(WebhookReceipt.key, key=key,
+                                               digest=request_digest, created_at=clock.now())
+                  for key in receipt_keys]
+        if all(row is not None for row in stored):  # all this request's own: a first delivery
             return True
         seen = (WebhookReceipt
                 .select(WebhookReceipt.digest)
