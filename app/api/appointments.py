@@ -10,7 +10,7 @@ from app.api import route
 from app.api import schemas as s
 from app.api.errors import ApiError, not_found
 from app.api.present import appointment_out
-from app.booking import closing, visits
+from app.booking import closing, selection, visits
 from app.booking.appointments import AlreadyBooked, book
 from app.booking.windows import HORIZON
 from app.models import Appointment, Landlord, Ticket, Vendor
@@ -21,7 +21,7 @@ NOT_ACTIVE = " (409 once it is no longer tentative or confirmed)"
 @route("/appointments", "POST",
        summary="Book a vendor: a tentative appointment, the ticket becomes scheduled; 409 if it "
                "already has an active appointment or its state forbids booking",
-       body=s.AppointmentCreate, response=s.AppointmentOut, status=201, errors=(409,))
+       body=s.AppointmentCreate, response=s.AppointmentBooked, status=201, errors=(409,))
 def create_appointment(landlord: Landlord, body: s.AppointmentCreate):
     ticket = Ticket.get_or_none(Ticket.id == body.ticket_id, Ticket.landlord == landlord)
     vendor = Vendor.get_or_none(Vendor.id == body.vendor_id, Vendor.landlord == landlord)
@@ -34,6 +34,7 @@ def create_appointment(landlord: Landlord, body: s.AppointmentCreate):
         raise ApiError(422, "some fields are invalid", fields=fields)
     if not vendor.active:
         raise ApiError(409, f"vendor {vendor.id} is retired (active=false); reactivate it first")
+    warnings = selection.cautions(ticket, vendor)
     try:
         appointment = book(ticket, vendor, body.starts_at, body.ends_at,
                            body.confirmation_method, actor=f"landlord:{landlord.id}",
@@ -44,7 +45,8 @@ def create_appointment(landlord: Landlord, body: s.AppointmentCreate):
         field = "endsAt" if body.ends_at is not None else "startsAt"
         raise ApiError(422, "some fields are invalid",
                        fields={field: "too far ahead to schedule"}) from None
-    return appointment_out(appointment), 201
+    booked = appointment_out(appointment)
+    return s.AppointmentBooked(**dict(booked), warnings=warnings), 201
 
 
 def owned_appointment(landlord: Landlord, appointment_id: int) -> Appointment:

@@ -477,6 +477,12 @@ class AppointmentOut(Schema):
                                            "new time is set or they confirm)")
 
 
+class AppointmentBooked(AppointmentOut):
+    warnings: list[str] = Field(description="why the engine would not have asked this vendor "
+                                            "(opted out, insurance lapsed, out of area, another "
+                                            "trade, no phone); booked all the same")
+
+
 class PingOut(Schema):
     id: int
     vendor_id: int

@@ -384,6 +384,21 @@ def considered(ticket: Ticket, now: datetime | None = None) -> list[Consideratio
     return found
 
 
+# The rules that still hold when a landlord books a vendor by hand at a time of their choosing:
+# the vendor is booked all the same, and the landlord is told (cautions()).
+BY_HAND = ("opted_out", "no_phone", "wrong_trade", "lapsed", "out_of_area")
+
+
+def cautions(ticket: Ticket, vendor: Vendor, now: datetime | None = None) -> list[str]:
+    """What a landlord booking this vendor by hand should know: why the engine would not have
+    asked them ("insurance lapsed on 2026-11-30", "opted out (texted STOP)"); [] if nothing."""
+    for weighed in considered(ticket, now):
+        if weighed.vendor.id == vendor.id:
+            return [reason for rule, reason in zip(weighed.rules, weighed.reasons, strict=True)
+                    if rule.name in BY_HAND]
+    return []
+
+
 def why_nobody(ticket: Ticket, now: datetime | None = None) -> str:
     """Why no vendor of the landlord can be asked, counted by the first rule keeping each out
     ("2 do not do pest, 1 insurance lapsed"), from considered(): the rules that chose."""

@@ -126,6 +126,7 @@ def assign(ticket_id: int):
     if not form.validate():
         return _render(ticket, form, 422)
     vendor = Vendor.get_by_id(form.vendor.data)  # a choice: active and the landlord's
+    heed = selection.cautions(ticket, vendor)
     try:
         book(ticket, vendor, form.starts_at_utc(), None, "manual", actor=_actor(),
              config=current_app.extensions["fixline"])
@@ -134,7 +135,8 @@ def assign(ticket_id: int):
     except transitions.IllegalTransition as exc:
         flash(f"A {exc.current} ticket cannot be booked.", "error")
     else:
-        flash(f"Booked {vendor.name}.", "info")
+        flash(f"Booked {vendor.name}." + (f" Note: {'; '.join(heed)}." if heed else ""),
+              "warning" if heed else "info")
     return _back(ticket)
 
 

@@ -1,6 +1,7 @@
 """Booking: one active appointment per ticket, through the state machine, with its event."""
 
 import threading
+from datetime import date
 
 import pytest
 
@@ -8,7 +9,7 @@ from app.booking import appointments
 from app.booking.appointments import AlreadyBooked, book
 from app.booking.transitions import IllegalTransition
 from app.config import Config
-from app.models import Appointment, Event, Ticket
+from app.models import Appointment, Event, Ticket, Vendor
 from tests.api.conftest import error_of, make_ticket, make_vendor, snapshot
 
 
@@ -45,6 +46,21 @@ def test_book_answers_201_tentative_and_schedules(client, auth, landlord, vendor
         status == "escalated"  # the landlord's booking also acknowledges the escalation
         and timeline[-3:] == ["ticket.status_changed", "ticket.acknowledged",
                               "appointment.confirmed"])
+
+
+def test_booking_a_vendor_the_engine_would_not_ask_says_why(client, auth, ticket, vendor):
+    """A landlord may book anyone active by hand; the 201 names what the engine's rules would
+    have held against the vendor (§10, §14), so the landlord can call them instead."""
+    assert client.post("/api/appointments", json=booking(ticket, vendor),
+                       headers=auth).json["warnings"] == []
+    other = make_ticket(ticket.landlord, category="pest")
+    risky = make_vendor(ticket.landlord, "Lapsed Larry", phones=["+15550005556"],
+                        insurance_expires_at=date(2020, 1, 31))
+    Vendor.update(opted_out=True).where(Vendor.id == risky.id).execute()
+    made = client.post("/api/appointments", json=booking(other, risky), headers=auth)
+    assert made.status_code == 201 and made.json["status"] == "tentative"
+    assert made.json["warnings"] == ["opted out (texted STOP)", "does not do pest",
+                                     "insurance lapsed on 2020-01-31"]
 
 
 def test_second_booking_is_409(client, auth, ticket, vendor):

@@ -143,6 +143,18 @@ def test_manual_assign_books_once(landlord_client, csrf_token, seeded, make_tick
     assert Appointment.select().where(Appointment.ticket == ticket).count() == 1
 
 
+def test_manual_assign_of_a_vendor_the_engine_would_not_ask_books_and_says_why(
+        landlord_client, csrf_token, seeded, make_ticket):
+    ticket = make_ticket(seeded, "escalated", category="pest")
+    plumber = vendor_named(seeded, "Acme Plumbing")
+    Vendor.update(opted_out=True).where(Vendor.id == plumber.id).execute()
+    html = follow(landlord_client, post(landlord_client, csrf_token, ticket, "assign",
+                                        {"vendor": plumber.id}))
+    assert ('<p class="flash warning" role="status">Booked Acme Plumbing. Note: opted out '
+            "(texted STOP); does not do pest.</p>") in html
+    assert Appointment.get(Appointment.ticket == ticket).vendor_id == plumber.id
+
+
 def test_manual_assign_books_a_new_ticket_through_dispatching(
         landlord_client, csrf_token, seeded, make_ticket):
     ticket = make_ticket(seeded, "new")
