@@ -63,12 +63,63 @@ def body(status: int, message: str, code: str | None = None, fields: dict | None
     return jsonify(error=error), status
 
 
+# What each kind of pydantic error says to a person, by its type (pydantic's documented way to
+# word its errors: the error's ctx fills the blanks). A type not here keeps pydantic's words.
+REASONS = {
+    "missing": "required",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "decimal_type": "must be a number",
+    "decimal_parsing": "must be a number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "string_type": "must be text",
+    "list_type": "must be a list",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "literal_error": "must be {expected}",
+    "enum": "must be {expected}",
+    "greater_than_equal": "must be at least {ge}",
+    "greater_than": "must be more than {gt}",
+    "less_than_equal": "must be at most {le}",
+    "less_than": "must be less than {lt}",
+    "string_too_short": "must be at least {min_length} characters",
+    "string_too_long": "must be at most {max_length} characters",
+    "too_short": "must have at least {min_length} items",
+    "too_long": "must have at most {max_length} items",
+    "datetime_type": "must be a date and time like 2026-05-01T14:00:00Z",
+    "datetime_parsing": "must be a date and time like 2026-05-01T14:00:00Z",
+    "datetime_from_date_parsing": "must be a date and time like 2026-05-01T14:00:00Z",
+    "date_type": "must be a date like 2026-05-01",
+    "date_parsing": "must be a date like 2026-05-01",
+    "date_from_datetime_parsing": "must be a date like 2026-05-01",
+    "extra_forbidden": "is not a field of this request",
+}
+
+
+def reason(err: dict) -> str:
+    """A person's words for one pydantic error ("must be at least 1", "required")."""
+    if err["type"] == "value_error":  # our own validators' messages, without "Value error, "
+        return str(err.get("ctx", {}).get("error") or err["msg"])
+    if err.get("ctx", {}).get("min_length") == 1:  # an empty string or list
+        return "must not be blank" if err["type"] == "string_too_short" else "must not be empty"
+    template = REASONS.get(err["type"])
+    try:
+        return template.format(**err.get("ctx", {})) if template else err["msg"]
+    except (KeyError, IndexError):  # a ctx without the blank's value: pydantic's words
+        return err["msg"]
+
+
 def validation_fields(exc: ValidationError) -> dict[str, str]:
     """Map each bad field (by its JSON name, dotted for nesting) to a readable reason."""
     fields: dict[str, str] = {}
     for err in exc.errors():
         loc = ".".join(str(part) for part in err["loc"]) or "body"
-        fields.setdefault(loc, err["msg"])
+        fields.setdefault(loc, reason(err))
     return fields
 
 

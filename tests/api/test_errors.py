@@ -150,3 +150,24 @@ def test_validation_errors_name_each_bad_field(client, auth):
     assert response.status_code == 422
     fields = error_of(response)["fields"]
     assert set(fields) == {"name", "phones.0", "priority", "specialties.0"}
+    # in a person's words, not pydantic's ("Field required", "Input should be ...")
+    assert fields["name"] == "required" and fields["priority"] == "must be at least 1"
+    assert fields["specialties.0"] == ("must be 'plumbing', 'electrical', 'hvac', 'lock', "
+                                       "'appliance', 'pest' or 'general'")
+    assert fields["phones.0"].startswith("'nope' is not a phone number")
+
+
+@pytest.mark.parametrize(("body", "field", "reason"), [
+    ({"ticketId": 1.5}, "ticketId", "must be a whole number"),
+    ({"ticketId": 1, "vendorId": 1, "startsAt": "tomorrow"}, "startsAt",
+     "must be a date and time like 2026-05-01T14:00:00Z"),
+    ({"ticketId": 1, "vendorId": 1, "startsAt": "2030-05-01T14:00:00Z",
+      "confirmationMethod": "fax"}, "confirmationMethod",
+     "must be 'sms', 'voice', 'manual' or 'api'"),
+    ({"ticketId": "one"}, "ticketId", "must be a whole number"),
+])
+def test_each_kind_of_bad_value_is_said_plainly(client, auth, body, field, reason):
+    response = client.post("/api/appointments", json=body, headers=auth)
+    assert response.status_code == 422 and error_of(response)["fields"][field] == reason
+    assert all("Input should" not in text and "Value error" not in text
+               for text in error_of(response)["fields"].values())
