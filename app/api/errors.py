@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, request
+from flask import Flask, current_app, jsonify, render_template, request
 from peewee import InterfaceError, OperationalError
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
@@ -123,6 +123,26 @@ def validation_fields(exc: ValidationError) -> dict[str, str]:
     return fields
 
 
+# A browser's error page (the tenant's and vendor's pages have their own 404s): in Fixline's
+# layout, readable on a phone, with a way back.
+PAGES = {
+    404: ("Page not found", "There is no page at this address, or it is not yours to see."),
+    405: ("Not allowed here", "This page does not take that kind of request."),
+    413: ("Too large", "What was sent is larger than this page accepts."),
+}
+
+
+def _page(exc: HTTPException):
+    if exc.code not in PAGES:
+        return exc
+    title, message = PAGES[exc.code]
+    response = current_app.make_response(
+        (render_template("error.html", title=title, message=message), exc.code))
+    if exc.code == 405 and getattr(exc, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    return response
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api") or request.path.startswith("/webhooks")
 
@@ -143,7 +163,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         if not _wants_json():
-            return exc
+            return _page(exc)
         messages = {
             404: "no such route",
             405: f"method {request.method} not allowed here",
