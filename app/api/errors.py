@@ -67,20 +67,13 @@ def body(status: int, message: str, code: str | None = None, fields: dict | None
 # word its errors: the error's ctx fills the blanks). A type not here keeps pydantic's words.
 REASONS = {
     "missing": "required",
-    "int_type": "must be a whole number",
-    "int_parsing": "must be a whole number",
-    "int_from_float": "must be a whole number",
-    "float_type": "must be a number",
-    "float_parsing": "must be a number",
-    "decimal_type": "must be a number",
-    "decimal_parsing": "must be a number",
-    "bool_type": "must be true or false",
-    "bool_parsing": "must be true or false",
+    **dict.fromkeys(("int_type", "int_parsing", "int_from_float"), "must be a whole number"),
+    **dict.fromkeys(("float_type", "float_parsing", "decimal_type", "decimal_parsing"),
+                    "must be a number"),
+    **dict.fromkeys(("bool_type", "bool_parsing"), "must be true or false"),
     "string_type": "must be text",
     "list_type": "must be a list",
-    "dict_type": "must be an object",
-    "model_type": "must be an object",
-    "model_attributes_type": "must be an object",
+    **dict.fromkeys(("dict_type", "model_type", "model_attributes_type"), "must be an object"),
     "literal_error": "must be {expected}",
     "enum": "must be {expected}",
     "greater_than_equal": "must be at least {ge}",
@@ -91,12 +84,10 @@ REASONS = {
     "string_too_long": "must be at most {max_length} characters",
     "too_short": "must have at least {min_length} items",
     "too_long": "must have at most {max_length} items",
-    "datetime_type": "must be a date and time like 2026-05-01T14:00:00Z",
-    "datetime_parsing": "must be a date and time like 2026-05-01T14:00:00Z",
-    "datetime_from_date_parsing": "must be a date and time like 2026-05-01T14:00:00Z",
-    "date_type": "must be a date like 2026-05-01",
-    "date_parsing": "must be a date like 2026-05-01",
-    "date_from_datetime_parsing": "must be a date like 2026-05-01",
+    **dict.fromkeys(("datetime_type", "datetime_parsing", "datetime_from_date_parsing"),
+                    "must be a date and time like 2026-05-01T14:00:00Z"),
+    **dict.fromkeys(("date_type", "date_parsing", "date_from_datetime_parsing"),
+                    "must be a date like 2026-05-01"),
     "extra_forbidden": "is not a field of this request",
 }
 
@@ -132,17 +123,6 @@ PAGES = {
 }
 
 
-def _page(exc: HTTPException):
-    if exc.code not in PAGES:
-        return exc
-    title, message = PAGES[exc.code]
-    response = current_app.make_response(
-        (render_template("error.html", title=title, message=message), exc.code))
-    if exc.code == 405 and getattr(exc, "valid_methods", None):
-        response.headers["Allow"] = ", ".join(exc.valid_methods)
-    return response
-
-
 def _wants_json() -> bool:
     return request.path.startswith("/api") or request.path.startswith("/webhooks")
 
@@ -162,15 +142,22 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        if not _wants_json():
-            return _page(exc)
-        messages = {
-            404: "no such route",
-            405: f"method {request.method} not allowed here",
-            413: "request body too large",
-        }
-        response, status = body(exc.code or 500, messages.get(exc.code, exc.description or ""))
-        if exc.code == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
+        if _wants_json():
+            messages = {
+                404: "no such route",
+                405: f"method {request.method} not allowed here",
+                413: "request body too large",
+            }
+            response, status = body(exc.code or 500,
+                                    messages.get(exc.code, exc.description or ""))
+        elif exc.code in PAGES:
+            title, message = PAGES[exc.code]
+            response = current_app.make_response(
+                render_template("error.html", title=title, message=message))
+            status = exc.code
+        else:
+            return exc
+        if exc.code == 405 and getattr(exc, "valid_methods", None):
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response, status
 

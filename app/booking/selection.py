@@ -39,10 +39,6 @@ TIMEOUTS_TO_DEMOTE = 3  # this many last offers timed out, every one: asked last
 NO_SHOW_MEMORY = timedelta(days=30)  # a no-show this recent: asked last of its priority
 _LONE_VISIT = timedelta(hours=LONE_HOURS)  # a visit with a start and no end lasts this long
 _NO_SPAN = (datetime(1900, 1, 1), datetime(1900, 1, 1))  # no window read: nobody is busy in it
-# Statuses written into the SQL, not bound, so a partial index on them can serve the lookups.
-_ACTIVE = SQL("(" + ", ".join(f"'{status}'" for status in ACTIVE_APPOINTMENT_STATUSES) + ")")
-_NO_SHOW = SQL("'no_show'")
-_PENDING = SQL("'pending'")
 
 LAST_RESTART = Prepared(lambda: Event.select(Event.data).where(
     Event.ticket == Param("ticket"), Event.type.in_((ROUND_RESTARTED, ROUND_BEGUN))).order_by(
@@ -116,7 +112,8 @@ def _busy():
     """An active visit of the vendor (any ticket) meets [since, until)."""
     visit = Appointment.alias("busy_visit")
     return fn.EXISTS(visit.select(SQL("1")).where(
-        visit.vendor == Vendor.id, visit.status.in_(_ACTIVE), visit.starts_at < Param("until"),
+        visit.vendor == Vendor.id, visit.status.in_(ACTIVE_APPOINTMENT_STATUSES),
+        visit.starts_at < Param("until"),
         (visit.ends_at > Param("since")) | (visit.ends_at.is_null()
                                             & (visit.starts_at > Param("lone_since")))))
 
@@ -125,7 +122,7 @@ def _day_full():
     """The vendor has max_visits_per_day active visits starting on the job's local day."""
     visit = Appointment.alias("day_visit")
     count = visit.select(fn.COUNT(visit.id)).where(
-        visit.vendor == Vendor.id, visit.status.in_(_ACTIVE),
+        visit.vendor == Vendor.id, visit.status.in_(ACTIVE_APPOINTMENT_STATUSES),
         visit.starts_at >= Param("day_start"), visit.starts_at < Param("day_end"))
     return Case(None, ((Vendor.max_visits_per_day.is_null(), False),),
                 count >= Vendor.max_visits_per_day)
@@ -242,7 +239,7 @@ def _last_no_show():
     """When the vendor's latest no-show since no_show_since was recorded, or NULL."""
     visit = Appointment.alias("missed_visit")
     return visit.select(fn.MAX(visit.cancelled_at)).where(
-        visit.vendor == Vendor.id, visit.status == _NO_SHOW,
+        visit.vendor == Vendor.id, visit.status == "no_show",
         visit.cancelled_at >= Param("no_show_since"))
 
 
@@ -305,7 +302,7 @@ def _offer_facts() -> tuple:
     lowest = first.select(fn.MIN(first.position)).where(first.vendor == Vendor.id)
     return (phone.select(phone.number).where(phone.vendor == Vendor.id, phone.position == lowest)
             .limit(1).alias("first_phone"),  # by index, no sort (positions are 0, 1, …)
-            offer.select(codes).where(offer.vendor == Vendor.id, offer.outcome == _PENDING)
+            offer.select(codes).where(offer.vendor == Vendor.id, offer.outcome == "pending")
             .alias("open_codes"))
 
 
