@@ -106,8 +106,12 @@ def _parse_json(model: type[BaseModel]) -> BaseModel:
         raise ApiError(400, "request body is not valid JSON") from None
     if not isinstance(payload, dict):
         raise ApiError(400, "request body must be a JSON object")
-    try:  # strict: JSON's own types, as the document states them ("1" is not an integer)
-        return model.model_validate_json(json.dumps(payload), strict=True)
+    # strict: JSON's own types, as the document states them ("1" is not an integer); by the
+    # documented (camelCase) names only: "ends_at" is an unknown property, ignored as the
+    # document allows, not a second name for endsAt.
+    try:
+        return model.model_validate_json(json.dumps(payload), strict=True, by_alias=True,
+                                         by_name=False)
     except ValidationError as exc:
         if any(error["type"] == "json_invalid" for error in exc.errors()):  # a lone surrogate
             raise ApiError(400, "request body is not valid JSON") from None
@@ -116,7 +120,7 @@ def _parse_json(model: type[BaseModel]) -> BaseModel:
 
 def _parse_query(model: type[BaseModel]) -> BaseModel:
     try:
-        return model.model_validate(request.args.to_dict())
+        return model.model_validate(request.args.to_dict(), by_alias=True, by_name=False)
     except ValidationError as exc:
         raise ApiError(422, "some query parameters are invalid",
                        fields=validation_fields(exc)) from None
