@@ -158,7 +158,12 @@ class _LazyRow(ForeignKeyAccessor):
 
 
 class ForeignKey(ForeignKeyField):
-    """A foreign key whose lazy loads skip peewee's per-call SQL rendering."""
+    """A foreign key whose lazy loads skip peewee's per-call SQL rendering.
+
+    index=False where a composite index of the table leads with the key: it serves the key's
+    lookups and cascades, and a second index would only be written on every insert
+    (migration 0013).
+    """
 
     accessor_class = _LazyRow
 
@@ -189,7 +194,7 @@ class ApiKey(BaseModel):
 class Property(BaseModel):
     """A rental unit; its timezone is how vendor hours and times are read."""
 
-    landlord = ForeignKey(Landlord, backref="properties", on_delete="CASCADE")
+    landlord = ForeignKey(Landlord, backref="properties", index=False, on_delete="CASCADE")
     address = CharField()
     timezone = CharField(default="America/Chicago")
     postal_code = CharField(null=True)
@@ -216,7 +221,7 @@ class Tenant(BaseModel):
 class Vendor(BaseModel):
     """A business a landlord can send jobs to, reached by SMS or call."""
 
-    landlord = ForeignKey(Landlord, backref="vendors", on_delete="CASCADE")
+    landlord = ForeignKey(Landlord, backref="vendors", index=False, on_delete="CASCADE")
     name = CharField()
     specialties = JSONField(default=list)
     hours = CharField(default="24/7")  # as written, e.g. "Mon-Fri 8AM-5PM"
@@ -246,7 +251,7 @@ class Vendor(BaseModel):
 class VendorPhone(BaseModel):
     """One of a vendor's phone numbers; the first is the one pinged."""
 
-    vendor = ForeignKey(Vendor, backref="phone_numbers", on_delete="CASCADE")
+    vendor = ForeignKey(Vendor, backref="phone_numbers", index=False, on_delete="CASCADE")
     number = CharField(index=True)
     position = IntegerField(default=0)
 
@@ -261,7 +266,7 @@ _PHONES = Prepared(lambda: VendorPhone.select(VendorPhone.number).where(
 class Ticket(BaseModel):
     """A reported problem at a property, from intake to booking (or escalation)."""
 
-    landlord = ForeignKey(Landlord, backref="tickets", on_delete="CASCADE")
+    landlord = ForeignKey(Landlord, backref="tickets", index=False, on_delete="CASCADE")
     property = ForeignKey(Property, backref="tickets", on_delete="CASCADE")
     tenant = ForeignKey(Tenant, backref="tickets", on_delete="CASCADE")
     status = CharField(default="new")
@@ -297,8 +302,8 @@ class Ticket(BaseModel):
 class Ping(BaseModel):
     """One offer of a ticket to one vendor, open until answered or expired."""
 
-    ticket = ForeignKey(Ticket, backref="pings", on_delete="CASCADE")
-    vendor = ForeignKey(Vendor, backref="pings", on_delete="CASCADE")
+    ticket = ForeignKey(Ticket, backref="pings", index=False, on_delete="CASCADE")
+    vendor = ForeignKey(Vendor, backref="pings", index=False, on_delete="CASCADE")
     channel = CharField()
     code = CharField()  # the short job code the vendor can reply with
     to_number = CharField()
@@ -320,7 +325,7 @@ class Appointment(BaseModel):
     """A vendor's visit for a ticket; at most one active (tentative/confirmed) per ticket."""
 
     ticket = ForeignKey(Ticket, backref="appointments", on_delete="CASCADE")
-    vendor = ForeignKey(Vendor, backref="appointments", on_delete="CASCADE")
+    vendor = ForeignKey(Vendor, backref="appointments", index=False, on_delete="CASCADE")
     ping = ForeignKey(Ping, null=True, on_delete="SET NULL")
     starts_at = DateTimeField(null=True)
     ends_at = DateTimeField(null=True)
@@ -393,8 +398,9 @@ Ticket.add_index(
 class Message(BaseModel):
     """One SMS, call or email, in or out; provider_id is Twilio's SID (unique)."""
 
-    landlord = ForeignKey(Landlord, null=True, backref="messages", on_delete="CASCADE")
-    ticket = ForeignKey(Ticket, null=True, backref="messages", on_delete="SET NULL")
+    landlord = ForeignKey(Landlord, null=True, backref="messages", index=False,
+                          on_delete="CASCADE")
+    ticket = ForeignKey(Ticket, null=True, backref="messages", index=False, on_delete="SET NULL")
     ping = ForeignKey(Ping, null=True, backref="messages", on_delete="SET NULL")
     direction = CharField()  # outbound | inbound
     channel = CharField()  # sms | voice | email
@@ -430,8 +436,9 @@ Message.add_index(
 class Event(BaseModel):
     """One recorded fact: the audit trail, and the outbox for handlers that act on it."""
 
-    ticket = ForeignKey(Ticket, null=True, backref="events", on_delete="CASCADE")
-    landlord = ForeignKey(Landlord, null=True, backref="events", on_delete="CASCADE")
+    ticket = ForeignKey(Ticket, null=True, backref="events", index=False, on_delete="CASCADE")
+    landlord = ForeignKey(Landlord, null=True, backref="events", index=False,
+                          on_delete="CASCADE")
     type = CharField()
     actor = CharField()  # who caused it: system, api, tenant, landlord:<id>, vendor:<id>
     data = JSONField(default=dict)
@@ -477,7 +484,8 @@ class Fault(BaseModel):
     kind = CharField()  # ticket | event | message | ping | alert (a ticket's repeated alert)
     row_id = IntegerField()
     ticket = ForeignKey(Ticket, null=True, backref="faults", on_delete="CASCADE")
-    landlord = ForeignKey(Landlord, null=True, backref="faults", on_delete="CASCADE")
+    landlord = ForeignKey(Landlord, null=True, backref="faults", index=False,
+                          on_delete="CASCADE")
     attempts = IntegerField(default=0)
     error = TextField()
     retry_at = DateTimeField(null=True)  # the next try; null once parked
@@ -514,7 +522,7 @@ class Question(BaseModel):
     reply from that phone answers its newest open question (CONTRACT.md §9)."""
 
     kind = CharField()  # confirm (the visit time) | came (no-show check) | rate (after done)
-    ticket = ForeignKey(Ticket, backref="questions", on_delete="CASCADE")
+    ticket = ForeignKey(Ticket, backref="questions", index=False, on_delete="CASCADE")
     appointment = ForeignKey(Appointment, null=True, backref="questions", on_delete="CASCADE")
     phone = CharField()
     role = CharField()  # tenant | landlord
@@ -534,7 +542,7 @@ class Quote(BaseModel):
     """A vendor's price for a job they hold (§11): approved at once within the property's
     limit, else asked of the landlord (APPROVE <id> / DENY <id>)."""
 
-    ticket = ForeignKey(Ticket, backref="quotes", on_delete="CASCADE")
+    ticket = ForeignKey(Ticket, backref="quotes", index=False, on_delete="CASCADE")
     appointment = ForeignKey(Appointment, null=True, on_delete="SET NULL")
     vendor = ForeignKey(Vendor, backref="quotes", on_delete="CASCADE")
     amount = DecimalField(max_digits=12, decimal_places=2)  # exact: never a float
@@ -568,7 +576,8 @@ class WebhookEndpoint(BaseModel):
 class WebhookDelivery(BaseModel):
     """One event for one endpoint: tried at next_attempt_at until a 2xx or retry_until."""
 
-    endpoint = ForeignKey(WebhookEndpoint, backref="deliveries", on_delete="CASCADE")
+    endpoint = ForeignKey(WebhookEndpoint, backref="deliveries", index=False,
+                          on_delete="CASCADE")
     event = ForeignKey(Event, on_delete="CASCADE")
     attempts = IntegerField(default=0)
     last_status = IntegerField(null=True)  # the last answer's HTTP status (null: none came)
@@ -592,7 +601,8 @@ WebhookDelivery.add_index(
 class WebhookAttempt(BaseModel):
     """One POST of a delivery: its HTTP status, how long it took, the answer's first bytes."""
 
-    delivery = ForeignKey(WebhookDelivery, backref="attempt_rows", on_delete="CASCADE")
+    delivery = ForeignKey(WebhookDelivery, backref="attempt_rows", index=False,
+                          on_delete="CASCADE")
     started_at = DateTimeField()
     status_code = IntegerField(null=True)  # null: no answer (timeout, refused, address rule)
     duration_ms = IntegerField()

@@ -31,11 +31,12 @@ def test_partial_indexes_exist(app):
 def test_down_then_up_again(app):
     with db.connection_context():
         reverted = runner().down()
-        assert reverted == ["0012_languages"]
-        for _ in range(11):
+        assert reverted == ["0013_redundant_indexes"]
+        for _ in range(12):
             reverted += runner().down()
-        assert reverted == ["0012_languages", "0011_webhooks", "0010_digests",
-                            "0009_selection_indexes", "0008_choosing", "0007_visits",
+        assert reverted == ["0013_redundant_indexes", "0012_languages", "0011_webhooks",
+                            "0010_digests", "0009_selection_indexes", "0008_choosing",
+                            "0007_visits",
                             "0006_escalation_alerts", "0005_limits",
                             "0004_event_handled_at",
                             "0003_event_landlord_index", "0002_ticket_photos", "0001_initial"]
@@ -44,5 +45,5 @@ def test_down_then_up_again(app):
                              "0004_event_handled_at", "0005_limits",
                              "0006_escalation_alerts", "0007_visits", "0008_choosing",
                              "0009_selection_indexes", "0010_digests", "0011_webhooks",
-                             "0012_languages"]
+                             "0012_languages", "0013_redundant_indexes"]
         assert not diff_models(db.obj, MODELS)
