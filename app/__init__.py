@@ -32,7 +32,8 @@ def create_app(config: Config | None = None) -> Flask:
 
     from app import db as database
 
-    database.bind(database.open_database(config.database_url, ROOT))
+    database.bind(database.open_database(config.database_url, ROOT,
+                                         prepare=config.database_prepare))
 
     import actors.broker
 

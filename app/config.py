@@ -59,6 +59,7 @@ class Config:
     env: str = "development"
     instance_path: Path = DEFAULT_INSTANCE
     database_url: str = ""
+    database_prepare: bool = True  # PostgreSQL: hot statements prepared on the server (prepared)
     redis_url: str | None = None
     secret_key: str = ""
     public_base_url: str | None = None
@@ -227,6 +228,8 @@ class Config:
             env=mode,
             instance_path=instance,
             database_url=env.get("DATABASE_URL") or f"sqlite:///{instance / 'fixline.db'}",
+            database_prepare=(env.get("DATABASE_PREPARE") or "1").strip().lower()
+            not in ("0", "false", "no", "off"),
             redis_url=env.get("REDIS_URL") or None,
             secret_key=env.get("SECRET_KEY") or "",
             public_base_url=(env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,

@@ -32,8 +32,9 @@ SQLITE_AT_LEAST = (3, 35, 0)  # RETURNING (a claim or status change reads back i
 _local = threading.local()
 
 
-def open_database(url: str, root: Path | None = None):
-    """Create the Database a URL names; SQLite gets WAL, a busy timeout and foreign keys."""
+def open_database(url: str, root: Path | None = None, *, prepare: bool = True):
+    """Create the Database a URL names; SQLite gets WAL, a busy timeout and foreign keys.
+    prepare (PostgreSQL): app.prepared's statements are prepared on the server."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and root is not None:
         path = root / url[len("sqlite:///"):]
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -47,7 +48,24 @@ def open_database(url: str, root: Path | None = None):
         _keep_private(database.database)
     else:
         database = connect(url)
+        database.fixline_prepare = prepare and isinstance(database, PostgresqlDatabase)
     return database
+
+
+# app.prepared's statements by their names on the server, for the slow-query log
+PREPARED_SQL: dict[str, str] = {}
+_EXECUTE = re.compile(r"EXECUTE (fixline_\d+)\b")
+
+
+def prepared_statements(database) -> bool:
+    """Whether app.prepared prepares its statements on this database's server."""
+    return getattr(database, "fixline_prepare", False)
+
+
+def shown_sql(sql: str) -> str:
+    """The SQL a statement ran: a prepared statement's own, not its EXECUTE."""
+    match = _EXECUTE.match(sql)
+    return PREPARED_SQL.get(match.group(1), sql) if match else sql
 
 
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal", "-writer")
@@ -89,7 +107,7 @@ def watch_slow_queries(database, threshold_ms: int) -> None:
         elapsed_ms = event.duration * 1000
         if elapsed_ms > threshold_ms:
             shared_metrics.count("slow_queries", "")
-            shape = re.sub(r"\s+", " ", event.sql).strip()[:SQL_SHAPE_CHARS]
+            shape = re.sub(r"\s+", " ", shown_sql(event.sql)).strip()[:SQL_SHAPE_CHARS]
             slow_log.warning("slow query %.1fms%s: %s", elapsed_ms,
                              " (failed)" if event.exception is not None else "", shape)
 

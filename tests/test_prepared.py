@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 import pytest
 from peewee import fn
 
-from app.db import transaction
+from app import create_app
+from app.db import db, is_postgres, shown_sql, transaction
+from app.migrate import upgrade
 from app.models import Event, Landlord, Property, Tenant
 from app.prepared import Param, Prepared
+from tests.conftest import make_config
 
 NAMED = Prepared(lambda: Landlord.select().where(Landlord.name == Param("name")).order_by(
     Landlord.id))
@@ -122,3 +126,74 @@ def test_known_words_of_an_outcome_or_status_are_written_into_the_sql(app):
     text, params = sql(Ping.select().where(Ping.outcome.in_(("pending", "nonsense"))))
     assert params == ["pending", "nonsense"]
     assert {Ping.outcome: 1}[Ping.outcome] == 1  # still a field, hashable as before
+
+
+# --- PostgreSQL: statements prepared on the server, once per connection ---
+
+POSTGRES_ONLY = "PostgreSQL only: SQLite's driver keeps its statements prepared by itself"
+UNTYPED = Prepared(lambda: Landlord.select(Landlord.id).where(Param("maybe").is_null()))
+
+
+def _executed(run) -> list[str]:
+    """The SQL run() sent through execute_sql, as sent."""
+    sent, real = [], db.obj.execute_sql
+
+    def recording(sql, params=None, *args, **kwargs):
+        sent.append(sql)
+        return real(sql, params, *args, **kwargs)
+
+    db.obj.execute_sql = recording
+    try:
+        run()
+    finally:
+        del db.obj.execute_sql
+    return sent
+
+
+def _on_server() -> set[str]:
+    return {name for (name,) in db.obj.execute_sql("SELECT name FROM pg_prepared_statements")}
+
+
+def test_postgresql_prepares_a_statement_once_then_executes_it(app):
+    if not is_postgres():
+        pytest.skip(POSTGRES_ONLY)
+    ann = _landlord("ann")
+    before = _on_server()
+    assert [row.id for row in NAMED.rows(name="ann")] == [ann.id]
+    compiled = NAMED._compiled[db.obj]
+    assert compiled.name not in before and compiled.name in _on_server()
+    sent = _executed(lambda: NAMED.first(name="ann"))  # the same connection: no PREPARE again
+    assert sent == [f"EXECUTE {compiled.name}(%s)"]
+    assert shown_sql(sent[0]) == compiled.sql  # what the slow-query log shows
+    with transaction():  # inside a transaction too, and a write's count comes back
+        assert RENAME.execute(old="ann", new="anna") == 1
+    assert Landlord.get_by_id(ann.id).name == "anna"
+    assert COUNT.scalar() == 1
+
+
+def test_a_statement_the_server_cannot_prepare_runs_as_a_plain_one(app, caplog):
+    if not is_postgres():
+        pytest.skip(POSTGRES_ONLY)
+    caplog.set_level(logging.WARNING, logger="app.prepared")
+    with transaction():
+        ann = _landlord("ann")
+        # "$1 IS NULL": the server cannot tell $1's type, so PREPARE fails; the savepoint
+        # around it keeps the transaction usable
+        assert UNTYPED.rows(maybe=None)[0].id == ann.id
+        assert Landlord.select().count() == 1
+    compiled = UNTYPED._compiled[db.obj]
+    assert compiled.server_side is False and compiled.name not in _on_server()
+    assert any("not prepared on the server" in r.getMessage() for r in caplog.records)
+    assert _executed(lambda: UNTYPED.rows(maybe=1)) == [compiled.sql]  # never tried again
+
+
+def test_database_prepare_off_sends_plain_statements(database_url, tmp_path):
+    if not database_url.startswith("postgres"):
+        pytest.skip(POSTGRES_ONLY)
+    create_app(make_config(database_url, tmp_path / "instance", database_prepare=False))
+    with db.connection_context():
+        upgrade()
+        _landlord("bob")
+        compiled_sql = NAMED._build().sql()[0]
+        assert _executed(lambda: NAMED.first(name="bob")) == [compiled_sql]
+        assert not _on_server()

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app.booking import loop, selection
-from app.db import db
+from app.db import db, shown_sql
 from app.models import Appointment, Ping, Property, Vendor
 from tests.engine.conftest import CHICAGO, asked, events_of, fresh, pending
 
@@ -379,7 +379,7 @@ def test_the_vendor_list_is_one_statement_whatever_the_number_of_vendors(
     real = database.execute_sql
 
     def counting(sql, params=None, *args, **kwargs):
-        statements.append(sql)
+        statements.append(shown_sql(sql))  # a statement prepared on the server: its own SQL
         return real(sql, params, *args, **kwargs)
 
     def count_for(ticket, choose) -> int:

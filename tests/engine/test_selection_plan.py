@@ -22,7 +22,7 @@ import pytest
 from app import clock
 from app.booking import selection
 from app.booking.hours import parse_hours
-from app.db import db, is_postgres, transaction
+from app.db import db, is_postgres, shown_sql, transaction
 from app.models import Appointment, Landlord, Ping, Property, Tenant, Ticket, Vendor, VendorPhone
 
 WEDNESDAY_10AM = datetime(2026, 3, 4, 16, 0)  # Wed 4 Mar 2026, 10:00 in Chicago: vendors at work
@@ -140,7 +140,7 @@ def vendor_lists(monkeypatch, tickets: list[Ticket]) -> list[tuple[str, list]]:
     execute = database.execute_sql
 
     def recording(sql, params=None, *args, **kwargs):
-        seen.append((sql, list(params or ())))
+        seen.append((shown_sql(sql), list(params or ())))  # a prepared one's own SQL
         return execute(sql, params, *args, **kwargs)
 
     monkeypatch.setattr(database, "execute_sql", recording)
