@@ -67,8 +67,11 @@ def test_on_a_phone_the_nav_is_one_short_row_actions_come_first_and_tables_scrol
 
     # Nothing in the wide tables (the visually hidden labels of their links included) makes a
     # page itself wider than the phone: they scroll inside their own regions. A page not
-    # found is one of Fixline's too.
-    for path in ("/", "/vendors/", "/properties/", "/tenants/", "/messages/", "/nowhere"):
+    # found is one of Fixline's too. The vendor phones wrap a long link inside its message.
+    live.api("POST", "/notify", json={"recipient": {"type": "vendor", "id": ping["vendorId"]},
+                                      "message": "Photos: " + live.url("/jobs/" + "x" * 40)})
+    for path in ("/", "/vendors/", "/properties/", "/tenants/", "/messages/", "/simulator/",
+                 "/nowhere"):
         page.goto(live.url(path))
         wide = page.evaluate("document.documentElement.scrollWidth")
         assert wide <= PHONE["width"], f"{path} is {wide} px wide on a {PHONE['width']} px phone"
