@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
 import weakref
 from collections.abc import Callable, Hashable, Iterator
 from typing import Any
@@ -203,9 +204,11 @@ class Prepared:
 
 def numbered(sql: str) -> str:
     """psycopg2's SQL (%s placeholders, %% for a literal %) as PREPARE takes it ($1, $2, …)."""
-    parts = sql.split("%s")
-    return parts[0].replace("%%", "%") + "".join(
-        f"${number}" + part.replace("%%", "%") for number, part in enumerate(parts[1:], 1))
+    numbers = itertools.count(1)
+    return _PLACEHOLDER.sub(lambda m: "%" if m[0] == "%%" else f"${next(numbers)}", sql)
+
+
+_PLACEHOLDER = re.compile(r"%%|%s")
 
 
 _BY_SHAPE: dict[Hashable, Prepared] = {}

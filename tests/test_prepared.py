@@ -12,7 +12,7 @@ from app import create_app
 from app.db import db, is_postgres, shown_sql, transaction
 from app.migrate import upgrade
 from app.models import Event, Landlord, Property, Tenant
-from app.prepared import Param, Prepared
+from app.prepared import Param, Prepared, numbered
 from tests.conftest import make_config
 
 NAMED = Prepared(lambda: Landlord.select().where(Landlord.name == Param("name")).order_by(
@@ -197,3 +197,7 @@ def test_database_prepare_off_sends_plain_statements(database_url, tmp_path):
         compiled_sql = NAMED._build().sql()[0]
         assert _executed(lambda: NAMED.first(name="bob")) == [compiled_sql]
         assert not _on_server()
+
+
+def test_numbered_placeholders_keep_a_literal_percent():
+    assert numbered("SELECT %s, '100%%s' LIKE %s") == "SELECT $1, '100%s' LIKE $2"
