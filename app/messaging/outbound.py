@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from peewee import JOIN, fn
+from peewee import fn
 
 from app import clock, events, faults
 from app.config import Config
@@ -37,24 +37,29 @@ def _landlords_zone():
             .order_by(first.id).limit(1))
 
 
-# With the message's fault, if it has one, whether its number opted out since it was queued,
-# and the zone of its quiet hours: the ticket's property's, else the landlord's (one statement:
-# nothing extra per message).
-ROUTING = Prepared(lambda: Message.select(
-    Message.id, Message.channel, Message.ticket, Message.landlord, Message.recipient_type,
-    Message.send_after, Fault.id.alias("fault_id"), OptOut.id.alias("opt_out_id"),
-    Ticket.severity.alias("severity"),
-    fn.COALESCE(Property.timezone, _landlords_zone()).alias("timezone"))
-    .join(Fault, JOIN.LEFT_OUTER, on=(Fault.kind == "message") & (Fault.row_id == Message.id))
-    .switch(Message)
-    .join(OptOut, JOIN.LEFT_OUTER, on=(OptOut.phone == Message.to_number))
-    .switch(Message)
-    .join(Ticket, JOIN.LEFT_OUTER, on=(Ticket.id == Message.ticket))
-    .join(Property, JOIN.LEFT_OUTER, on=(Property.id == Ticket.property))
-    .where(Message.id == Param("id")).objects())
-HOLD = Prepared(lambda: Message.update(send_after=Param("until", Message.send_after),
-                                       updated_at=Param("at", Message.updated_at))
-                .where(Message.id == Param("id"), Message.status == "queued"))
+def _routing() -> tuple:
+    """What deciding a delivery needs beside the message, read in its claim's own statement:
+    its fault, if it has one; whether its number opted out since it was queued; the ticket's
+    severity and the zone of its quiet hours (the property's, else the landlord's)."""
+    fault, opt_out = Fault.alias("own_fault"), OptOut.alias("stopped_number")
+    ticket, place = Ticket.alias("about_ticket"), Property.alias("about_place")
+    return (
+        fault.select(fault.id).where(fault.kind == "message", fault.row_id == Message.id)
+        .alias("fault_id"),
+        opt_out.select(opt_out.id).where(opt_out.phone == Message.to_number).limit(1)
+        .alias("opt_out_id"),
+        ticket.select(ticket.severity).where(ticket.id == Message.ticket).alias("severity"),
+        fn.COALESCE(place.select(place.timezone).join(ticket, on=(ticket.property == place.id))
+                    .where(ticket.id == Message.ticket), _landlords_zone()).alias("timezone"),
+    )
+
+
+# A message handed back to the queue by its claim's own transaction: quiet hours (or a
+# send_after) say it waits; the sweep hands it over again once they end.
+HOLD = Prepared(lambda: Message.update(
+    status="queued", attempts=Message.attempts - 1, send_after=Param("until", Message.send_after),
+    updated_at=Param("at", Message.updated_at))
+    .where(Message.id == Param("id"), Message.status == "sending"))
 BY_DEDUPE_KEY = Prepared(lambda: Message.select().where(Message.dedupe_key == Param("key"))
                          .limit(1))
 
@@ -67,12 +72,13 @@ def _offer(name: str):
 
 
 # Twilio reports an accepted message as "queued" too; its provider_id tells them apart. The
-# claimed row comes back as it now is, with its offer's outcome and expiry (_offer_closed).
+# claimed row comes back as it now is, with its offer's outcome and expiry (_offer_closed)
+# and what routing it needs (_routing): one statement.
 CLAIM = Prepared(lambda: Message.update(status="sending", attempts=Message.attempts + 1,
                                         updated_at=Param("at", Message.updated_at))
                  .where(Message.id == Param("id"), Message.status == "queued",
                         Message.provider_id.is_null())
-                 .returning(Message, _offer("outcome"), _offer("expires_at")))
+                 .returning(Message, _offer("outcome"), _offer("expires_at"), *_routing()))
 UNCLAIM = Prepared(lambda: Message.update(
     status="queued", updated_at=Param("at", Message.updated_at)).where(
     Message.id == Param("id"), Message.status == "sending"))
@@ -176,39 +182,47 @@ def deliver(message_id: int, config: Config) -> str:
     A send that raises (a bug, bad data: not a provider's refusal, which _failed handles)
     puts the message back in the queue and is retried with backoff, then parked (app.faults).
     """
-    row = ROUTING.first(id=message_id)
-    if row is None:
-        return "skipped"
-    now = clock.now()
-    until = quiet.hold(row.recipient_type, row.severity, row.timezone, now, config)
-    if until is not None or (row.send_after is not None and row.send_after > now):
-        # quiet hours: it waits, queued; the sweep hands it over again once they end
-        with transaction():
-            HOLD.execute(id=message_id, until=max(until or now, row.send_after or now), at=now)
-        return "held"
-    done = faults.attempt("message", message_id, lambda: _send(row, config),
-                          ticket=row.ticket_id, landlord=row.landlord_id,
-                          clear=row.fault_id is not None)
-    if done is faults.FAILED:
+    claimed: list[Message] = []
+    try:
+        done = _deliver(message_id, config, claimed)
+    except Exception as exc:  # as faults.attempt, knowing the row only once it is claimed
+        message = claimed[0] if claimed else None
+        faults.record("message", message_id, exc,
+                      ticket=message.ticket_id if message else None,
+                      landlord=message.landlord_id if message else None)
         with transaction():
             UNCLAIM.execute(id=message_id, at=clock.now())
         return "error"
+    if done == "skipped" or (done != "held" and claimed[0].fault_id is not None):
+        faults.forget("message", message_id)  # sent, or sent already: no retry is due
     return done
 
 
-def _send(row: Message, config: Config) -> str:
-    stopped = row.opt_out_id is not None and row.channel in optouts.PHONE_CHANNELS
-    if stopped or not channel_for(config, row.channel).remote:
-        with transaction():  # a local channel: claim, keep and record in one write
-            return _deliver(row.id, config, stopped=stopped)
-    return _deliver(row.id, config)
-
-
-def _deliver(message_id: int, config: Config, *, stopped: bool = False) -> str:
-    with joined():  # a remote channel's claim is a write of its own, before the send
+def _deliver(message_id: int, config: Config, claimed: list[Message]) -> str:
+    """Claim the message and, unless it must wait, send it: a local channel's claim, keeping
+    and record are one write; a remote channel's claim commits before the send, which never
+    runs inside a transaction."""
+    with transaction():
         message = CLAIM.first(id=message_id, at=clock.now())
-    if message is None:
-        return "skipped"
+        if message is None:
+            return "skipped"
+        claimed.append(message)
+        now = clock.now()
+        until = quiet.hold(message.recipient_type, message.severity, message.timezone, now,
+                           config)
+        if until is not None or (message.send_after is not None and message.send_after > now):
+            HOLD.execute(id=message_id, until=max(until or now, message.send_after or now),
+                         at=now)
+            return "held"
+        stopped = (message.opt_out_id is not None
+                   and message.channel in optouts.PHONE_CHANNELS)
+        if stopped or not channel_for(config, message.channel).remote:
+            return _send(message, config, stopped=stopped)
+    return _send(message, config)
+
+
+def _send(message: Message, config: Config, *, stopped: bool = False) -> str:
+    """Send a claimed message and record how it went (in the caller's transaction, if any)."""
     if stopped:  # texted STOP after this was queued: an offer then goes to the next vendor
         return _failed(message, "not sent: the number opted out (texted STOP)", retry=False)
     if message.ping_id is not None:  # a job offer: only while it is open, never late
@@ -222,7 +236,7 @@ def _deliver(message_id: int, config: Config, *, stopped: bool = False) -> str:
         sent = channel_for(config, message.channel).send(message, config)
     except SendError as exc:
         return _failed(message, str(exc), retry=exc.retryable and message.attempts < MAX_ATTEMPTS)
-    with joined():  # a local channel's: _send's transaction (claim, keep and record)
+    with joined():  # a local channel's: _deliver's transaction (claim, keep and record)
         SENT.execute(id=message.id, status=sent.status, provider_id=sent.provider_id,
                      from_number=message.from_number, at=clock.now())
         _record(message, "notification.sent", status=sent.status)
