@@ -193,8 +193,8 @@ def deliver(message_id: int, config: Config) -> str:
         with transaction():
             UNCLAIM.execute(id=message_id, at=clock.now())
         return "error"
-    if done == "skipped" or (done != "held" and claimed[0].fault_id is not None):
-        faults.forget("message", message_id)  # sent, or sent already: no retry is due
+    if claimed and done != "held" and claimed[0].fault_id is not None:
+        faults.forget("message", message_id)  # handled at last: no retry is due
     return done
 
 
