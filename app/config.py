@@ -52,6 +52,14 @@ def _instance_secret(instance: Path, name: str, nbytes: int = 32) -> str:
         return path.read_text().strip()
 
 
+OFF_WORDS = ("0", "false", "no", "off")
+
+
+def switched_on(raw: str | None, default: str = "1") -> bool:
+    """An on/off setting as written (unset or empty: default): 0, false, no or off is off."""
+    return (raw or default).strip().lower() not in OFF_WORDS
+
+
 @dataclass(frozen=True)
 class Config:
     """Every setting Fixline reads, with the defaults of CONTRACT.md §2."""
@@ -228,8 +236,7 @@ class Config:
             env=mode,
             instance_path=instance,
             database_url=env.get("DATABASE_URL") or f"sqlite:///{instance / 'fixline.db'}",
-            database_prepare=(env.get("DATABASE_PREPARE") or "1").strip().lower()
-            not in ("0", "false", "no", "off"),
+            database_prepare=switched_on(env.get("DATABASE_PREPARE")),
             redis_url=env.get("REDIS_URL") or None,
             secret_key=env.get("SECRET_KEY") or "",
             public_base_url=(env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,

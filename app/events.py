@@ -159,9 +159,7 @@ def handle(event_id: int, config: Config) -> bool:
     try:
         ran = work()
     except Exception as exc:  # as faults.attempt, knowing the row only once it is claimed
-        event = claimed[0] if claimed else Event.find(event_id)
-        faults.record("event", event_id, exc, ticket=event.ticket_id if event else None,
-                      landlord=event.landlord_id if event else None)
+        faults.record_row("event", event_id, exc, claimed[0] if claimed else Event.find(event_id))
         return False
     # Only an event handed over again (the sweep's retry) can have a fault to forget.
     if ran and _handed_over_again(claimed[0]):

@@ -82,6 +82,13 @@ def record(kind: str, row_id: int, exc: BaseException, *, ticket: int | None = N
     return fault
 
 
+def record_row(kind: str, row_id: int, exc: BaseException, row) -> Fault:
+    """record(), scoped to row's ticket and landlord: for a caller that knows them only once
+    it has read (claimed) the row; row is None when it never got that far."""
+    return record(kind, row_id, exc, ticket=getattr(row, "ticket_id", None),
+                  landlord=getattr(row, "landlord_id", None))
+
+
 def forget(kind: str, row_id: int) -> None:
     """The row was handled: drop its fault, if it had one."""
     with transaction():

@@ -29,6 +29,8 @@ from collections.abc import Iterable
 
 import redis
 
+from app.config import switched_on
+
 log = logging.getLogger(__name__)
 
 PREFIX = "fixline:feed:"
@@ -41,8 +43,7 @@ Key = tuple[str, int]  # ("landlord", id) or ("ticket", id)
 
 def enabled_by_env(environ: dict[str, str] | None = None) -> bool:
     """LIVE_UPDATES (default 1): 0, false, no or off turns the feed off."""
-    raw = (os.environ if environ is None else environ).get("LIVE_UPDATES", "1")
-    return raw.strip().lower() not in ("0", "false", "no", "off")
+    return switched_on((os.environ if environ is None else environ).get("LIVE_UPDATES", "1"))
 
 
 def waits_per_process(environ: dict[str, str] | None = None) -> int:

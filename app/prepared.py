@@ -202,13 +202,13 @@ class Prepared:
         return query.handle_result(db.obj, cursor)
 
 
+_PLACEHOLDER = re.compile(r"%%|%s")
+
+
 def numbered(sql: str) -> str:
     """psycopg2's SQL (%s placeholders, %% for a literal %) as PREPARE takes it ($1, $2, …)."""
     numbers = itertools.count(1)
     return _PLACEHOLDER.sub(lambda m: "%" if m[0] == "%%" else f"${next(numbers)}", sql)
-
-
-_PLACEHOLDER = re.compile(r"%%|%s")
 
 
 _BY_SHAPE: dict[Hashable, Prepared] = {}

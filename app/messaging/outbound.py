@@ -186,10 +186,7 @@ def deliver(message_id: int, config: Config) -> str:
     try:
         done = _deliver(message_id, config, claimed)
     except Exception as exc:  # as faults.attempt, knowing the row only once it is claimed
-        message = claimed[0] if claimed else None
-        faults.record("message", message_id, exc,
-                      ticket=message.ticket_id if message else None,
-                      landlord=message.landlord_id if message else None)
+        faults.record_row("message", message_id, exc, claimed[0] if claimed else None)
         with transaction():
             UNCLAIM.execute(id=message_id, at=clock.now())
         return "error"
