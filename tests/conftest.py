@@ -234,13 +234,33 @@ def home(landlord):
 # not run: FIXLINE_REQUIRE_SERVICES=1 (set by .ci/run) turns those skips into a failure.
 MISSING_SERVICE_WORDS = ("not configured", "not installed")
 _skipped_for_services: list[str] = []
+# What passing tests printed (the load, race and statement tests' figures), shown at the end of
+# the run so CI's log holds them; pytest would otherwise keep a passing test's output to itself.
+_figures: list[tuple[str, str]] = []
+FIGURE_LINES = 40  # of one test's output, at most
 
 
 def pytest_runtest_logreport(report):
+    if report.when == "call" and report.passed and report.capstdout.strip():
+        _figures.append((report.nodeid, report.capstdout.strip()))
     if report.skipped and os.environ.get("FIXLINE_REQUIRE_SERVICES") == "1":
         reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
         if any(word in reason.lower() for word in MISSING_SERVICE_WORDS):
             _skipped_for_services.append(f"{report.nodeid}: {reason}")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The figures passing tests printed, each under its test's id."""
+    if not _figures:
+        return
+    terminalreporter.section("figures printed by passing tests")
+    for nodeid, output in sorted(_figures):
+        lines = output.splitlines()
+        terminalreporter.write_line(nodeid)
+        for line in lines[:FIGURE_LINES]:
+            terminalreporter.write_line("  " + line)
+        if len(lines) > FIGURE_LINES:
+            terminalreporter.write_line(f"  … {len(lines) - FIGURE_LINES} more lines")
 
 
 def pytest_sessionfinish(session, exitstatus):
