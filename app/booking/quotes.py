@@ -16,6 +16,7 @@ from app import clock, events, money
 from app.booking import loop, visits
 from app.config import Config
 from app.db import transaction
+from app.i18n import N_, gettext
 from app.messaging import outbound, templates
 from app.models import (
     ACTIVE_APPOINTMENT_STATUSES,
@@ -29,7 +30,7 @@ from app.models import (
 from app.prepared import Param, Prepared
 
 EXAMPLE = "350.50"
-UNREADABLE = "That is not an amount we can read."
+UNREADABLE = N_("That is not an amount we can read.")
 DECIDED = {"approve": "approved", "deny": "denied"}
 
 TICKET_OF = Prepared(lambda: Quote.select(Quote.ticket).where(Quote.id == Param("id")))
@@ -93,7 +94,7 @@ def read_amount(text: str) -> Decimal:
     """What a vendor typed ("350", "350.50", "$1,234.50") as an exact amount; BadAmount else."""
     typed = (text or "").strip()
     if not money.TYPED.fullmatch(typed):  # the amounts people type on the pages, too
-        raise BadAmount(UNREADABLE)
+        raise BadAmount(gettext(UNREADABLE))
     return check_amount(Decimal(typed.lstrip("$").replace(",", "")))
 
 
@@ -103,11 +104,12 @@ def check_amount(amount: Decimal) -> Decimal:
         raise TypeError("an amount is a Decimal, never a float")
     amount = Decimal(amount)
     if not amount.is_finite() or amount <= 0:
-        raise BadAmount("A quote must be more than $0.00.")
+        raise BadAmount(gettext("A quote must be more than $0.00."))
     if amount > money.MAX:
-        raise BadAmount(f"A quote can be at most {templates.money(money.MAX)}.")
+        raise BadAmount(gettext("A quote can be at most %(most)s.",
+                                most=templates.money(money.MAX)))
     if amount != amount.quantize(money.CENT):
-        raise BadAmount("An amount has at most two decimals (cents).")
+        raise BadAmount(gettext("An amount has at most two decimals (cents)."))
     return amount.quantize(money.CENT)
 
 

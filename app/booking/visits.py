@@ -17,6 +17,7 @@ from app.booking.dispatch import PingRefused, send_ping
 from app.booking.sla import escalation_deadline
 from app.config import Config
 from app.db import transaction
+from app.i18n import gettext
 from app.messaging import outbound, templates
 from app.models import ACTIVE_APPOINTMENT_STATUSES, Appointment, Ping, Question, Ticket
 from app.prepared import Param, Prepared
@@ -108,12 +109,12 @@ def set_time(appointment_id: int, starts_at: datetime, ends_at: datetime | None,
     """
     now = clock.now()
     if starts_at < now - PAST:
-        raise VisitError("that time has already passed")
+        raise VisitError(gettext("that time has already passed"))
     with transaction():
         visit, ticket = _active(appointment_id)
         ends_at = ends_at or schedule.default_end(ticket, starts_at)
         if ends_at <= starts_at:
-            raise VisitError("the visit must end after it starts")
+            raise VisitError(gettext("the visit must end after it starts"))
         if (visit.starts_at, visit.ends_at) == (starts_at, ends_at):
             return visit  # the same time again: nothing to re-arm or re-ask
         _save(visit, starts_at=starts_at, ends_at=ends_at, status="tentative",
@@ -141,7 +142,7 @@ def confirm(appointment_id: int, *, actor: str) -> str:
     with transaction():
         visit, ticket = _active(appointment_id)
         if visit.starts_at is None:
-            raise VisitError("the vendor has not set a visit time yet")
+            raise VisitError(gettext("the vendor has not set a visit time yet"))
         if visit.status == "confirmed":
             return "already"
         _save(visit, status="confirmed", confirmed_at=clock.now(), time_refused_at=None)
@@ -253,7 +254,7 @@ def finish(visit: Appointment, ticket: Ticket, *, actor: str, photos: int = 0) -
 def rate(appointment_id: int, rating: int, *, actor: str) -> str:
     """The tenant's 1-5 for a completed visit: 'rated' (a later one replaces it)."""
     if not 1 <= rating <= 5:
-        raise VisitError("a rating is a whole number from 1 to 5")
+        raise VisitError(gettext("a rating is a whole number from 1 to 5"))
     with transaction():
         visit, ticket = locked(appointment_id)
         if visit is None:
@@ -292,7 +293,8 @@ def reopen(ticket_id: int, *, actor: str, config: Config) -> str:
             raise LookupError(f"ticket {ticket_id} not found")
         visit = reopenable(ticket, config)
         if visit is None:
-            raise VisitError("this repair can no longer be reopened here: ask your landlord")
+            raise VisitError(gettext("this repair can no longer be reopened here: ask your "
+                                     "landlord"))
         _redispatch(ticket, actor, config)
         event = events.emit("ticket.reopened", ticket=ticket, actor=actor,
                             appointmentId=visit.id, vendorId=visit.vendor_id)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.booking import loop, visit_times, visits
+from app.i18n import gettext
 from app.models import ACTIVE_APPOINTMENT_STATUSES, Appointment, Event, Ping, Ticket, TicketPhoto
 from app.web import uploads
 
@@ -118,9 +119,9 @@ def visit_span(visit: Appointment, tz: str) -> str:
 def visit_status(visit: Appointment) -> str:
     """Where the visit time stands with the tenant."""
     if visit.starts_at is None:
-        return "No time set yet: set one below."
+        return gettext("No time set yet: set one below.")
     if visit.time_refused_at is not None:
-        return "The tenant cannot make this time: set another one below."
+        return gettext("The tenant cannot make this time: set another one below.")
     if visit.status == "confirmed":
-        return "Confirmed by the tenant."
-    return "Tentative: the tenant has been asked to confirm."
+        return gettext("Confirmed by the tenant.")
+    return gettext("Tentative: the tenant has been asked to confirm.")

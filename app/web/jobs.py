@@ -24,6 +24,7 @@ from app import clock
 from app.booking import answers, loop, quotes, visit_times, visits
 from app.booking.windows import parse_window
 from app.db import transaction
+from app.i18n import N_, gettext, lazy, use_for_page
 from app.messaging import templates
 from app.models import Ping
 from app.web import uploads
@@ -41,27 +42,27 @@ from app.web.job_state import (
 
 bp = Blueprint("jobs", __name__, url_prefix="/j")
 STAMP = "%Y-%m-%dT%H:%M"  # an offered start's value: naive UTC
-NO_TIME = f"Choose a time, or type one (for example {visit_times.EXAMPLE})."
-NOT_YOURS = "You no longer hold this job, so nothing was changed."
-ALREADY_DONE = "This job is already marked done, so nothing was changed."
+NOT_YOURS = N_("You no longer hold this job, so nothing was changed.")
+ALREADY_DONE = N_("This job is already marked done, so nothing was changed.")
 
 
 class TimeForm(FlaskForm):
     """A visit time: one of the starts offered, or typed words (which win when given)."""
 
-    start = SelectField("Pick a time", default="", choices=[SelectChoice("", "Choose a time")],
-                        invalid_choice_message="That time is no longer offered: pick another "
-                                               "or type one.")
-    typed = StringField("Or type a time", filters=[strip],
-                        validators=[Optional(), Length(max=200, message="Say the time in "
-                                                                        "under 200 characters.")])
+    start = SelectField(lazy("Pick a time"), default="",
+                        choices=[SelectChoice("", lazy("Choose a time"))],
+                        invalid_choice_message=lazy("That time is no longer offered: pick "
+                                                    "another or type one."))
+    typed = StringField(lazy("Or type a time"), filters=[strip],
+                        validators=[Optional(), Length(max=200, message=lazy(
+                            "Say the time in under 200 characters."))])
 
     def offer(self, job: Job) -> None:
         """Offer the starts inside the tenant's window still ahead."""
         ticket, tz = job.ticket, job.ticket.property.timezone
         window = parse_window(ticket.window, ticket.created_at, tz)
         starts = visit_times.choices(*(window or (None, None)), clock.now(), tz)
-        self.start.choices = [SelectChoice("", "Choose a time")] + [
+        self.start.choices = [SelectChoice("", gettext("Choose a time"))] + [
             SelectChoice(moment.strftime(STAMP), visit_times.local_text(moment, tz))
             for moment in starts]
 
@@ -78,18 +79,19 @@ class TimeForm(FlaskForm):
 class QuoteForm(FlaskForm):
     """What the job will cost (CONTRACT.md §11): read exactly by app.booking.quotes."""
 
-    amount = StringField("What the job will cost, in dollars", filters=[strip], validators=[
-        Length(max=40, message="Write the amount in under 40 characters, like 350.50.")])
+    amount = StringField(lazy("What the job will cost, in dollars"), filters=[strip], validators=[
+        Length(max=40, message=lazy("Write the amount in under 40 characters, like 350.50."))])
 
 
 class DoneForm(FlaskForm):
-    photos = MultipleFileField("Photos of the finished job (optional)")
+    photos = MultipleFileField(lazy("Photos of the finished job (optional)"))
 
 
 class HandBackForm(FlaskForm):
     reason = TextAreaField(
-        "Why? (optional, the landlord sees it)", filters=[strip],
-        validators=[Optional(), Length(max=500, message="Keep the reason under 500 characters.")])
+        lazy("Why? (optional, the landlord sees it)"), filters=[strip],
+        validators=[Optional(), Length(max=500, message=lazy(
+            "Keep the reason under 500 characters."))])
 
 
 def _private(response):
@@ -103,8 +105,9 @@ def _config():
 
 
 def job_or_404(token: str) -> Job:
-    """The link's job; an unknown or expired link is a 404 page that says which."""
-    ping = Ping.get_or_none(Ping.token == token)
+    """The link's job, its page in its vendor's language (CONTRACT.md §13); an unknown or
+    expired link is a 404 page that says which."""
+    ping = _ping_of(token)
     if ping is None:
         abort(404)
     job = job_of(ping)
@@ -112,6 +115,14 @@ def job_or_404(token: str) -> Job:
         page = render_template("jobs/missing.html", expired=True)
         abort(_private(current_app.make_response((page, 404))))
     return job
+
+
+def _ping_of(token: str | None) -> Ping | None:
+    """The link's offer, and from here on the page speaks its vendor's language."""
+    ping = Ping.get_or_none(Ping.token == token) if token else None
+    if ping is not None:
+        use_for_page(ping.vendor.language)
+    return ping
 
 
 def render(job: Job, status: int = 200, notice: str | None = None, **forms):
@@ -186,7 +197,8 @@ def decline(token: str):
 def _held_visit(job: Job):
     """The visit this vendor holds, else a redirect back with a notice."""
     if job.state != "held":
-        flash(ALREADY_DONE if job.state == "done" else NOT_YOURS, "error")
+        why = ALREADY_DONE if job.state == "done" else NOT_YOURS
+        flash(gettext(why), "error")
         return None
     return job.visit
 
@@ -211,19 +223,22 @@ def set_time(token: str):
         form.typed.errors = [str(exc)]
         return render(job, 422, str(exc), time_form=form)
     if when is None:
-        form.typed.errors = [NO_TIME]
-        return render(job, 422, NO_TIME, time_form=form)
+        message = gettext("Choose a time, or type one (for example %(example)s).",
+                          example=gettext(visit_times.EXAMPLE))
+        form.typed.errors = [message]
+        return render(job, 422, message, time_form=form)
     try:
         moved = visits.set_time(visit.id, when[0], when[1], actor=_actor(job), config=_config())
     except visits.NotActive:
-        flash(NOT_YOURS, "error")
+        flash(gettext(NOT_YOURS), "error")
         return _back(token)
     except visits.VisitError as exc:
-        message = f"That time cannot be used: {exc}."
+        message = gettext("That time cannot be used: %(problem)s.", problem=exc)
         form.typed.errors = [message]
         return render(job, 422, message, time_form=form)
     tz = job.ticket.property.timezone
-    flash(f"Visit set for {visit_span(moved, tz)}. We asked the tenant to confirm.", "info")
+    flash(gettext("Visit set for %(when)s. We asked the tenant to confirm.",
+                  when=visit_span(moved, tz)), "info")
     return _back(token)
 
 
@@ -245,11 +260,12 @@ def quote(token: str):
         made = quotes.submit(visit.id, quotes.read_amount(form.amount.data),
                              actor=_actor(job), config=_config())
     except quotes.BadAmount as exc:
-        message = f"{exc} Write it like {quotes.EXAMPLE} or 1,234.50; nothing was sent."
+        message = gettext("%(problem)s Write it like %(example)s or 1,234.50; nothing was "
+                          "sent.", problem=exc, example=quotes.EXAMPLE)
         form.amount.errors = [message]
         return render(job, 422, message, quote_form=form)
     except (quotes.NotHolder, LookupError):
-        flash(NOT_YOURS, "error")
+        flash(gettext(NOT_YOURS), "error")
         return _back(token)
     flash(_sentence(templates.quote_outcome(made)), "info")
     return _back(token)
@@ -265,7 +281,8 @@ def done(token: str):
     photos, errors = uploads.check(request.files.getlist(form.photos.name))
     if errors:
         form.photos.errors = errors
-        return render(job, 422, "Nothing was marked done: " + " ".join(errors), done_form=form)
+        return render(job, 422, gettext("Nothing was marked done: %(problems)s",
+                                        problems=" ".join(errors)), done_form=form)
     written = uploads.write(photos)
     try:
         with transaction():
@@ -274,14 +291,14 @@ def done(token: str):
                 uploads.record(job.ticket, written, source="vendor")
     except visits.VisitError:
         uploads.discard(written)
-        flash(NOT_YOURS, "error")
+        flash(gettext(NOT_YOURS), "error")
         return _back(token)
     except BaseException:
         uploads.discard(written)
         raise
     if outcome != "completed":  # a second press: the first one's photos are kept
         uploads.discard(written)
-    flash("Marked done. Thank you!", "info")
+    flash(gettext("Marked done. Thank you!"), "info")
     return _back(token)
 
 
@@ -298,9 +315,9 @@ def hand_back(token: str):
         visits.hand_back(visit.id, actor=_actor(job), config=_config(),
                          reason=form.reason.data or None)
     except visits.VisitError:
-        flash(NOT_YOURS, "error")
+        flash(gettext(NOT_YOURS), "error")
         return _back(token)
-    flash("You handed the job back. Thanks for letting us know.", "info")
+    flash(gettext("You handed the job back. Thanks for letting us know."), "info")
     return _back(token)
 
 
@@ -323,19 +340,21 @@ def _not_found(_exc):
 @bp.errorhandler(CSRFError)
 def _stale_form(_exc: CSRFError):
     """A missing or expired form token: the page again, with a fresh one, and nothing done."""
-    ping = Ping.get_or_none(Ping.token == (request.view_args or {}).get("token"))
+    ping = _ping_of((request.view_args or {}).get("token"))
     if ping is None or expired(ping.ticket, clock.now()):
-        return "The form's security token is missing or expired. Reload the page.", 400
-    return render(job_of(ping), 400, "For safety this page had to be reloaded, so nothing "
-                                     "was done. Check the job and press the button again.")
+        return gettext("The form's security token is missing or expired. Reload the page."), 400
+    return render(job_of(ping), 400, gettext("For safety this page had to be reloaded, so "
+                                             "nothing was done. Check the job and press the "
+                                             "button again."))
 
 
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(_exc: RequestEntityTooLarge):
     """The photos together are over the limit; the body was never read."""
-    ping = Ping.get_or_none(Ping.token == (request.view_args or {}).get("token"))
+    ping = _ping_of((request.view_args or {}).get("token"))
     if ping is None:
-        return "Too much data was sent.", 413
+        return gettext("Too much data was sent."), 413
     limit = uploads.MAX_REQUEST_BYTES // (1024 * 1024)
-    return render(job_of(ping), 413, f"Your photos add up to more than {limit} MB, so nothing "
-                                     "was marked done. Choose fewer or smaller photos.")
+    return render(job_of(ping), 413, gettext(
+        "Your photos add up to more than %(limit)s MB, so nothing was marked done. Choose "
+        "fewer or smaller photos.", limit=limit))

@@ -16,6 +16,7 @@ from flask import Response, abort, current_app, send_file
 from werkzeug.datastructures import FileStorage
 
 from app import clock
+from app.i18n import gettext
 from app.models import Ticket, TicketPhoto
 
 MAX_PHOTOS = 5
@@ -82,7 +83,8 @@ def too_many(count: int) -> str | None:
     """The count rule (static/js/photos.js says the same words before the form is sent)."""
     if count <= MAX_PHOTOS:
         return None
-    return f"Attach at most {MAX_PHOTOS} photos (you chose {count})."
+    return gettext("Attach at most %(most)s photos (you chose %(count)s).", most=MAX_PHOTOS,
+                   count=count)
 
 
 def check(files: Iterable[FileStorage], kept: int = 0) -> tuple[list[Photo], list[str]]:
@@ -97,7 +99,8 @@ def check(files: Iterable[FileStorage], kept: int = 0) -> tuple[list[Photo], lis
         errors.append(problem)
     for number, upload in enumerate(files, start=kept + 1):
         name = upload.filename[:80]
-        outcome = accept(upload.stream.read(MAX_PHOTO_BYTES + 1), f"Photo {number} ({name})", name)
+        label = gettext("Photo %(number)s (%(name)s)", number=number, name=name)
+        outcome = accept(upload.stream.read(MAX_PHOTO_BYTES + 1), label, name)
         (photos if isinstance(outcome, Photo) else errors).append(outcome)
     return photos, errors
 
@@ -105,11 +108,12 @@ def check(files: Iterable[FileStorage], kept: int = 0) -> tuple[list[Photo], lis
 def accept(data: bytes, label: str, name: str = "") -> Photo | str:
     """The Photo these bytes make, or why they make none (label names the photo in it)."""
     if not data:
-        return f"{label} is empty."
+        return gettext("%(photo)s is empty.", photo=label)
     if len(data) > MAX_PHOTO_BYTES:
-        return f"{label} is larger than {MAX_PHOTO_BYTES // (1024 * 1024)} MB."
+        return gettext("%(photo)s is larger than %(mb)s MB.", photo=label,
+                       mb=MAX_PHOTO_BYTES // (1024 * 1024))
     if (kind := sniff(data[:64])) is None:
-        return f"{label} is not a {KINDS} image."
+        return gettext("%(photo)s is not a %(kinds)s image.", photo=label, kinds=KINDS)
     return Photo(data, kind, name)
 
 

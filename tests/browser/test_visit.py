@@ -107,3 +107,28 @@ def test_the_tenant_confirms_the_time_and_rates_the_visit_on_the_status_page(liv
     page.get_by_role("button", name="Send rating").click()
     expect(page.locator("#visit")).to_contain_text("Thanks for rating 5/5.")
     assert live.api("GET", f"/appointments/{booked['id']}")["rating"] == 5
+
+
+def test_a_spanish_vendors_job_page_is_in_spanish_and_fits_the_phone(live, open_page):
+    ticket = live.report("Bob Williams", "plumbing", window="tomorrow 10am-4pm",
+                         description="The bathroom tap drips all night.")
+    link, ping = offer_link(live, ticket["id"])
+    live.api("PUT", f"/vendors/{ping['vendorId']}", json={"language": "es"})
+    try:
+        page, _ = open_page(PHONE)
+        page.goto(link)
+        expect(page.get_by_role("heading", name="¿Puede tomarlo?")).to_be_visible()
+        assert page.evaluate("document.documentElement.lang") == "es"
+        fits_the_phone(page)
+        page.get_by_role("button", name="Aceptar el trabajo").click()
+        expect(page.get_by_text("Este trabajo es suyo.")).to_be_visible()
+        expect(page.get_by_role("heading", name="Fijar la hora de la visita")).to_be_visible()
+        page.get_by_label("O escriba una hora").fill("mañana 2pm")
+        page.get_by_role("button", name="Fijar la hora de la visita").click()
+        expect(page.get_by_role("heading", name=re.compile(r"Visita .*14:00"))).to_be_visible()
+        fits_the_phone(page)
+        # handed back, so the vendor is free again for the tests after this one
+        page.get_by_role("button", name="Devolver el trabajo").click()
+        expect(page.get_by_role("heading", name="Usted devolvió este trabajo.")).to_be_visible()
+    finally:
+        live.api("PUT", f"/vendors/{ping['vendorId']}", json={"language": "en"})

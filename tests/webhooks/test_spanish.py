@@ -83,3 +83,13 @@ def test_the_landlords_notice_stays_english(spanish, open_job, text, bus, acme):
     said(text(acme, f"SI {pending(ticket).code}"))
     bus.run_events()
     assert last_to("landlord", ticket).startswith("Fixline: Acme Plumbing took the emergency")
+
+
+def test_an_amount_that_cannot_be_used_is_explained_in_spanish(spanish, open_job, text, acme):
+    code = pending(open_job()).code
+    assert said(text(acme, f"SI {code}")).startswith("El trabajo")
+    assert said(text(acme, f"PRECIO {code} 0")) == (
+        f"Un presupuesto debe ser de mas de $0.00. No cambio nada: responda PRECIO {code} "
+        f"<monto>, por ejemplo PRECIO {code} 350.50.")
+    assert said(text(acme, f"PRECIO {code} 12.345")).startswith(
+        "Un monto tiene como maximo dos decimales (centavos).")
