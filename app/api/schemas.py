@@ -534,6 +534,9 @@ class TicketOut(Schema):
     first_response_at: Instant | None
     booked_at: Instant | None
     escalated_at: Instant | None
+    acknowledged_at: Instant | None = Field(
+        description="when the landlord acknowledged an emergency's escalation (ACK by text, "
+                    "1 on the alert call, or any action on the ticket); null until then")
     completed_at: Instant | None
     cancelled_at: Instant | None
     escalate_at: Instant | None

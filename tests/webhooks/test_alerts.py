@@ -8,6 +8,7 @@ from xml.etree import ElementTree
 
 import pytest
 
+from app import clock
 from app.booking import alerts
 from app.messaging import twilio
 from app.models import Event, Message, Ticket
@@ -58,7 +59,9 @@ def test_the_call_says_the_escalation_and_gathers_one_key(escalated, config, rin
     assert Ticket.get_by_id(escalated.id).acknowledged_at is None
 
 
-def test_pressing_1_acknowledges_once(escalated, ring):
+def test_pressing_1_acknowledges_once(escalated, ring, client, auth):
+    shown = client.get(f"/api/tickets/{escalated.id}", headers=auth).get_json()
+    assert shown["escalatedAt"] is not None and shown["acknowledgedAt"] is None
     sid = new_sid("CA")
     first = said(ring(escalated, "1", sid=sid))
     assert first.startswith(f"Thanks: you acknowledged ticket {escalated.id}")
@@ -70,6 +73,8 @@ def test_pressing_1_acknowledges_once(escalated, ring):
     assert (event.data, event.actor) == ({"by": "call"}, f"landlord:{ticket.landlord_id}")
     [pressed] = Message.select().where(Message.direction == "inbound")
     assert (pressed.channel, pressed.body, pressed.ticket_id) == ("voice", "pressed 1", ticket.id)
+    shown = client.get(f"/api/tickets/{escalated.id}", headers=auth).get_json()
+    assert shown["acknowledgedAt"] == clock.isoformat(ticket.acknowledged_at)
 
 
 def test_another_key_asks_again(escalated, ring):
