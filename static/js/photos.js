@@ -7,7 +7,10 @@
     var max = parseInt(input.getAttribute("data-max-photos"), 10);
     var kept = input.form ? input.form.querySelectorAll('input[name="keep"]:checked').length : 0;
     var count = (input.files ? input.files.length : 0) + kept;
-    return count > max ? "Attach at most " + max + " photos (you chose " + count + ")." : "";
+    // the page's own words for it, in the tenant's language, with {count} left to fill in
+    var words = input.getAttribute("data-too-many") ||
+      "Attach at most " + max + " photos (you chose {count}).";
+    return count > max ? words.replace("{count}", count) : "";
   }
 
   function show(input) {

@@ -23,6 +23,8 @@ def test_the_report_page_is_in_spanish(client, tenant):
     assert "Reportar un problema" in html and "¿Qué tipo de problema es?" in html
     assert "Plomería" in html and "Fugas, desagües o inodoros tapados" in html
     assert "Es una <strong>urgencia</strong> si" in html and "Enviar reporte" in html
+    # what the browser says before sending too many photos (static/js/photos.js fills in count)
+    assert 'data-too-many="Adjunte como máximo 5 fotos (eligió {count})."' in html
     assert "Report a problem" not in html and "What kind of problem" not in html
 
 
