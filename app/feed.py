@@ -43,7 +43,7 @@ Key = tuple[str, int]  # ("landlord", id) or ("ticket", id)
 
 def enabled_by_env(environ: dict[str, str] | None = None) -> bool:
     """LIVE_UPDATES (default 1): 0, false, no or off turns the feed off."""
-    return switched_on((os.environ if environ is None else environ).get("LIVE_UPDATES", "1"))
+    return switched_on((os.environ if environ is None else environ).get("LIVE_UPDATES"))
 
 
 def waits_per_process(environ: dict[str, str] | None = None) -> int:

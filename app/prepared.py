@@ -84,6 +84,7 @@ class _Compiled:
         self.sql, self.params = sql, tuple(params)
         self.readers: dict[str, dict[str, Any]] = {}  # by how rows are read: "rows", "tuples"
         self.name = f"fixline_{next(_NAMES)}"  # its name on a PostgreSQL server
+        PREPARED_SQL[self.name] = self.sql
         values = ", ".join(["%s"] * len(self.params))
         self.execute_sql = f"EXECUTE {self.name}({values})" if values else f"EXECUTE {self.name}"
         self.server_side = True  # False once the server refused to prepare it
@@ -110,7 +111,6 @@ class _Compiled:
         import psycopg2  # only PostgreSQL gets here
 
         statement = f"PREPARE {self.name} AS {numbered(self.sql)}"
-        PREPARED_SQL[self.name] = self.sql
         with connection.cursor() as cursor:
             inside = database.in_transaction()
             if inside:

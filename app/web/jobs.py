@@ -44,13 +44,14 @@ bp = Blueprint("jobs", __name__, url_prefix="/j")
 STAMP = "%Y-%m-%dT%H:%M"  # an offered start's value: naive UTC
 NOT_YOURS = N_("You no longer hold this job, so nothing was changed.")
 ALREADY_DONE = N_("This job is already marked done, so nothing was changed.")
+NO_CHOICE = N_("Choose a time")  # the time list's first entry
 
 
 class TimeForm(FlaskForm):
     """A visit time: one of the starts offered, or typed words (which win when given)."""
 
     start = SelectField(lazy("Pick a time"), default="",
-                        choices=[SelectChoice("", lazy("Choose a time"))],
+                        choices=[SelectChoice("", lazy(NO_CHOICE))],
                         invalid_choice_message=lazy("That time is no longer offered: pick "
                                                     "another or type one."))
     typed = StringField(lazy("Or type a time"), filters=[strip],
@@ -62,7 +63,7 @@ class TimeForm(FlaskForm):
         ticket, tz = job.ticket, job.ticket.property.timezone
         window = parse_window(ticket.window, ticket.created_at, tz)
         starts = visit_times.choices(*(window or (None, None)), clock.now(), tz)
-        self.start.choices = [SelectChoice("", gettext("Choose a time"))] + [
+        self.start.choices = [SelectChoice("", gettext(NO_CHOICE))] + [
             SelectChoice(moment.strftime(STAMP), visit_times.local_text(moment, tz))
             for moment in starts]
 
@@ -143,7 +144,7 @@ def render(job: Job, status: int = 200, notice: str | None = None, **forms):
                                                                      (ticket.category,))[0],
         severity=SEVERITY_WORDS.get(ticket.severity, (ticket.severity,))[0],
         photos=photos_shown(job), visit_span=visit_span, visit_status=visit_status,
-        max_photos=uploads.MAX_PHOTOS, example=visit_times.EXAMPLE, quote=quote,
+        max_photos=uploads.MAX_PHOTOS, example=gettext(visit_times.EXAMPLE), quote=quote,
         quote_status=_sentence(templates.quote_outcome(quote)) if quote else None,
         amount_example=quotes.EXAMPLE, **forms)
     return _private(current_app.make_response((page, status)))

@@ -99,7 +99,7 @@ def check(files: Iterable[FileStorage], kept: int = 0) -> tuple[list[Photo], lis
         errors.append(problem)
     for number, upload in enumerate(files, start=kept + 1):
         name = upload.filename[:80]
-        label = gettext("Photo %(number)s (%(name)s)", number=number, name=name)
+        label = gettext("Photo %(n)s (%(name)s)", n=number, name=name)
         outcome = accept(upload.stream.read(MAX_PHOTO_BYTES + 1), label, name)
         (photos if isinstance(outcome, Photo) else errors).append(outcome)
     return photos, errors
