@@ -15,8 +15,10 @@ from app.messaging import outbound
 
 @dramatiq.actor(max_retries=5, min_backoff=200, max_backoff=5000, time_limit=30_000)
 def handle_event(event_id: int) -> None:
-    """Run the handler of one recorded event."""
-    events.handle(event_id, runtime.config())
+    """Run the handler of one recorded event, then deliver the messages it queued."""
+    config = runtime.config()
+    with outbound.delivered_here(config):
+        events.handle(event_id, config)
 
 
 @dramatiq.actor(max_retries=0, time_limit=30_000)
@@ -46,8 +48,11 @@ def sweep() -> None:
 # would wait behind them in one queue), nor bookings; webhooks (100) come after.
 @dramatiq.actor(max_retries=0, time_limit=30_000, queue_name="deadlines", priority=50)
 def sweep_row(kind: str, row_id: int, lease: str) -> None:
-    """Act on one due deadline the sweep leased (an offer timing out, a reminder, …)."""
-    sweeping.handle(kind, row_id, datetime.fromisoformat(lease), runtime.config())
+    """Act on one due deadline the sweep leased (an offer timing out, a reminder, …), then
+    deliver the messages it queued (the next vendor's offer)."""
+    config = runtime.config()
+    with outbound.delivered_here(config):
+        sweeping.handle(kind, row_id, datetime.fromisoformat(lease), config)
 
 
 def _sweep_row_sender(kind: str, row_id: int, lease: str, delay_ms: int) -> None:

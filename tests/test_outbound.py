@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 
 from actors import tasks
+from app.api.auth import mint
 from app.db import transaction
 from app.messaging import outbound
 from app.messaging.channels import Outbox
 from app.models import Event, Message
+from app.seed import load
 from tests import twilio_fake
 from tests.conftest import make_config
 
@@ -136,3 +138,55 @@ class TestWithTwilioConfigured:
         email, sms = Message.get_by_id(email.id), Message.get_by_id(sms.id)
         assert (email.status, email.provider_id[:2]) == ("stored", "OB")
         assert (sms.status, sms.provider_id) == ("queued", fake_twilio.created[0]["sid"])
+
+
+class Boom(Exception):
+    pass
+
+
+def test_what_a_worker_queues_it_delivers_itself_once_its_work_ends(
+        landlord, config, broker, enqueued, sends):
+    with outbound.delivered_here(config):
+        with transaction():
+            first = outbound.queue(landlord=landlord, to=VENDOR, body="Job K7Q2?")
+            second = outbound.queue(landlord=landlord, to=landlord.phone, body="Booked")
+        assert sends == []  # not while the work that queued them still runs
+
+    assert sends == [first.id, second.id]
+    assert enqueued == [] and broker.queues["default"].qsize() == 0
+    assert {m.status for m in Message.select()} == {"stored"}
+
+
+def test_a_retry_queued_for_later_still_goes_to_the_broker(landlord, config, broker, enqueued):
+    message = outbound.queue(landlord=landlord, to=VENDOR, body="Job K7Q2?")
+    with outbound.delivered_here(config):
+        outbound.enqueue(message.id, 500)
+    assert enqueued == [(message.id, 0), (message.id, 500)]
+
+
+def test_work_that_fails_hands_what_it_committed_to_the_broker(
+        landlord, config, broker, enqueued, sends):
+    with pytest.raises(Boom), outbound.delivered_here(config):
+        committed = outbound.queue(landlord=landlord, to=VENDOR, body="Job K7Q2?")
+        raise Boom
+    assert sends == [] and enqueued == [(committed.id, 0)]
+    assert broker.queues["default"].qsize() == 1
+
+
+def test_the_event_actor_sends_the_offer_it_made_without_another_message(
+        app, client, broker, worker, enqueued, sends):
+    """intake.completed in the worker: the vendor's offer is sent by the same actor run, so a
+    booking's offer and notices cost the broker no message of their own."""
+    landlord = load()
+    tenant = landlord.properties[0].tenants[0]
+    created = client.post("/api/tickets", headers={"Authorization": f"Bearer {mint(landlord)}"},
+                          json={"tenantId": tenant.id, "propertyId": tenant.property_id,
+                                "category": "plumbing", "severity": "emergency", "window": "now"})
+    assert created.status_code == 201, created.json
+    broker.join("default")
+    worker.join()
+
+    offers = list(Message.select().where(Message.ticket == created.json["id"],
+                                         Message.ping.is_null(False)))
+    assert [m.status for m in offers] == ["stored"] and sends == [offers[0].id]
+    assert enqueued == []

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from peewee import fn
 
@@ -98,8 +100,34 @@ def set_sender(sender: Sender | None) -> None:
     _sender = sender
 
 
+_here = threading.local()
+
+
+@contextmanager
+def delivered_here(config: Config) -> Iterator[None]:
+    """Messages queued in this block for now are delivered by this thread once it ends, not
+    handed to another worker: a worker's own offers and notices skip the broker's round trips.
+    Should the block raise, what it had committed goes to the broker as usual."""
+    held: list[int] = []
+    _here.held = held
+    try:
+        yield
+    except BaseException:
+        _here.held = None
+        for message_id in held:
+            enqueue(message_id)
+        raise
+    _here.held = None
+    for message_id in held:
+        deliver(message_id, config)
+
+
 def enqueue(message_id: int, delay_ms: int = 0) -> None:
     """Hand a queued message to a worker; a broker failure leaves it for the sweep."""
+    held = getattr(_here, "held", None)
+    if held is not None and not delay_ms:
+        held.append(message_id)
+        return
     if _sender is None:
         return
     try:
