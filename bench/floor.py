@@ -16,8 +16,10 @@ app/db.py opens SQLite) per unit of work that commits on its own:
    its status_changed event; choose the vendor (one statement: the landlord's active vendors
    of that trade with a phone not yet asked, in asking order); read the vendor's open job
    codes; insert the ping, the offer SMS and vendor.pinged; stamp the vendor's
-   last_offered_at and the event handled. Then the actor message for the offer.
-3. offer delivered: read the message with its opt-out; mark it stored; notification.sent.
+   last_offered_at and the event handled.
+3. offer delivered, by the same worker once the dispatch has committed (no actor message of
+   its own: outbound.delivered_here): read the message with its opt-out; mark it stored;
+   notification.sent.
 4. the vendor's YES (the webhook): the webhook receipt; the ping by number and code; the
    ticket; the inbound message; the ping accepted; vendor.confirmed; the ticket scheduled
    (booked_at, first_response_at) with status_changed; the appointment; the tenant's
@@ -25,12 +27,12 @@ app/db.py opens SQLite) per unit of work that commits on its own:
    message. Then the actor message for appointment.confirmed.
 5. booked (the worker): read the event; the appointment with its ticket, vendor, property,
    tenant and landlord in one statement; the other vendors whose offer it filled; the
-   tenant's and the landlord's notices; the event handled. Then two actor messages.
-6. each notice delivered, as in 3.
+   tenant's and the landlord's notices; the event handled.
+6. each notice delivered, as in 3, by the same worker.
 
 That is 41 statements in 7 transactions (the real path keeps the webhook receipt in a
-transaction of its own: 8) and 5 actor messages, each an LPUSH of a Dramatiq-sized message
-and a BRPOP of it: 10 Redis round trips (Dramatiq itself makes 3 per message: enqueue, fetch,
+transaction of its own: 8) and 2 actor messages, each an LPUSH of a Dramatiq-sized message
+and a BRPOP of it: 4 Redis round trips (Dramatiq itself makes 3 per message: enqueue, fetch,
 ack). Not included: rendering SMS texts and JSON bodies beyond a format string, signature
 checks, HTTP, and the time between the steps (one thread does everything, in order).
 
@@ -61,7 +63,7 @@ import redis
 
 STATEMENTS = 41  # per booking, as counted by Floor.book (checked after each run)
 TRANSACTIONS = 7
-ACTOR_MESSAGES = 5
+ACTOR_MESSAGES = 2
 ROUND_TRIPS = 2 * ACTOR_MESSAGES
 QUEUE = "floor:default"
 PRAGMAS = ("PRAGMA journal_mode=wal", "PRAGMA busy_timeout=10000", "PRAGMA foreign_keys=1",
@@ -225,10 +227,10 @@ class Floor:
         self.serial += 1
         event_id = self.intake()
         message_id = self.dispatch(self.hop("handle_event", event_id))
-        self.deliver(self.hop("send_message", message_id))
+        self.deliver(message_id)
         event_id = self.answer_yes(message_id)
         for notice in self.booked(self.hop("handle_event", event_id)):
-            self.deliver(self.hop("send_message", notice))
+            self.deliver(notice)
 
     def intake(self) -> int:
         now = datetime.now(UTC).replace(tzinfo=None)

@@ -54,6 +54,7 @@ CONFIG_VARS = ("DATABASE_URL", "REDIS_URL", "HOST", "PORT", "FIXLINE_ENV", "FIXL
 CATEGORIES = ("plumbing", "electrical", "hvac", "lock", "appliance", "pest", "general")
 WINDOWS = {"emergency": ("now", "asap"),
            "routine": ("anytime", "tomorrow morning", "today 2-5pm", "tomorrow 9am-5pm")}
+DEFAULT_WARM_UP = 200  # PostgreSQL: enough rows in every table for its statistics
 ALWAYS_WORKING = "Emergency Handyman"  # the seed's 24/7 vendor; made to take every category
 OFFER_CODE = re.compile(r"Reply YES (\w+) to take it")  # an offer, not an expiry notice
 # Pending pings whose offer SMS reached the outbox: what a vendor's phone would have shown.
@@ -61,7 +62,8 @@ OFFERS_SQL = """
     SELECT m.id, m.to_number, m.body FROM ping p JOIN message m ON m.ping_id = p.id
     WHERE p.outcome = 'pending' AND m.direction = 'outbound' AND m.status = 'stored'
 """
-BENCH_TICKET = "t.description LIKE 'bench ticket %'"  # not the demo data's booked tickets
+# The tickets timed: not the demo data's booked tickets, nor the warm-up's ("warm-up ticket n")
+BENCH_TICKET = "t.description LIKE '{kind} ticket %'"
 BOOKED_SQL = f"SELECT count(*) FROM ticket t WHERE t.booked_at IS NOT NULL AND {BENCH_TICKET}"
 # Per ticket: created, first ping sent (offer queued), offer delivered, booked (all server time).
 TIMES_SQL = f"""
@@ -328,7 +330,8 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
-def ticket_specs(count: int, tenants: list[dict], run: str) -> list[tuple[dict, str]]:
+def ticket_specs(count: int, tenants: list[dict], run: str,
+                 kind: str = "bench") -> list[tuple[dict, str]]:
     """count tickets spread over tenants, categories, severities and windows; with keys."""
     specs = []
     emergency, routine = itertools.cycle(WINDOWS["emergency"]), itertools.cycle(WINDOWS["routine"])
@@ -338,7 +341,7 @@ def ticket_specs(count: int, tenants: list[dict], run: str) -> list[tuple[dict, 
         window = next(emergency if severity == "emergency" else routine)
         specs.append(({"tenantId": tenant["id"], "propertyId": tenant["propertyId"],
                        "category": CATEGORIES[n % len(CATEGORIES)], "severity": severity,
-                       "window": window, "description": f"bench ticket {n}"}, f"{run}-{n}"))
+                       "window": window, "description": f"{kind} ticket {n}"}, f"{run}-{n}"))
     return specs
 
 
@@ -365,6 +368,29 @@ def add_vendors(count: int) -> None:
             create_vendor(landlord, {"name": f"Bench Handyman {n + 1}",
                                      "phones": [f"+1555{7_000_000 + n}"],
                                      "specialties": list(CATEGORIES), "hours": "24/7"})
+
+
+def warm_up_tickets(backend: str, args: argparse.Namespace) -> int:
+    """Tickets booked before the timed ones (--warm-up; by default PostgreSQL's only)."""
+    if args.warm_up is not None:
+        return args.warm_up
+    return DEFAULT_WARM_UP if backend == "postgres" else 0
+
+
+def analyze() -> bool:
+    """Give PostgreSQL's planner the statistics a database in service has, as autovacuum
+    would once a tenth of a table has changed (within a minute). A schema made seconds ago has
+    none, and the planner's guesses (one vendor in 200 is the landlord's, a handful of visits)
+    pick plans that read every vendor and visit for each offer (bench/README.md)."""
+    from app.db import db
+    from app.models import MODELS
+
+    with db.connection_context():
+        if db.obj.__class__.__name__.startswith("Sqlite"):
+            return False  # Fixline never analyzes SQLite: its plans come from the indexes
+        for model in MODELS:
+            db.execute_sql(f'ANALYZE "{model._meta.table_name}"')
+    return True
 
 
 class Profiler:
@@ -432,7 +458,7 @@ class CpuMeter:
 
 
 def drive(args: argparse.Namespace, port: int, api_key: str, token: str,
-          database_url: str) -> tuple[list[tuple], Bot, float]:
+          database_url: str, tickets: int, kind: str = "bench") -> tuple[list[tuple], Bot, float]:
     """Create the tickets, let the bot answer, wait until all are booked; the timing rows."""
     client = Client(port, api_key)
     db = ReadOnly(database_url)
@@ -442,7 +468,7 @@ def drive(args: argparse.Namespace, port: int, api_key: str, token: str,
     bot_thread = threading.Thread(target=bot.run, name="vendor-bot", daemon=True)
     try:
         make_always_working(client)
-        specs = ticket_specs(args.tickets, client.api("GET", "/tenants"), uuid.uuid4().hex[:8])
+        specs = ticket_specs(tickets, client.api("GET", "/tenants"), uuid.uuid4().hex[:8], kind)
         bot_thread.start()
         started = time.monotonic()
 
@@ -456,15 +482,15 @@ def drive(args: argparse.Namespace, port: int, api_key: str, token: str,
         for creation in creations:
             creation.result()
         deadline = time.monotonic() + args.timeout
-        while (booked := db.rows(BOOKED_SQL)[0][0]) < args.tickets:
+        while (booked := db.rows(BOOKED_SQL.format(kind=kind))[0][0]) < tickets:
             if bot.errors:
                 raise BenchError("vendor bot: " + "; ".join(bot.errors[:3]))
             if time.monotonic() > deadline:
-                raise BenchError(f"only {booked} of {args.tickets} tickets booked after "
+                raise BenchError(f"only {booked} of {tickets} {kind} tickets booked after "
                                  f"{args.timeout:.0f} s (see the stack's log)")
             time.sleep(0.02)
         wall = time.monotonic() - started
-        return db.rows(TIMES_SQL), bot, wall
+        return db.rows(TIMES_SQL.format(kind=kind)), bot, wall
     finally:
         bot.stop.set()
         if bot_thread.is_alive():
@@ -575,16 +601,23 @@ def run_stack(backend: str, args: argparse.Namespace, env: dict[str, str],
     try:
         with contextlib.redirect_stdout(sys.stderr):
             api_key, _ = prepare(config)
-        add_vendors(args.tickets if args.vendors is None else args.vendors)
+        warm_up = warm_up_tickets(backend, args)
+        add_vendors(args.tickets + warm_up if args.vendors is None else args.vendors)
         release_database()
         if backend == "embedded" and not supervisor.start_redis():
             raise BenchError("interrupted")
         if not supervisor.start_services():
             raise BenchError("interrupted")
-        workers = args.workers or (1 if backend == "embedded" else 2)
+        workers = args.workers or 1
         supervisor.add_workers(workers - 1)
         wait_http(config.port, "/readyz", 30)
         wait_workers(config.broker_url, workers, 30)
+        if warm_up:
+            drive(args, config.port, api_key, config.webhook_auth_token, config.database_url,
+                  warm_up, "warm-up")
+            analyzed = analyze()
+            print(f"[{backend}] warmed up: {warm_up} tickets booked"
+                  + (", then ANALYZE" if analyzed else ""), file=sys.stderr)
         if args.profile:
             profiler = Profiler(Path(args.profile) / backend, supervisor.processes(), log,
                                 args.profile_idle)
@@ -592,7 +625,7 @@ def run_stack(backend: str, args: argparse.Namespace, env: dict[str, str],
         writer_before, writer_from = writer_totals(config.broker_url), time.monotonic()
         try:
             rows, bot, wall = drive(args, config.port, api_key, config.webhook_auth_token,
-                                    config.database_url)
+                                    config.database_url, args.tickets)
         finally:
             cpu = meter.stop()
             if profiler is not None:
@@ -698,7 +731,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--rate", type=float, default=0,
         help="tickets per second to offer; 0: as fast as the clients can (%(default)s)")
     add("--workers", type=int, default=None,
-        help="`dramatiq actors` processes (make run's 1 for embedded, 2 for postgres)")
+        help="`dramatiq actors` processes (make run's 1; a second one costs PostgreSQL runs "
+             "more CPU than it adds since a worker sends its own offers and notices)")
     add("--poll-ms", type=float, default=10,
         help="how often the vendor bot looks for offers, ms (%(default)s)")
     add("--reply-timeout", type=int, default=300,
@@ -723,6 +757,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--vendors", type=int, default=None,
         help="24/7 vendors of every trade added to the demo landlord's before the run "
              "(default: one per ticket)")
+    add("--warm-up", type=int, default=None, metavar="N",
+        help="tickets booked (and, on PostgreSQL, ANALYZE run) before the timed ones, so the "
+             "planner sees a database in service rather than a new schema (default: "
+             f"{DEFAULT_WARM_UP} on postgres, 0 embedded)")
     add("--floor", action="store_true",
         help="also run bench/floor.py's loop (after the stack has stopped) and print full "
              "system / floor per booking")
