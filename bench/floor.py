@@ -28,13 +28,13 @@ app/db.py opens SQLite) per unit of work that commits on its own:
 5. booked (the worker): read the event; the appointment with its ticket, vendor, property,
    tenant and landlord in one statement; the other vendors whose offer it filled; the
    tenant's and the landlord's notices; the event handled.
-6. each notice delivered, as in 3, by the same worker.
+6. the two notices delivered, as in 3, by the same worker, in one transaction
+   (outbound.deliver_all).
 
-That is 41 statements in 7 transactions (the real path keeps the webhook receipt in a
-transaction of its own: 8) and 2 actor messages, each an LPUSH of a Dramatiq-sized message
-and a BRPOP of it: 4 Redis round trips (Dramatiq itself makes 3 per message: enqueue, fetch,
-ack). Not included: rendering SMS texts and JSON bodies beyond a format string, signature
-checks, HTTP, and the time between the steps (one thread does everything, in order).
+That is 41 statements in 6 transactions and 2 actor messages, each an LPUSH of a Dramatiq-sized
+message and a BRPOP of it: 4 Redis round trips (Dramatiq itself makes 3 per message: enqueue,
+fetch, ack). Not included: rendering SMS texts and JSON bodies beyond a format string,
+signature checks, HTTP, and the time between the steps (one thread does everything, in order).
 
     .venv/bin/python bench/floor.py                      # 2000 bookings, embedded Redis
     .venv/bin/python bench/floor.py --redis-url redis://127.0.0.1:6379/14
@@ -62,7 +62,7 @@ from pathlib import Path
 import redis
 
 STATEMENTS = 41  # per booking, as counted by Floor.book (checked after each run)
-TRANSACTIONS = 7
+TRANSACTIONS = 6
 ACTOR_MESSAGES = 2
 ROUND_TRIPS = 2 * ACTOR_MESSAGES
 QUEUE = "floor:default"
@@ -229,8 +229,7 @@ class Floor:
         message_id = self.dispatch(self.hop("handle_event", event_id))
         self.deliver(message_id)
         event_id = self.answer_yes(message_id)
-        for notice in self.booked(self.hop("handle_event", event_id)):
-            self.deliver(notice)
+        self.deliver(*self.booked(self.hop("handle_event", event_id)))
 
     def intake(self) -> int:
         now = datetime.now(UTC).replace(tzinfo=None)
@@ -291,18 +290,24 @@ class Floor:
                      (at, event_id))
         return message_id
 
-    def deliver(self, message_id: int) -> None:
-        at = stamp(datetime.now(UTC).replace(tzinfo=None))
+    def deliver(self, *message_ids: int) -> None:
+        """Messages one piece of work queued: claimed, kept and recorded in one write."""
         with self.transaction():
-            row = self.one(ROUTING, (message_id,))
-            self.sql("UPDATE message SET status = 'stored', attempts = attempts + 1, "
-                     "from_number = ?, provider_id = ?, updated_at = ? "
-                     "WHERE id = ? AND status = 'queued'",
-                     ("+15005550006", f"OB{uuid.uuid4().hex}", at, message_id))
-            self.event(row[1], "notification.sent", "system",
-                       {"messageId": message_id, "channel": "sms", "to": row[3],
-                        "body": row[4], "recipientType": row[5], "status": "stored"},
-                       at, handled=True)
+            for message_id in message_ids:
+                self.keep(message_id)
+
+    def keep(self, message_id: int) -> None:
+        """One message claimed (with its routing), stored and recorded."""
+        at = stamp(datetime.now(UTC).replace(tzinfo=None))
+        row = self.one(ROUTING, (message_id,))
+        self.sql("UPDATE message SET status = 'stored', attempts = attempts + 1, "
+                 "from_number = ?, provider_id = ?, updated_at = ? "
+                 "WHERE id = ? AND status = 'queued'",
+                 ("+15005550006", f"OB{uuid.uuid4().hex}", at, message_id))
+        self.event(row[1], "notification.sent", "system",
+                   {"messageId": message_id, "channel": "sms", "to": row[3],
+                    "body": row[4], "recipientType": row[5], "status": "stored"},
+                   at, handled=True)
 
     def answer_yes(self, offer_id: int) -> int:
         """The vendor's YES <code> to the offer message offer_id; the appointment.confirmed

@@ -6,10 +6,10 @@ import pytest
 
 from actors import tasks
 from app.api.auth import mint
-from app.db import transaction
+from app.db import db, transaction
 from app.messaging import outbound
 from app.messaging.channels import Outbox
-from app.models import Event, Message
+from app.models import Event, Fault, Message
 from app.seed import load
 from tests import twilio_fake
 from tests.conftest import make_config
@@ -45,6 +45,20 @@ def sends(app, monkeypatch) -> list[int]:
 
     monkeypatch.setattr(Outbox, "send", counting)
     return calls
+
+
+@pytest.fixture
+def writes(app, monkeypatch) -> list[int]:
+    """One entry per write transaction opened from here on (outermost or not)."""
+    opened: list[int] = []
+    begin = db.obj.begin
+
+    def counting(*args, **kwargs):
+        opened.append(1)
+        return begin(*args, **kwargs)
+
+    monkeypatch.setattr(db.obj, "begin", counting)
+    return opened
 
 
 def sent_events() -> list[dict]:
@@ -127,6 +141,20 @@ class TestWithTwilioConfigured:
         return make_config(database_url, tmp_path / "instance",
                            **fake_twilio.settings("+15005550006"))
 
+    def test_a_workers_messages_share_their_claim_and_are_sent_one_by_one(
+            self, fake_twilio, landlord, home, config, writes):
+        _, tenant = home
+        with transaction():
+            first = outbound.queue(landlord=landlord, to=tenant.phone, body="Booked")
+            second = outbound.queue(landlord=landlord, to=VENDOR, body="Job K7Q2?")
+        writes.clear()
+
+        assert outbound.deliver_all([first.id, second.id], config) == ["queued", "queued"]
+        assert [r.form["To"] for r in fake_twilio.requests] == [tenant.phone, VENDOR]
+        assert len(writes) == 3  # the two claims, then each send's record
+        sids = [Message.get_by_id(m.id).provider_id for m in (first, second)]
+        assert sids == [c["sid"] for c in fake_twilio.created]
+
     def test_email_goes_to_the_outbox(self, fake_twilio, landlord, broker, worker, sends):
         email = outbound.queue(landlord=landlord, to=landlord.email, body="Booked",
                                channel="email")
@@ -190,3 +218,40 @@ def test_the_event_actor_sends_the_offer_it_made_without_another_message(
                                          Message.ping.is_null(False)))
     assert [m.status for m in offers] == ["stored"] and sends == [offers[0].id]
     assert enqueued == []
+
+
+def test_a_workers_local_messages_are_claimed_kept_and_recorded_in_one_write(
+        landlord, config, writes, sends):
+    first = outbound.queue(landlord=landlord, to=VENDOR, body="Job K7Q2?")
+    second = outbound.queue(landlord=landlord, to=landlord.phone, body="Booked")
+    writes.clear()
+
+    assert outbound.deliver_all([first.id, second.id], config) == ["stored", "stored"]
+    assert len(writes) == 1 and sends == [first.id, second.id]
+    assert sorted(e["messageId"] for e in sent_events()) == [first.id, second.id]
+    assert outbound.deliver_all([first.id, second.id], config) == ["skipped", "skipped"]
+
+
+def test_one_message_failing_among_several_fails_alone(landlord, config, monkeypatch):
+    bad = outbound.queue(landlord=landlord, to=VENDOR, body="Job K7Q2?")
+    good = outbound.queue(landlord=landlord, to=landlord.phone, body="Booked")
+    send = Outbox.send
+
+    def breaks_on_bad(self, message, config):
+        if message.id == bad.id:
+            raise Boom("a bug in one message's sending")
+        return send(self, message, config)
+
+    monkeypatch.setattr(Outbox, "send", breaks_on_bad)
+    assert outbound.deliver_all([bad.id, good.id], config) == ["error", "stored"]
+    assert Message.get_by_id(bad.id).status == "queued"  # back in the queue, to be retried
+    assert Fault.get(Fault.kind == "message", Fault.row_id == bad.id).attempts == 1
+    assert [e["messageId"] for e in sent_events()] == [good.id]
+
+
+def test_a_block_inside_another_leaves_the_sending_to_the_outer_one(landlord, config, sends):
+    with outbound.delivered_here(config):
+        with outbound.delivered_here(config):
+            message = outbound.queue(landlord=landlord, to=VENDOR, body="Job K7Q2?")
+        assert sends == []
+    assert sends == [message.id]

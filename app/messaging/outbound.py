@@ -108,6 +108,9 @@ def delivered_here(config: Config) -> Iterator[None]:
     """Messages queued in this block for now are delivered by this thread once it ends, not
     handed to another worker: a worker's own offers and notices skip the broker's round trips.
     Should the block raise, what it had committed goes to the broker as usual."""
+    if getattr(_here, "held", None) is not None:  # inside another such block: it delivers
+        yield
+        return
     held: list[int] = []
     _here.held = held
     try:
@@ -118,8 +121,7 @@ def delivered_here(config: Config) -> Iterator[None]:
             enqueue(message_id)
         raise
     _here.held = None
-    for message_id in held:
-        deliver(message_id, config)
+    deliver_all(held, config)
 
 
 def enqueue(message_id: int, delay_ms: int = 0) -> None:
@@ -211,8 +213,34 @@ def deliver(message_id: int, config: Config) -> str:
     puts the message back in the queue and is retried with backoff, then parked (app.faults).
     """
     claimed: list[Message] = []
+    return _settled(message_id, claimed, lambda: _deliver(message_id, config, claimed))
+
+
+def deliver_all(message_ids: list[int], config: Config) -> list[str]:
+    """Send several queued messages (one piece of work's): their claims share one write, and
+    so do a local channel's keeping and records; a remote channel's sends follow, each
+    recorded as it goes. Should one row's handling raise, that write is undone and every
+    message is delivered on its own, so the failure stays with its row."""
+    if len(message_ids) < 2:
+        return [deliver(message_id, config) for message_id in message_ids]
+    claims: list[list[Message]] = [[] for _ in message_ids]
     try:
-        done = _deliver(message_id, config, claimed)
+        with transaction():
+            taken = [_take(message_id, config, claimed)
+                     for message_id, claimed in zip(message_ids, claims, strict=True)]
+    except Exception:
+        log.warning("delivering messages %s together failed; each goes on its own",
+                    message_ids, exc_info=True)
+        return [deliver(message_id, config) for message_id in message_ids]
+    return [_settled(message_id, claimed, lambda step=step: _sent(step, config))
+            for message_id, claimed, step in zip(message_ids, claims, taken, strict=True)]
+
+
+def _settled(message_id: int, claimed: list[Message], work: Callable[[], str]) -> str:
+    """Run one message's delivery; a failure is recorded against it and the message goes back
+    to the queue; a fault it had is forgotten once it is handled."""
+    try:
+        done = work()
     except Exception as exc:  # as faults.attempt, knowing the row only once it is claimed
         faults.record_row("message", message_id, exc, claimed[0] if claimed else None)
         with transaction():
@@ -228,22 +256,32 @@ def _deliver(message_id: int, config: Config, claimed: list[Message]) -> str:
     and record are one write; a remote channel's claim commits before the send, which never
     runs inside a transaction."""
     with transaction():
-        message = CLAIM.first(id=message_id, at=clock.now())
-        if message is None:
-            return "skipped"
-        claimed.append(message)
-        now = clock.now()
-        until = quiet.hold(message.recipient_type, message.severity, message.timezone, now,
-                           config)
-        if until is not None or (message.send_after is not None and message.send_after > now):
-            HOLD.execute(id=message_id, until=max(until or now, message.send_after or now),
-                         at=now)
-            return "held"
-        stopped = (message.opt_out_id is not None
-                   and message.channel in optouts.PHONE_CHANNELS)
-        if stopped or not channel_for(config, message.channel).remote:
-            return _send(message, config, stopped=stopped)
-    return _send(message, config)
+        step = _take(message_id, config, claimed)
+    return _sent(step, config)
+
+
+def _take(message_id: int, config: Config, claimed: list[Message]) -> str | Message:
+    """In the caller's transaction: claim the message and settle what needs no remote send
+    (gone, held for quiet hours, opted out, a local channel's keeping); how that went, or the
+    claimed message a remote channel must send once the claim has committed."""
+    message = CLAIM.first(id=message_id, at=clock.now())
+    if message is None:
+        return "skipped"
+    claimed.append(message)
+    now = clock.now()
+    until = quiet.hold(message.recipient_type, message.severity, message.timezone, now, config)
+    if until is not None or (message.send_after is not None and message.send_after > now):
+        HOLD.execute(id=message_id, until=max(until or now, message.send_after or now), at=now)
+        return "held"
+    stopped = message.opt_out_id is not None and message.channel in optouts.PHONE_CHANNELS
+    if stopped or not channel_for(config, message.channel).remote:
+        return _send(message, config, stopped=stopped)
+    return message
+
+
+def _sent(step: str | Message, config: Config) -> str:
+    """What _take settled, or the remote send it left (outside any transaction)."""
+    return step if isinstance(step, str) else _send(step, config)
 
 
 def _send(message: Message, config: Config, *, stopped: bool = False) -> str:
