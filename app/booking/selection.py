@@ -19,7 +19,7 @@ from peewee import SQL, Case, NodeList, Select, Value, fn
 from app import clock
 from app.booking.hours import describe, next_open, open_at, overlaps
 from app.booking.windows import LONE_HOURS, parse_window
-from app.db import is_postgres
+from app.db import is_postgres, lock_row_unless_taken
 from app.models import (
     ACTIVE_APPOINTMENT_STATUSES,
     Appointment,
@@ -475,13 +475,21 @@ def _opening(vendor: Vendor, job: _Job) -> datetime | None:
 def next_up(ticket: Ticket, now: datetime | None = None, *, first: bool = False) -> NextUp:
     """The next vendor to ask: the first candidate, but for a routine job the first one
     inside their working hours now (§10); NextUp(None, None) when nobody is left this round.
-    first: dispatch is just starting (nobody was asked yet)."""
+    first: dispatch is just starting (nobody was asked yet). On PostgreSQL the vendor's row
+    stays locked until the caller's transaction ends, and a vendor another dispatch holds is
+    passed over while anyone else fits, so tickets dispatched at once rotate as they would
+    one after the other instead of all going to the same least recently offered vendor."""
     job = _Job.of(ticket, now or clock.now(), first=first)
-    off_work = []
+    off_work, taken = [], None
     for vendor in _to_ask(job, FIRST_PAGE, NOT_YET_ASKED_WHOLE):
-        if _at_work(vendor, job):
+        if not _at_work(vendor, job):
+            off_work.append(vendor)
+        elif lock_row_unless_taken(Vendor, vendor.id):
             return NextUp(vendor)
-        off_work.append(vendor)
+        else:  # another ticket's dispatch is offering them this instant: rotate past them
+            taken = taken or vendor
+    if taken is not None:  # nobody else fits: wait for that one to be free
+        return NextUp(taken)
     openings = [at for v in off_work if (at := _opening(v, job))]
     return NextUp(None, min(openings, default=None))
 

@@ -364,3 +364,70 @@ def test_a_window_already_begun_books_the_visit_from_now(bus, make_vendor, intak
     visit = Appointment.get(Appointment.ticket == reported)
     assert visit.starts_at == datetime(2026, 3, 4, 15, 1)  # 09:01, not the day's 08:00
     assert visit.ends_at == datetime(2026, 3, 5, 2, 0)  # the window's end: 20:00 Chicago
+
+
+def _offering(database_url: str, vendor_id: int):
+    """Another ticket's dispatch, mid-transaction, holding the vendor it is offering."""
+    import psycopg2
+
+    other = psycopg2.connect(database_url)
+    with other.cursor() as cur:
+        cur.execute("SELECT id FROM vendor WHERE id = %s FOR NO KEY UPDATE", (vendor_id,))
+    return other
+
+
+def _dispatching(bus) -> threading.Thread:
+    def run():
+        try:
+            bus.run_events()
+        finally:
+            db.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def test_a_vendor_another_dispatch_is_offering_is_passed_over(
+        bus, make_vendor, intake, database_url):
+    """PostgreSQL: two tickets dispatched at once rotate as one after the other would; the
+    second does not wait on the first's vendor and offer them a second job."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("row locks: PostgreSQL only (SQLite runs one dispatch at a time)")
+    ace, best = make_vendor("Ace"), make_vendor("Best")  # Ace is first in asking order
+    reported = intake(severity="emergency", window="now")
+    other = _offering(database_url, ace.id)
+    thread = _dispatching(bus)
+    thread.join(10)
+    stuck = thread.is_alive()
+    other.rollback()
+    other.close()
+    thread.join(10)
+    assert not stuck, "the dispatch waited for the vendor another dispatch holds"
+    assert Ping.get(Ping.ticket == reported).vendor_id == best.id
+
+
+def test_the_only_vendor_another_dispatch_is_offering_is_waited_for(
+        bus, make_vendor, intake, database_url):
+    """PostgreSQL: with nobody else to ask, the dispatch waits for the vendor, as before."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("row locks: PostgreSQL only (SQLite runs one dispatch at a time)")
+    ace = make_vendor("Ace")
+    reported = intake(severity="emergency", window="now")
+    other = _offering(database_url, ace.id)
+    thread = _dispatching(bus)
+    try:
+        with other.cursor() as cur:
+            for _ in range(500):  # until the dispatch waits for Ace's row
+                cur.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                if cur.fetchone()[0]:
+                    break
+                time.sleep(0.01)
+            else:
+                pytest.fail("the dispatch never waited for the vendor's row")
+    finally:
+        other.rollback()
+        other.close()
+        thread.join(10)
+    assert not thread.is_alive()
+    assert Ping.get(Ping.ticket == reported).vendor_id == ace.id
