@@ -315,6 +315,17 @@ class TestVoiceOffers:
         assert sent.get("numDigits") == "1" and sent.get("action") == gather.get("action")
 
 
+def wait_for_a_lock_wait(connection, failure: str) -> None:
+    """PostgreSQL: until some transaction waits for a lock (about 5 s at most)."""
+    with connection.cursor() as cur:
+        for _ in range(500):
+            cur.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            if cur.fetchone()[0]:
+                return
+            time.sleep(0.01)
+    pytest.fail(failure)
+
+
 def test_a_yes_waiting_on_the_ticket_lock_reads_its_ping_after_the_lock(
         dispatched, config, database_url):
     """PostgreSQL: the vendor's first YES commits while a second one waits for the row lock."""
@@ -339,14 +350,7 @@ def test_a_yes_waiting_on_the_ticket_lock_reads_its_ping_after_the_lock(
     thread = threading.Thread(target=second_yes)
     thread.start()
     try:
-        with first.cursor() as cur:
-            for _ in range(500):  # until the second YES waits for the ticket row
-                cur.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
-                if cur.fetchone()[0]:
-                    break
-                time.sleep(0.01)
-            else:
-                pytest.fail("the second YES never waited for the ticket lock")
+        wait_for_a_lock_wait(first, "the second YES never waited for the ticket lock")
         first.commit()
     finally:
         thread.join(10)
@@ -417,14 +421,7 @@ def test_the_only_vendor_another_dispatch_is_offering_is_waited_for(
     other = _offering(database_url, ace.id)
     thread = _dispatching(bus)
     try:
-        with other.cursor() as cur:
-            for _ in range(500):  # until the dispatch waits for Ace's row
-                cur.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
-                if cur.fetchone()[0]:
-                    break
-                time.sleep(0.01)
-            else:
-                pytest.fail("the dispatch never waited for the vendor's row")
+        wait_for_a_lock_wait(other, "the dispatch never waited for the vendor's row")
     finally:
         other.rollback()
         other.close()
