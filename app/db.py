@@ -137,17 +137,6 @@ def lock_row(model, row_id: int) -> None:
          .for_update("FOR NO KEY UPDATE").execute())
 
 
-def lock_row_unless_taken(model, row_id: int) -> bool:
-    """Inside a transaction, lock the row as lock_row does unless another transaction holds
-    it: False then, without waiting (PostgreSQL's SKIP LOCKED). SQLite's one writer never
-    finds a row taken."""
-    if not is_postgres():
-        return True
-    key = model._meta.primary_key
-    return (model.select(key).where(key == row_id)
-            .for_update("FOR NO KEY UPDATE SKIP LOCKED").tuples().first()) is not None
-
-
 def after_commit(callback: Callable[[], None]) -> None:
     """Run callback once the outermost transaction() on this thread commits."""
     pending = getattr(_local, "pending", None)

@@ -382,12 +382,12 @@ def analyze() -> bool:
     would once a tenth of a table has changed (within a minute). A schema made seconds ago has
     none, and the planner's guesses (one vendor in 200 is the landlord's, a handful of visits)
     pick plans that read every vendor and visit for each offer (bench/README.md)."""
-    from app.db import db
+    from app.db import db, is_sqlite
     from app.models import MODELS
 
+    if is_sqlite():
+        return False  # Fixline never analyzes SQLite: its plans come from the indexes
     with db.connection_context():
-        if db.obj.__class__.__name__.startswith("Sqlite"):
-            return False  # Fixline never analyzes SQLite: its plans come from the indexes
         for model in MODELS:
             db.execute_sql(f'ANALYZE "{model._meta.table_name}"')
     return True

@@ -19,7 +19,7 @@ from peewee import SQL, Case, NodeList, Select, Value, fn
 from app import clock
 from app.booking.hours import describe, next_open, open_at, overlaps
 from app.booking.windows import LONE_HOURS, parse_window
-from app.db import is_postgres, lock_row_unless_taken
+from app.db import is_postgres
 from app.models import (
     ACTIVE_APPOINTMENT_STATUSES,
     Appointment,
@@ -472,6 +472,17 @@ def _opening(vendor: Vendor, job: _Job) -> datetime | None:
     return next_open(vendor.schedule, job.now, job.tz)
 
 
+# The vendor a dispatch chooses, locked until its transaction ends unless another dispatch
+# already holds them (PostgreSQL; SQLite runs one dispatch at a time).
+UNLESS_TAKEN = Prepared(lambda: Vendor.select(Vendor.id).where(Vendor.id == Param("id"))
+                        .limit(1).for_update("FOR NO KEY UPDATE SKIP LOCKED"))
+
+
+def _free(vendor: Vendor) -> bool:
+    """Whether this dispatch may offer the vendor now: nobody else is offering them."""
+    return not is_postgres() or UNLESS_TAKEN.scalar(id=vendor.id) is not None
+
+
 def next_up(ticket: Ticket, now: datetime | None = None, *, first: bool = False) -> NextUp:
     """The next vendor to ask: the first candidate, but for a routine job the first one
     inside their working hours now (§10); NextUp(None, None) when nobody is left this round.
@@ -484,7 +495,7 @@ def next_up(ticket: Ticket, now: datetime | None = None, *, first: bool = False)
     for vendor in _to_ask(job, FIRST_PAGE, NOT_YET_ASKED_WHOLE):
         if not _at_work(vendor, job):
             off_work.append(vendor)
-        elif lock_row_unless_taken(Vendor, vendor.id):
+        elif _free(vendor):
             return NextUp(vendor)
         else:  # another ticket's dispatch is offering them this instant: rotate past them
             taken = taken or vendor

@@ -221,19 +221,20 @@ def deliver_all(message_ids: list[int], config: Config) -> list[str]:
     so do a local channel's keeping and records; a remote channel's sends follow, each
     recorded as it goes. Should one row's handling raise, that write is undone and every
     message is delivered on its own, so the failure stays with its row."""
-    if len(message_ids) < 2:
-        return [deliver(message_id, config) for message_id in message_ids]
-    claims: list[list[Message]] = [[] for _ in message_ids]
-    try:
-        with transaction():
-            taken = [_take(message_id, config, claimed)
-                     for message_id, claimed in zip(message_ids, claims, strict=True)]
-    except Exception:
-        log.warning("delivering messages %s together failed; each goes on its own",
-                    message_ids, exc_info=True)
-        return [deliver(message_id, config) for message_id in message_ids]
-    return [_settled(message_id, claimed, lambda step=step: _sent(step, config))
-            for message_id, claimed, step in zip(message_ids, claims, taken, strict=True)]
+    if len(message_ids) > 1:
+        claims: list[list[Message]] = [[] for _ in message_ids]
+        try:
+            with transaction():
+                taken = [_take(message_id, config, claimed)
+                         for message_id, claimed in zip(message_ids, claims, strict=True)]
+        except Exception:
+            log.warning("delivering messages %s together failed; each goes on its own",
+                        message_ids, exc_info=True)
+        else:
+            return [_settled(message_id, claimed, lambda step=step: _sent(step, config))
+                    for message_id, claimed, step in zip(message_ids, claims, taken,
+                                                         strict=True)]
+    return [deliver(message_id, config) for message_id in message_ids]
 
 
 def _settled(message_id: int, claimed: list[Message], work: Callable[[], str]) -> str:
