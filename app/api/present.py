@@ -103,10 +103,13 @@ def ping_sent(ping: Ping) -> s.PingSent:
                       message_id=message.id)
 
 
-def ticket_out(ticket: Ticket) -> s.TicketOut:
+def ticket_out(ticket: Ticket, *, new: bool = False) -> s.TicketOut:
+    """The ticket with its relations. new: it was created by this request, so no visit, offer
+    or quote hangs off it yet: they are not read (the worker's first offer may already be
+    committed, but the ticket as created, status "new", is what the answer describes)."""
     prop = ticket.property
-    appointments = appointments_of(ticket)
-    pings = pings_of(ticket)
+    appointments = [] if new else appointments_of(ticket)
+    pings = [] if new else pings_of(ticket)
     return s.TicketOut(
         id=ticket.id, status=ticket.status, category=ticket.category, severity=ticket.severity,
         window=ticket.window, notes=ticket.notes, description=ticket.description,
@@ -118,13 +121,15 @@ def ticket_out(ticket: Ticket) -> s.TicketOut:
         cancelled_at=ticket.cancelled_at, escalate_at=ticket.escalate_at,
         escalation_reason=ticket.escalation_reason,
         tenant=tenant_out(ticket.tenant),
+        # the ticket's landlord is the property's; a new ticket holds it already (no read)
         property=s.PropertyWithLandlord(**property_out(prop).model_dump(),
-                                        landlord=landlord_out(prop.landlord)),
+                                        landlord=landlord_out(ticket.landlord)),
         appointments=[appointment_out(a) for a in appointments],
         pings=[ping_out(p) for p in pings],
-        quotes=[s.TicketQuote(id=q.id, amount=money.exact(q.amount), status=q.status,
-                              submitted_at=q.submitted_at, decided_at=q.decided_at)
-                for q in quotes.of_ticket(ticket)],
+        quotes=[] if new else [
+            s.TicketQuote(id=q.id, amount=money.exact(q.amount), status=q.status,
+                          submitted_at=q.submitted_at, decided_at=q.decided_at)
+            for q in quotes.of_ticket(ticket)],
     )
 
 

@@ -33,11 +33,11 @@ def create_ticket(landlord: Landlord, body: s.TicketCreate):
                        fields={"Idempotency-Key": f"at most {IDEMPOTENCY_KEY_MAX} characters"})
     report = Report(**body.model_dump())
     try:
-        ticket, _created = open_ticket(landlord, report, current_app.extensions["fixline"],
-                                       idempotency_key=key, actor="api")
+        ticket, created = open_ticket(landlord, report, current_app.extensions["fixline"],
+                                      idempotency_key=key, actor="api")
     except IntakeError as exc:
         raise ApiError(422, str(exc), fields={exc.field: str(exc)}) from None
-    return ticket_out(ticket), 201
+    return ticket_out(ticket, new=created), 201
 
 
 @route("/tickets/<int:ticket_id>", "GET", summary="One ticket with its relations",
