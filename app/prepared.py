@@ -26,7 +26,7 @@ import weakref
 from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
-from peewee import ColumnBase, Field, Query
+from peewee import ColumnBase, Field, ModelCursorWrapper, ModelObjectCursorWrapper, Query
 
 from app.db import PREPARED_SQL, db, prepared_statements
 
@@ -142,9 +142,109 @@ class _Compiled:
         elif cursor.description is not None:  # a statement that returns rows
             wrapper.initialize()
             wrapper.initialized = True
-            self.readers[how] = {name: value for name, value in wrapper.__dict__.items()
-                                   if name not in _RUN_STATE}
+            reader = {name: value for name, value in wrapper.__dict__.items()
+                      if name not in _RUN_STATE}
+            if type(wrapper) is ModelObjectCursorWrapper and wrapper.is_model:
+                reader["process_row"] = _model_reader(wrapper)
+            elif type(wrapper) is ModelCursorWrapper:
+                reader["process_row"] = _joined_reader(wrapper)
+            self.readers[how] = reader
         return wrapper
+
+
+# Reading rows into models. Peewee sets each column through its field's descriptor, which
+# marks it dirty only for the mark to be cleared again; these readers put a row's field values
+# in place at once (a vendor's row of twenty columns: 32 → 26 µs, statement included) and
+# leave the rest (annotations, the links between joined models) to peewee's own steps.
+# tests/test_prepared.py holds them to peewee's results.
+
+
+def _blank(model) -> Any:
+    """An instance of model as peewee's readers start one: no values, nothing dirty."""
+    instance = model.__new__(model)
+    instance.__data__, instance._dirty, instance.__rel__ = {}, set(), {}
+    return instance
+
+
+def _model_reader(wrapper: ModelObjectCursorWrapper) -> Callable[[tuple], Any]:
+    """A row to its model instance, as ModelObjectCursorWrapper.process_row makes it."""
+    model = wrapper.constructor
+    fields = model._meta.fields
+    columns, converters = wrapper.unique_columns, wrapper.converters
+    plain = [(i, columns[i], converters[i]) for i in range(wrapper.ncols)
+             if columns[i] in fields]
+    other = [(i, columns[i], converters[i]) for i in range(wrapper.ncols)
+             if columns[i] not in fields]  # an annotation: an attribute of the instance
+
+    def read(row: tuple):
+        instance = _blank(model)
+        instance.__data__ = {name: row[i] if convert is None else convert(row[i])
+                             for i, name, convert in plain}
+        for i, name, convert in other:
+            setattr(instance, name, row[i] if convert is None else convert(row[i]))
+        return instance
+
+    return read
+
+
+def _joined_reader(wrapper: ModelCursorWrapper) -> Callable[[tuple], Any]:
+    """A row of joined models to the first, the others linked to it, as
+    ModelCursorWrapper.process_row makes them."""
+    constructors = wrapper._constructor_list
+    owner = {key: (constructor if is_model else None)
+             for key, constructor, is_model in constructors}
+    root = wrapper.model
+    spec = []
+    for i, key, column, convert in wrapper._row_spec:
+        model = owner.get(key, owner[root])
+        spec.append((i, key if key in owner else root, column, convert,
+                     model is not None and column in model._meta.fields))
+    links, reachable = wrapper.src_to_dest, wrapper._dest_reachable
+
+    def read(row: tuple):
+        objects = {key: _blank(constructor) if is_model else constructor()
+                   for key, constructor, is_model in constructors}
+        set_keys = set()
+        for i, key, column, convert, field in spec:
+            value = row[i]
+            if value is not None:
+                set_keys.add(key)
+            if convert is not None:
+                value = convert(value)
+            instance = objects[key]
+            if field:
+                instance.__data__[column] = value
+            elif isinstance(instance, dict):
+                instance[column] = value
+            else:
+                setattr(instance, column, value)
+        for src, attr, dest, is_dict, is_outer, is_fk in links:  # peewee's, as it is
+            instance = objects.get(src)
+            joined = objects.get(dest)
+            if joined is None and dest not in objects:
+                continue
+            assign = False
+            if dest not in set_keys and dest in reachable:
+                assign = bool(reachable[dest] & set_keys)
+            if dest not in set_keys and not assign:
+                if is_outer:
+                    joined = None
+                else:
+                    continue
+            if src not in set_keys and dest not in set_keys and is_outer:
+                continue
+            if is_dict:
+                instance[attr] = joined
+            elif is_fk and joined is None:
+                instance.__rel__[attr] = None  # a row known to be absent, its key kept
+            else:
+                setattr(instance, attr, joined)
+        for instance in objects.values():
+            if not isinstance(instance, dict):
+                instance._dirty.clear()
+        return objects[root]
+
+    return read
 
 
 class Prepared:

@@ -6,12 +6,12 @@ import logging
 from datetime import datetime
 
 import pytest
-from peewee import fn
+from peewee import JOIN, fn
 
-from app import create_app
+from app import create_app, prepared
 from app.db import db, is_postgres, shown_sql, transaction
 from app.migrate import upgrade
-from app.models import Event, Landlord, Property, Tenant
+from app.models import Event, Landlord, Property, Tenant, Ticket
 from app.prepared import Param, Prepared, numbered
 from tests.conftest import make_config
 
@@ -87,13 +87,13 @@ def test_each_turns_only_the_rows_reached_into_models(app, monkeypatch):
     every = Prepared(lambda: Landlord.select().order_by(Landlord.id))
     assert [row.id for row in every.each()] == [row.id for row in every.rows()]
     built = []
-    real = Landlord.__init__
+    real = prepared._blank  # where the readers make each row's model
 
-    def counted(self, *args, **kwargs):
-        built.append(1)
-        real(self, *args, **kwargs)
+    def counted(model):
+        built.append(model)
+        return real(model)
 
-    monkeypatch.setattr(Landlord, "__init__", counted)
+    monkeypatch.setattr(prepared, "_blank", counted)
     rows = every.each()
     assert next(rows).name == "ann"
     assert len(built) == 1  # bob, cy and dee were never made into models
@@ -101,6 +101,45 @@ def test_each_turns_only_the_rows_reached_into_models(app, monkeypatch):
     with transaction():  # nothing of the abandoned read stands in a write's way
         assert RENAME.execute(old="bob", new="bo") == 1
     assert [row.name for row in every.each()] == ["ann", "bo", "cy", "dee"]
+
+
+def _shape(row, depth: int = 0):
+    """What a read row is: its model, values, dirty marks, extra attributes and linked rows."""
+    if row is None or depth > 2:
+        return row
+    extra = {k: v for k, v in vars(row).items() if k not in ("__data__", "_dirty", "__rel__")}
+    return (type(row).__name__, dict(row.__data__), set(row._dirty), extra,
+            {name: _shape(linked, depth + 1) for name, linked in row.__rel__.items()})
+
+
+def test_rows_are_the_models_peewee_reads(app):
+    """Prepared's readers fill a row's models at once instead of through each field's
+    descriptor: what they make is what peewee's own readers make, for one model with an
+    annotation, joined models, and an outer join that found nothing."""
+    owner = _landlord("ann", created_at=datetime(2026, 3, 4, 15, 0, 1, 250000))
+    with transaction():
+        home = Property.create(landlord=owner, address="1 Main St")
+        tenant = Tenant.create(property=home, name="Tia", phone="+15555550101",
+                               intake_token="t-1")
+        ticket = Ticket.create(landlord=owner, property=home, tenant=tenant, status="new",
+                               category="plumbing", severity="routine", window="anytime")
+        Event.create(ticket=ticket, landlord=owner, type="intake.completed", actor="api")
+        Event.create(landlord=owner, type="landlord.noticed", actor="system")
+    queries = [
+        lambda: Landlord.select(Landlord, fn.LENGTH(Landlord.name).alias("letters")),
+        lambda: Tenant.select(Tenant, Property).join(Property).order_by(Tenant.id),
+        lambda: (Ticket.select(Ticket, Property, Tenant).join(Property).switch(Ticket)
+                 .join(Tenant).order_by(Ticket.id)),
+        lambda: (Event.select(Event, Ticket).join(Ticket, JOIN.LEFT_OUTER)
+                 .order_by(Event.id)),
+    ]
+    for build in queries:
+        expected = [_shape(row) for row in build()]
+        statement = Prepared(build)
+        for _ in range(2):  # the first run works out how to read, the second reuses it
+            assert [_shape(row) for row in statement.rows()] == expected
+    events = Prepared(queries[-1]).rows()
+    assert events[0].ticket.id == ticket.id and events[1].ticket is None
 
 
 def test_known_words_of_an_outcome_or_status_are_written_into_the_sql(app):
