@@ -90,8 +90,8 @@ class Counter:
         return sum(len(statements) for statements in self.statements.values())
 
 
-def test_one_booking_stays_within_its_statements(make_vendor, home, landlord, config, bus,
-                                                 client, auth, monkeypatch):
+def test_one_booking_stays_within_its_statements(make_vendor, home, config, bus, client, auth,
+                                                 monkeypatch):
     """One emergency booked through the real path, as the worker and the web server run it:
     intake through POST /api/tickets; intake.completed's handler (dispatch starts, the
     first vendor is offered the job); the offer delivered; the vendor's signed "YES <code>"
