@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from peewee import DatabaseProxy, PostgresqlDatabase, SqliteDatabase
-from playhouse.db_url import connect
+from playhouse.db_url import connect, register_database
+from playhouse.pool import PooledPostgresqlDatabase
 
 from app import shared_metrics
 
@@ -50,6 +51,43 @@ def open_database(url: str, root: Path | None = None, *, prepare: bool = True):
         database = connect(url)
         database.fixline_prepare = prepare and isinstance(database, PostgresqlDatabase)
     return database
+
+
+class PooledPostgres(PooledPostgresqlDatabase):
+    """peewee's PostgreSQL pool (postgresql+pool://), without its liveness round trip for a
+    connection checked in moments ago.
+
+    peewee asks the server `SELECT 1` each time it hands out a pooled connection, under the
+    pool's lock: four round trips a booking, one per request or actor message. A connection
+    back in the pool for less than ALIVE_WITHIN seconds, idle and not known broken, is handed
+    out as it is (HikariCP's aliveBypassWindowMs does the same, at 500 ms); one idle longer is
+    asked as before. A server that died within that window fails the statement instead, and
+    the broken connection is dropped when it is checked in, as any failed one is.
+    """
+
+    ALIVE_WITHIN = 0.5
+
+    def init(self, database, **kwargs):
+        super().init(database, **kwargs)
+        self._checked_in: dict[int, float] = {}
+
+    def _close(self, conn, close_conn=False):
+        super()._close(conn, close_conn)
+        if close_conn or conn.closed:  # not back in the pool
+            self._checked_in.pop(self.conn_key(conn), None)
+        else:
+            self._checked_in[self.conn_key(conn)] = time.monotonic()
+
+    def _is_closed(self, conn):
+        back = self._checked_in.pop(self.conn_key(conn), None)
+        if (back is not None and time.monotonic() - back < self.ALIVE_WITHIN
+                and not conn.closed
+                and self._adapter.txn_status(conn) == self._adapter.txn_idle):
+            return False
+        return super()._is_closed(conn)
+
+
+register_database(PooledPostgres, "postgres+pool", "postgresql+pool")
 
 
 # app.prepared's statements by their names on the server, for the slow-query log

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import app.db as app_db
 from app.db import _lock_fd, bind, db, open_database, release, transaction
 from app.migrate import upgrade
 from app.models import Landlord
+from tests.postgres import POSTGRES_URL
 
 
 @pytest.fixture
@@ -161,3 +163,71 @@ def test_an_sqlite_without_returning_is_refused_with_a_clear_error(tmp_path, mon
     monkeypatch.setattr(app_db.sqlite3, "sqlite_version", "3.34.1")
     with pytest.raises(RuntimeError, match=r"needs SQLite 3\.35\.0 or newer .*has SQLite 3\.34\.1"):
         open_database(f"sqlite:///{tmp_path / 'fixline.db'}")
+
+
+@pytest.fixture
+def pooled(monkeypatch):
+    """A postgresql+pool:// database on the test server, and how often its pool asked the
+    server whether a connection it handed out was alive."""
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL not configured: set TEST_DATABASE_URL to run these")
+    database = open_database(re.sub(r"^postgres(ql)?://", "postgresql+pool://", POSTGRES_URL))
+    asked = []
+    real = database._adapter.is_connection_closed
+
+    def is_connection_closed(conn):
+        asked.append(conn)
+        return real(conn)
+
+    monkeypatch.setattr(database._adapter, "is_connection_closed", is_connection_closed)
+    yield database, asked
+    database.close_all()
+
+
+def _backend(database) -> int:
+    """The server process of the connection the pool hands out now (checked in after)."""
+    database.connect()
+    try:
+        return database.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
+    finally:
+        database.close()
+
+
+def _terminate(pid: int) -> None:
+    import psycopg2
+
+    with psycopg2.connect(POSTGRES_URL) as conn, conn.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))  # waits till it ends
+    conn.close()
+
+
+def test_a_pooled_connection_back_moments_ago_is_handed_out_without_asking(pooled):
+    """peewee's pool asks the server SELECT 1 before handing out each pooled connection: four
+    round trips a booking. One checked in moments ago is handed out as it is; one idle longer
+    than ALIVE_WITHIN is asked about, as before."""
+    database, asked = pooled
+    first = _backend(database)
+    assert _backend(database) == first and asked == []  # back moments ago: not asked
+    database.ALIVE_WITHIN = 0.0
+    assert _backend(database) == first and len(asked) == 1  # idle longer: asked, alive
+
+
+def test_a_pooled_connection_the_server_dropped_is_replaced(pooled):
+    """The server ends a pooled connection: idle past the window, the pool's question finds it
+    gone and a new one serves at once; within the window, its first statement fails and the
+    broken connection is dropped when checked in, so the next one serves."""
+    import peewee
+
+    database, asked = pooled
+    database.ALIVE_WITHIN = 0.0
+    gone = _backend(database)
+    _terminate(gone)
+    assert _backend(database) not in (gone, None) and len(asked) == 1
+    database.ALIVE_WITHIN = 60.0
+    gone = _backend(database)
+    _terminate(gone)
+    database.connect()
+    with pytest.raises((peewee.OperationalError, peewee.InterfaceError)):
+        database.execute_sql("SELECT 1")
+    database.close()
+    assert _backend(database) != gone
