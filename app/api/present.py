@@ -53,9 +53,11 @@ def tenant_out(tenant: Tenant) -> s.TenantOut:
                        language=tenant.language, created_at=tenant.created_at)
 
 
-def vendor_out(vendor: Vendor) -> s.VendorOut:
+def vendor_out(vendor: Vendor, phones: list[str] | None = None) -> s.VendorOut:
+    """phones: the vendor's numbers when already read (a list's, read together); else read."""
     return s.VendorOut(
-        id=vendor.id, name=vendor.name, phones=vendor.phones, specialties=vendor.specialties,
+        id=vendor.id, name=vendor.name, phones=vendor.phones if phones is None else phones,
+        specialties=vendor.specialties,
         hours=vendor.hours, priority=vendor.priority, notes=vendor.notes, active=vendor.active,
         opted_out=vendor.opted_out, preferred_channel=vendor.preferred_channel,
         language=vendor.language,

@@ -9,7 +9,13 @@ from app.api import schemas as s
 from app.api.errors import ApiError, not_found
 from app.api.present import scorecard_out, vendor_out
 from app.booking import scorecards
-from app.booking.vendors import VendorError, create_vendor, retire_vendor, update_vendor
+from app.booking.vendors import (
+    VendorError,
+    create_vendor,
+    phones_of,
+    retire_vendor,
+    update_vendor,
+)
 from app.models import Landlord, Vendor
 
 
@@ -28,10 +34,11 @@ def _invalid(exc: VendorError) -> ApiError:
 @route("/vendors", "GET", summary="The landlord's vendors, by priority (1 first), then name",
        response=s.VendorOut, many=True)
 def list_vendors(landlord: Landlord):
-    vendors = (Vendor.select()
-               .where(Vendor.landlord == landlord)
-               .order_by(Vendor.priority, Vendor.name, Vendor.id))
-    return [vendor_out(vendor) for vendor in vendors]
+    vendors = list(Vendor.select()
+                   .where(Vendor.landlord == landlord)
+                   .order_by(Vendor.priority, Vendor.name, Vendor.id))
+    phones = phones_of(vendors)
+    return [vendor_out(vendor, phones.get(vendor.id, [])) for vendor in vendors]
 
 
 @route("/vendors", "POST", summary="Add a vendor with its phones, specialties and hours",

@@ -10,8 +10,8 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from app.booking import insurance, scorecards
 from app.booking.hours import describe
-from app.booking.vendors import VendorError, create_vendor, update_vendor
-from app.models import Vendor, VendorPhone
+from app.booking.vendors import VendorError, create_vendor, phones_of, update_vendor
+from app.models import Vendor
 from app.web.charts import Bar, bar_chart, duration
 from app.web.forms import VendorForm
 from app.web.scoped import landlord_blueprint, owned_or_404, render_field
@@ -61,16 +61,6 @@ def _save(form: VendorForm, vendor: Vendor | None):
     return redirect(url_for(".index"), code=303)
 
 
-def _phones(vendors: list[Vendor]) -> dict[int, list[str]]:
-    """Each vendor's numbers, first one first, in one query."""
-    numbers: dict[int, list[str]] = {}
-    for vendor_id, number in (VendorPhone.select(VendorPhone.vendor, VendorPhone.number)
-                              .where(VendorPhone.vendor.in_([v.id for v in vendors]))
-                              .order_by(VendorPhone.vendor, VendorPhone.position).tuples()):
-        numbers.setdefault(vendor_id, []).append(number)
-    return numbers
-
-
 def _row(vendor: Vendor, phones: list[str], card: scorecards.Scorecard | None,
          today: date) -> Row:
     expires = vendor.insurance_expires_at
@@ -102,7 +92,7 @@ def index():
     vendors = list(Vendor.select()
                    .where(Vendor.landlord == g.landlord)
                    .order_by(Vendor.active.desc(), Vendor.priority, Vendor.name))
-    phones = _phones(vendors)
+    phones = phones_of(vendors)
     cards = scorecards.scorecards(g.landlord.id)
     today = insurance.today(insurance.landlord_zone(g.landlord.id))
     rows = [_row(vendor, phones.get(vendor.id, []), cards.get(vendor.id), today)

@@ -70,6 +70,37 @@ def test_list_by_priority_then_name_only_mine(client, auth, landlord, other_land
     assert names == ["Abe", "Zed", "Bea"]
 
 
+def test_list_reads_every_vendors_phones_in_one_statement(client, auth, landlord, monkeypatch):
+    """Each vendor's numbers, first one first, without a read a vendor: the same statements
+    for two vendors as for twenty."""
+    from app.db import db
+
+    seen = []
+    real = db.obj.execute_sql
+
+    def counted(sql, *args, **kwargs):
+        seen.append(sql)
+        return real(sql, *args, **kwargs)
+
+    def listing(vendors: int) -> tuple[int, list]:
+        for n in range(Vendor.select().count(), vendors):
+            make_vendor(landlord, f"Vendor {n:02d}", phones=[f"+1555000{n:04d}",
+                                                             f"+1555100{n:04d}"])
+        client.get("/api/vendors", headers=auth)  # the key's once-a-minute mark is not counted
+        seen.clear()
+        monkeypatch.setattr(db.obj, "execute_sql", counted)
+        listed = client.get("/api/vendors", headers=auth).json
+        monkeypatch.setattr(db.obj, "execute_sql", real)
+        return len(seen), listed
+
+    few, listed = listing(2)
+    assert [v["phones"] for v in listed] == [["+15550000000", "+15551000000"],
+                                             ["+15550000001", "+15551000001"]]
+    many, listed = listing(20)
+    assert len(listed) == 20 and many == few
+    assert listed[19]["phones"] == ["+15550000019", "+15551000019"]
+
+
 def test_get_one_and_unknown(client, auth, vendor):
     assert client.get(f"/api/vendors/{vendor.id}", headers=auth).json["name"] == "Acme Plumbing"
     missing = client.get("/api/vendors/999", headers=auth)
