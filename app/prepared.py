@@ -159,10 +159,12 @@ class _Compiled:
 # tests/test_prepared.py holds them to peewee's results.
 
 
-def _blank(model) -> Any:
-    """An instance of model as peewee's readers start one: no values, nothing dirty."""
+def _blank(model, data: dict | None = None) -> Any:
+    """An instance of model as peewee's readers make one: these values (or none), nothing
+    dirty, no related rows yet."""
     instance = model.__new__(model)
-    instance.__data__, instance._dirty, instance.__rel__ = {}, set(), {}
+    instance.__data__ = {} if data is None else data
+    instance._dirty, instance.__rel__ = set(), {}
     return instance
 
 
@@ -177,9 +179,8 @@ def _model_reader(wrapper: ModelObjectCursorWrapper) -> Callable[[tuple], Any]:
              if columns[i] not in fields]  # an annotation: an attribute of the instance
 
     def read(row: tuple):
-        instance = _blank(model)
-        instance.__data__ = {name: row[i] if convert is None else convert(row[i])
-                             for i, name, convert in plain}
+        instance = _blank(model, {name: row[i] if convert is None else convert(row[i])
+                                  for i, name, convert in plain})
         for i, name, convert in other:
             setattr(instance, name, row[i] if convert is None else convert(row[i]))
         return instance
@@ -196,9 +197,9 @@ def _joined_reader(wrapper: ModelCursorWrapper) -> Callable[[tuple], Any]:
     root = wrapper.model
     spec = []
     for i, key, column, convert in wrapper._row_spec:
-        model = owner.get(key, owner[root])
-        spec.append((i, key if key in owner else root, column, convert,
-                     model is not None and column in model._meta.fields))
+        key = key if key in owner else root  # a column of no joined source: the first row's
+        model = owner[key]
+        spec.append((i, key, column, convert, model is not None and column in model._meta.fields))
     links, reachable = wrapper.src_to_dest, wrapper._dest_reachable
 
     def read(row: tuple):

@@ -608,7 +608,7 @@ def run_stack(backend: str, args: argparse.Namespace, env: dict[str, str],
             raise BenchError("interrupted")
         if not supervisor.start_services():
             raise BenchError("interrupted")
-        workers = args.workers or 1
+        workers = args.workers
         supervisor.add_workers(workers - 1)
         wait_http(config.port, "/readyz", 30)
         wait_workers(config.broker_url, workers, 30)
@@ -730,9 +730,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="client threads creating tickets, and as many sending YES webhooks (%(default)s)")
     add("--rate", type=float, default=0,
         help="tickets per second to offer; 0: as fast as the clients can (%(default)s)")
-    add("--workers", type=int, default=None,
-        help="`dramatiq actors` processes (make run's 1; a second one costs PostgreSQL runs "
-             "more CPU than it adds since a worker sends its own offers and notices)")
+    add("--workers", type=int, default=1,
+        help="`dramatiq actors` processes (make run's %(default)s; a second one costs "
+             "PostgreSQL runs more CPU than it adds since a worker sends its own offers and "
+             "notices)")
     add("--poll-ms", type=float, default=10,
         help="how often the vendor bot looks for offers, ms (%(default)s)")
     add("--reply-timeout", type=int, default=300,
@@ -767,7 +768,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--floor-bookings", type=int, default=2000,
         help="bookings the floor's loop times with --floor (%(default)s)")
     args = parser.parse_args(argv)
-    if args.tickets < 1 or args.concurrency < 1 or (args.workers or 1) < 1 \
+    if args.tickets < 1 or args.concurrency < 1 or args.workers < 1 \
             or args.floor_bookings < 1 or (args.vendors or 0) < 0:
         parser.error("--tickets, --concurrency, --workers and --floor-bookings must be at "
                      "least 1")

@@ -89,9 +89,9 @@ def test_each_turns_only_the_rows_reached_into_models(app, monkeypatch):
     built = []
     real = prepared._blank  # where the readers make each row's model
 
-    def counted(model):
+    def counted(model, *values):
         built.append(model)
-        return real(model)
+        return real(model, *values)
 
     monkeypatch.setattr(prepared, "_blank", counted)
     rows = every.each()

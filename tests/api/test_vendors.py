@@ -3,6 +3,7 @@
 import pytest
 
 from app.booking.hours import parse_hours
+from app.db import db
 from app.models import Appointment, Ping, Vendor, VendorPhone
 from tests.api.conftest import error_of, make_ticket, make_vendor, snapshot
 
@@ -73,8 +74,6 @@ def test_list_by_priority_then_name_only_mine(client, auth, landlord, other_land
 def test_list_reads_every_vendors_phones_in_one_statement(client, auth, landlord, monkeypatch):
     """Each vendor's numbers, first one first, without a read a vendor: the same statements
     for two vendors as for twenty."""
-    from app.db import db
-
     seen = []
     real = db.obj.execute_sql
 
